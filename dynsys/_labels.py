@@ -1,0 +1,80 @@
+"""Helpers that make every result a labelled, serialisable xarray object.
+
+Conventions used across dynsys:
+
+* provenance attrs on every Dataset: ``dynsys_version``, ``system`` (the map or model name),
+  ``system_params`` (a JSON string of its scalar parameters) and one attr per scalar parameter;
+* integer label variables carry CF ``flag_values``/``flag_meanings`` (see :func:`flag_attrs`);
+* attrs hold only str, int, float or 1-D numeric arrays, so netCDF and Zarr round trips are
+  lossless.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+
+import numpy as np
+
+from ._version import __version__
+
+
+def serialisable(value):
+    """Return ``value`` converted to a netCDF/Zarr-safe attribute value."""
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | np.ndarray):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "iub" and arr.ndim == 1:
+            return arr.astype(np.int64)
+        if arr.dtype.kind == "f" and arr.ndim == 1:
+            return arr.astype(np.float64)
+        return json.dumps(np.asarray(value).tolist())
+    return str(value)
+
+
+def provenance(system, **extra) -> dict:
+    """Return provenance attrs for a result computed on ``system`` (a Map or Model)."""
+    params = dict(getattr(system, "describe", lambda: {})())
+    attrs = {
+        "dynsys_version": __version__,
+        "system": str(getattr(system, "name", type(system).__name__)),
+        "system_params": json.dumps({k: _jsonable(v) for k, v in params.items()}, sort_keys=True),
+    }
+    for key, value in params.items():
+        attrs[f"param_{key}"] = serialisable(value)
+    for key, value in extra.items():
+        if value is not None:
+            attrs[key] = serialisable(value)
+    return attrs
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def flag_attrs(meanings: dict[int, str], long_name: str) -> dict:
+    """Return CF flag attrs for an integer label variable: ``{code: meaning}``."""
+    codes = sorted(meanings)
+    return {
+        "long_name": long_name,
+        "flag_values": np.asarray(codes, dtype=np.int8),
+        "flag_meanings": " ".join(meanings[c] for c in codes),
+    }
+
+
+def decode_flags(variable) -> dict[int, str]:
+    """Return ``{code: meaning}`` from a variable's ``flag_values``/``flag_meanings`` attrs."""
+    values = np.atleast_1d(np.asarray(variable.attrs["flag_values"])).tolist()
+    meanings = str(variable.attrs["flag_meanings"]).split()
+    return dict(zip((int(v) for v in values), meanings, strict=True))

@@ -1,0 +1,156 @@
+"""Input validation shared by every public entry point.
+
+Each checker returns the cleaned value or raises ``TypeError``/``ValueError`` with a message that
+names the argument and the allowed range, so that nothing fails deep inside numpy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _is_real_scalar(value) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+
+
+def real(name: str, value, *, positive: bool = False, nonnegative: bool = False,
+         lo: float | None = None, hi: float | None = None) -> float:
+    """Return ``value`` as a finite float, or raise naming ``name``."""
+    if not _is_real_scalar(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    out = float(value)
+    if not np.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {out!r}")
+    if positive and not out > 0:
+        raise ValueError(f"{name} must be > 0, got {out!r}")
+    if nonnegative and not out >= 0:
+        raise ValueError(f"{name} must be >= 0, got {out!r}")
+    if lo is not None and out < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {out!r}")
+    if hi is not None and out > hi:
+        raise ValueError(f"{name} must be <= {hi}, got {out!r}")
+    return out
+
+
+def integer(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an int (bools and non-integral floats rejected), or raise."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    out = int(value)
+    if minimum is not None and out < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {out}")
+    if maximum is not None and out > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {out}")
+    return out
+
+
+def array(name: str, value, *, dim: int | None = None, ndim_min: int = 0,
+          finite: bool = True, dtype=float) -> np.ndarray:
+    """Return ``value`` as a float array whose last axis has length ``dim``, or raise."""
+    if isinstance(value, str | bytes) or value is None:
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
+    try:
+        out = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    if out.dtype == object or out.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must be an array of numbers, got dtype {out.dtype}")
+    if out.dtype.kind == "c" and dtype is float:
+        raise TypeError(f"{name} must be real, got complex values")
+    out = out.astype(dtype, copy=False)
+    if dim is not None:
+        if out.ndim == 0 or out.shape[-1] != dim:
+            raise ValueError(f"{name} must have shape (..., {dim}), got shape {out.shape}")
+    if out.ndim < ndim_min:
+        raise ValueError(f"{name} must have at least {ndim_min} dimension(s), got shape {out.shape}")
+    if finite and out.size and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return out
+
+
+def lr(value, name: str = "lr") -> float:
+    """A step size: finite and strictly positive."""
+    return real(name, value, positive=True)
+
+
+def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
+    """Return a 1-D float array from an array or a ``(start, stop, num)`` triple, or raise.
+
+    Values must be finite and non-empty; with ``positive`` they must also be > 0.
+    """
+    if isinstance(value, str | bytes) or value is None:
+        raise TypeError(f"{name} must be an array of values or a (start, stop, num) tuple, "
+                        f"got {value!r}")
+    if isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], numbers.Integral) \
+            and not isinstance(value[2], bool):
+        start = real(f"{name} start", value[0])
+        stop = real(f"{name} stop", value[1])
+        num = integer(f"{name} num", value[2], minimum=1)
+        if num > 1 and not stop > start:
+            raise ValueError(f"{name}: stop must be > start for a (start, stop, num) range, "
+                             f"got ({start}, {stop}, {num})")
+        out = np.linspace(start, stop, num)
+    else:
+        out = array(name, value, finite=False)
+        if out.ndim == 0:
+            out = out.reshape(1)
+        if out.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {out.shape}")
+    if out.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    if positive and not np.all(out > 0):
+        raise ValueError(f"{name} must be > 0 everywhere, got min {out.min()!r}")
+    return out
+
+
+def bounds(name: str, value, dim: int) -> np.ndarray:
+    """Return a ``(dim, 2)`` array of ``(lo, hi)`` rows with lo < hi, or raise.
+
+    Accepts ``[(lo1, hi1), (lo2, hi2), ...]``; for ``dim == 1`` also a bare ``(lo, hi)``.
+    """
+    out = array(name, value)
+    if dim == 1 and out.shape == (2,):
+        out = out.reshape(1, 2)
+    if out.shape != (dim, 2):
+        raise ValueError(f"{name} must be {dim} (lo, hi) pair(s), shape ({dim}, 2), "
+                         f"got shape {out.shape}")
+    if not np.all(out[:, 0] < out[:, 1]):
+        raise ValueError(f"{name} must have lo < hi in every dimension, got {out.tolist()}")
+    return out
+
+
+def grid(name: str, value, dim: int = 2) -> list[tuple[float, float, int]]:
+    """Return ``dim`` triples ``(lo, hi, n)`` with lo < hi and n >= 1, or raise."""
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes) or len(value) != dim:
+        raise ValueError(f"{name} must be {dim} (lo, hi, n) triples, got {value!r}")
+    out = []
+    for axis, triple in enumerate(value):
+        if not isinstance(triple, Sequence) or isinstance(triple, str | bytes) or len(triple) != 3:
+            raise ValueError(f"{name}[{axis}] must be a (lo, hi, n) triple, got {triple!r}")
+        lo = real(f"{name}[{axis}] lo", triple[0])
+        hi = real(f"{name}[{axis}] hi", triple[1])
+        n = integer(f"{name}[{axis}] n", triple[2], minimum=1)
+        if not lo < hi:
+            raise ValueError(f"{name}[{axis}] must have lo < hi, got lo={lo}, hi={hi}")
+        out.append((lo, hi, n))
+    return out
+
+
+def choice(name: str, value, allowed) -> str:
+    """Return ``value`` if it is one of ``allowed``, or raise listing them."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {allowed}")
+    return value

@@ -1,0 +1,84 @@
+"""Gradient descent as a map."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as check
+from ._map import Map
+
+
+class GDMap(Map):
+    """The gradient-descent map ``theta' = theta - lr grad L(theta)`` of a model.
+
+    A :class:`Map` with one parameter ``lr`` and Jacobian ``I - lr H(theta)``; ``model`` is the
+    model it was built from.
+    """
+
+    def __init__(self, model, lr: float):
+        from ..models._base import Model
+
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
+        lr = check.lr(lr)
+        self.model = model
+        eye = np.eye(model.dim)
+
+        def step(theta, lr):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return theta - lr * model.grad(theta)
+
+        def jacobian(theta, lr):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return eye - lr * model.hessian(theta)
+
+        super().__init__(step, jacobian, dim=model.dim, params={"lr": lr},
+                         name=f"gd[{model.name}]", vectorized=True, kernel=model.gd_kernel,
+                         symmetries=list(model.symmetries))
+
+    def _resolve(self, overrides):
+        resolved = super()._resolve(overrides)
+        if "lr" in overrides:
+            check.lr(resolved["lr"])
+        return resolved
+
+    def describe(self) -> dict:
+        return {**self.model.describe(), "lr": self.params["lr"]}
+
+
+def gd_map(model, lr: float) -> GDMap:
+    """Return the gradient-descent map of ``model`` with step size ``lr`` (a :class:`Map`).
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> f = dynsys.gd_map(dynsys.QuadraticRegression2D(eps=0.1), lr=0.5)
+    >>> f.step([2.0, 1.0])          # z = 1.95: theta_1 (1 - 0.975), theta_2 (1 + 0.0975)
+    array([0.05  , 1.0975])
+    >>> f.jacobian([0.0, 0.0])
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return GDMap(model, lr)
+
+
+def resolve_system(system, lr=None, *, lr_name: str = "lr"):
+    """Return ``(map, model)`` for a Model (with ``lr`` required) or a Map (``lr`` optional).
+
+    ``model`` is the model behind a GD map, else None. For a Map, ``lr`` overrides the
+    map's ``lr`` parameter and is an error if the map has none.
+    """
+    from ..models._base import Model
+
+    if isinstance(system, Model):
+        if lr is None:
+            raise TypeError(f"{lr_name} is required to run gradient descent on a model")
+        return gd_map(system, lr), system
+    if isinstance(system, Map):
+        if lr is not None:
+            if "lr" not in system.params:
+                raise ValueError(f"{lr_name} given but map {system.name!r} has no 'lr' "
+                                 f"parameter; its parameters are {list(system.params)}")
+            system = system.with_params(lr=check.lr(lr, lr_name))
+        return system, getattr(system, "model", None)
+    raise TypeError(f"system must be a dynsys Map or Model, got {type(system).__name__}")

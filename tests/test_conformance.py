@@ -1,0 +1,154 @@
+"""The contract every map and model must honour, run over all of them (see conftest)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dynsys
+from dynsys.systems import _numdiff
+
+
+# -- maps ---------------------------------------------------------------------------------
+def test_map_step_shapes_and_batches(any_map, rng):
+    _, m, sample = any_map
+    x = sample(rng, 6)
+    batch = m.step(x)
+    assert batch.shape == x.shape
+    for i in range(len(x)):
+        np.testing.assert_allclose(batch[i], m.step(x[i]), rtol=1e-13, atol=1e-15)
+    assert m.step(x.reshape(2, 3, m.dim)).shape == (2, 3, m.dim)
+
+
+def test_map_jacobian_against_differences(any_map, rng):
+    _, m, sample = any_map
+    x = sample(rng, 5)
+    jac = m.jacobian(x)
+    assert jac.shape == (5, m.dim, m.dim)
+    # independent check: second-order differences with a different step
+    h = 1e-6
+    for j in range(m.dim):
+        e = np.zeros(m.dim)
+        e[j] = h
+        fd = (m.step(x + e) - m.step(x - e)) / (2 * h)
+        np.testing.assert_allclose(jac[..., :, j], fd, rtol=1e-6, atol=1e-7)
+
+
+def test_map_kernel_matches_python(any_map, rng):
+    _, m, sample = any_map
+    if m.kernel is None:
+        pytest.skip("no compiled kernel")
+    p = m.param_vector()
+    for x in sample(rng, 4):
+        out = np.empty(m.dim)
+        m.kernel.step(np.ascontiguousarray(x), p, out)
+        np.testing.assert_allclose(out, m.step(x), rtol=1e-14, atol=1e-15)
+        if m.kernel.jacobian is not None:
+            jac = np.empty((m.dim, m.dim))
+            m.kernel.jacobian(np.ascontiguousarray(x), p, jac)
+            np.testing.assert_allclose(jac, m.jacobian(x), rtol=1e-13, atol=1e-14)
+
+
+def test_map_symmetries_commute(any_map, rng):
+    _, m, sample = any_map
+    x = sample(rng, 4)
+    for s in m.symmetries:
+        np.testing.assert_allclose(m.step(x @ s.T), m.step(x) @ s.T, rtol=1e-13, atol=1e-14)
+
+
+def test_map_params(any_map):
+    _, m, _ = any_map
+    with pytest.raises(ValueError, match="unknown parameter"):
+        m.with_params(not_a_param=1.0)
+    for name, value in m.params.items():
+        other = m.with_params(**{name: value * 0.5 + 0.01})
+        assert other.params[name] == value * 0.5 + 0.01
+        assert m.params[name] == value  # the original is untouched
+
+
+def test_map_rejects_wrong_shape(any_map):
+    _, m, _ = any_map
+    with pytest.raises(ValueError, match="x must have shape"):
+        m.step(np.zeros(m.dim + 1))
+
+
+# -- models -------------------------------------------------------------------------------
+def test_model_shapes(any_model, rng):
+    _, model, sample = any_model
+    theta = sample(rng, 6).reshape(2, 3, model.dim)
+    assert model.loss(theta).shape == (2, 3)
+    assert model.grad(theta).shape == (2, 3, model.dim)
+    assert model.hessian(theta).shape == (2, 3, model.dim, model.dim)
+    assert model.sharpness(theta).shape == (2, 3)
+    one = theta[0, 0]
+    assert np.ndim(model.loss(one)) == 0
+    np.testing.assert_allclose(model.grad(theta)[0, 0], model.grad(one), rtol=1e-13, atol=1e-14)
+
+
+def test_model_gradient_and_hessian_against_differences(any_model, rng):
+    _, model, sample = any_model
+    theta = sample(rng, 5)
+    scale = np.maximum(1.0, np.abs(model.grad(theta)).max())
+    np.testing.assert_allclose(model.grad(theta), _numdiff.gradient(model.loss, theta),
+                               rtol=1e-7, atol=1e-8 * scale)
+    hess = model.hessian(theta)
+    np.testing.assert_allclose(hess, np.swapaxes(hess, -1, -2), atol=1e-12)
+    hscale = np.maximum(1.0, np.abs(hess).max())
+    np.testing.assert_allclose(hess, _numdiff.jacobian(model.grad, theta),
+                               rtol=1e-6, atol=1e-7 * hscale)
+
+
+def test_model_sharpness_is_top_eigenvalue(any_model, rng):
+    _, model, sample = any_model
+    theta = sample(rng, 5)
+    expected = np.linalg.eigvals(model.hessian(theta)).real.max(axis=-1)
+    np.testing.assert_allclose(model.sharpness(theta), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_regression_model_consistency(any_model, rng):
+    _, model, sample = any_model
+    if not isinstance(model, dynsys.RegressionModel):
+        pytest.skip("not a regression model")
+    theta = sample(rng, 5)
+    z = model.residual(theta)
+    assert z.shape == (5, model.n_outputs)
+    np.testing.assert_allclose(model.loss(theta), 0.5 * model.scale * (z ** 2).sum(-1),
+                               rtol=1e-13)
+    np.testing.assert_allclose(model.jacobian(theta), _numdiff.jacobian(model.residual, theta),
+                               rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(model.residual_hessian(theta),
+                               _numdiff.jacobian(model.jacobian, theta).reshape(
+                                   model.residual_hessian(theta).shape), rtol=1e-6, atol=1e-7)
+    ntk = model.ntk_eigenvalue(theta)
+    assert np.all(ntk >= -1e-12)
+
+
+def test_model_gd_map(any_model, rng):
+    _, model, sample = any_model
+    f = dynsys.gd_map(model, 0.05)
+    theta = sample(rng, 4)
+    np.testing.assert_allclose(f.step(theta), theta - 0.05 * model.grad(theta), rtol=1e-14)
+    np.testing.assert_allclose(f.jacobian(theta), np.eye(model.dim) - 0.05 * model.hessian(theta),
+                               rtol=1e-14, atol=1e-14)
+    if f.kernel is not None:
+        p = f.param_vector()
+        for t in theta:
+            out = np.empty(model.dim)
+            f.kernel.step(np.ascontiguousarray(t), p, out)
+            np.testing.assert_allclose(out, f.step(t), rtol=1e-13, atol=1e-14)
+
+
+def test_model_symmetries_leave_loss_invariant(any_model, rng):
+    _, model, sample = any_model
+    theta = sample(rng, 4)
+    for s in model.symmetries:
+        np.testing.assert_allclose(s @ s.T, np.eye(model.dim), atol=1e-15)
+        np.testing.assert_allclose(model.loss(theta @ s.T), model.loss(theta), rtol=1e-13)
+
+
+def test_model_trajectory_runs(any_model, rng):
+    _, model, sample = any_model
+    ds = dynsys.trajectory(model, sample(rng, 1)[0] * 0.3, lr=0.01, steps=20)
+    assert ds.theta.shape == (21, model.dim)
+    assert ds.loss.dims == ("step",)
+    np.testing.assert_allclose(ds.loss.values, model.loss(ds.theta.values), rtol=1e-13)
