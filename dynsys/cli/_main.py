@@ -9,7 +9,19 @@ import sys
 from .. import __version__
 
 
-def parse_range(text: str) -> tuple[float, float, int] | list[float]:
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (and exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- value parsers ------------------------------------------------------------------------
+def parse_range(text: str):
     """Return ``(start, stop, num)`` from ``"start:stop:num"``, or a list from ``"a,b,c"``."""
     try:
         if ":" in text:
@@ -21,6 +33,15 @@ def parse_range(text: str) -> tuple[float, float, int] | list[float]:
             f"expected start:stop:num or a comma-separated list, got {text!r}") from None
 
 
+def parse_interval(text: str) -> tuple[float, float]:
+    """Return ``(lo, hi)`` from ``"lo:hi"``."""
+    try:
+        lo, hi = text.split(":")
+        return (float(lo), float(hi))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected lo:hi, got {text!r}") from None
+
+
 def parse_floats(text: str) -> list[float]:
     """Return a list of floats from ``"a,b"``."""
     try:
@@ -29,50 +50,80 @@ def parse_floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--eps", type=float, default=0.05,
-                        help="eps of the 2-D model, Q = diag(1, -eps) (default 0.05)")
-    parser.add_argument("--target", type=float, default=0.0, help="target E (default 0)")
+def parse_grid(text: str) -> tuple[int, int]:
+    """Return ``(n1, n2)`` from ``"N"`` or ``"N1xN2"``."""
+    try:
+        parts = text.lower().split("x")
+        if len(parts) == 1:
+            return (int(parts[0]), int(parts[0]))
+        n1, n2 = parts
+        return (int(n1), int(n2))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or N1xN2, got {text!r}") from None
+
+
+def parse_param(text: str) -> tuple[str, float]:
+    """Return ``(name, value)`` from ``"name=value"``."""
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name:
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}") from None
+
+
+# -- shared options -----------------------------------------------------------------------
+MAP_NAMES = ("logistic", "henon", "linear")   # extended at run time from dynsys.maps.__all__
+
+
+def add_system_options(parser: argparse.ArgumentParser, *, maps: bool = True) -> None:
+    group = parser.add_argument_group("system (default: the 2-D model of Agarwala et al.)")
+    group.add_argument("--eps", type=float, default=0.05,
+                       help="eps of the 2-D model, Q = diag(1, -eps) (default 0.05)")
+    group.add_argument("--target", type=float, default=0.0, help="target E (default 0)")
+    if maps:
+        group.add_argument("--map", default=None, metavar="NAME",
+                           help="use a built-in map instead (see dynsys.maps: logistic, henon, "
+                                "...); set its parameters with --param")
+        group.add_argument("--param", type=parse_param, action="append", default=[],
+                           metavar="NAME=VALUE", help="a parameter of the built-in map")
+
+
+def system_from_args(args):
+    """Return the Map or Model the options name."""
+    import dynsys
+
+    name = getattr(args, "map", None)
+    if name is None:
+        return dynsys.QuadraticRegression2D(args.eps, args.target)
+    available = [n for n in dynsys.maps.__all__ if n != "linear"]
+    if name not in available:
+        raise CLIError(f"unknown map {name!r}; built-in maps are {available}")
+    return getattr(dynsys.maps, name)(**dict(args.param))
 
 
 def add_output_options(parser: argparse.ArgumentParser, default_name: str) -> None:
-    parser.add_argument("-o", "--output", type=pathlib.Path,
-                        default=pathlib.Path("data") / default_name,
-                        help=f"where to write the dataset (.nc or .zarr; default data/{default_name})")
-    parser.add_argument("--plot", type=pathlib.Path, default=None, metavar="PATH.png",
-                        help="also draw the figure to this file")
-
-
-def _cmd_trajectory(args) -> str:
-    import dynsys
-
-    model = dynsys.QuadraticRegression2D(args.eps, args.target)
-    ds = dynsys.trajectory(model, args.x0, lr=args.lr, steps=args.steps)
-    dynsys.save(ds, args.output)
-    if args.plot:
-        dynsys.plot.trajectory(ds, path=args.plot)
-    lam = float(ds.ntk_eigenvalue[-1])
-    status = "diverged" if int(ds.status) else "bounded"
-    return (f"trajectory of the 2-D model (eps={args.eps:g}, E={args.target:g}), lr={args.lr:g}, "
-            f"{args.steps} steps: {status}; final loss {float(ds.loss[-1]):.3e}, "
-            f"lr x lambda = {args.lr * lam:.6f}\nwrote {args.output}")
+    group = parser.add_argument_group("output")
+    group.add_argument("-o", "--output", type=pathlib.Path,
+                       default=pathlib.Path("data") / default_name,
+                       help=f"dataset path, .nc or .zarr (default data/{default_name})")
+    group.add_argument("--plot", type=pathlib.Path, default=None, metavar="PATH.png",
+                       help="also draw the figure to this file")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dynsys", description="Gradient descent as a discrete dynamical system.")
+    from . import _commands
+
+    parser = Parser(
+        prog="dynsys",
+        description="Gradient descent as a discrete dynamical system. Every subcommand writes "
+                    "a labelled dataset (netCDF or Zarr) and can draw its figure.")
     parser.add_argument("--version", action="version", version=f"dynsys {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    p = sub.add_parser("trajectory", help="GD trajectory of the 2-D model",
-                       description="Run GD on the 2-D model from one start; write the orbit.")
-    add_model_options(p)
-    p.add_argument("--lr", type=float, required=True, help="step size")
-    p.add_argument("--x0", type=parse_floats, default=[0.3, 7.0], help="start, e.g. 0.3,7")
-    p.add_argument("--steps", type=int, default=10_000)
-    add_output_options(p, "trajectory.nc")
-    p.set_defaults(run=_cmd_trajectory)
+    for register in _commands.REGISTRY:
+        register(sub)
     return parser
 
 
@@ -82,10 +133,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         summary = args.run(args)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
-        print(f"dynsys {args.command}: error: {exc}", file=sys.stderr)
+    except (CLIError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"dynsys {args.command}: error: {message}", file=sys.stderr)
         return 2
-    print(summary)
+    if summary:
+        print(summary)
     return 0
 
 
