@@ -37,9 +37,19 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
     os.environ["NUMBA_CACHE_DIR"] = _choose_cache_dir()
 
 import numba  # noqa: E402  (must follow the environment set-up above)
+import numba.core.config  # noqa: E402
 
-#: ``njit`` with the on-disk cache on; use for module-level kernels.
+if numba.core.config.CACHE_DIR != os.environ["NUMBA_CACHE_DIR"]:
+    # numba was imported before dynsys (by the user or a library) and read its config then
+    numba.core.config.reload_config()
+
 def njit(*args, **kwargs):
+    """``numba.njit`` with the on-disk cache on by default, for module-level kernels.
+
+    Kernels that take a jitted function as an argument (the generic loops over any map's
+    ``kernel.step``) must pass ``cache=False``: numba cannot cache them reliably (stale entries
+    fail to load with ``ReferenceError`` once the argument's dispatcher is gone).
+    """
     kwargs.setdefault("cache", True)
     return numba.njit(*args, **kwargs)
 

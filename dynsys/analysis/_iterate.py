@@ -10,7 +10,7 @@ from .._numba import njit
 DIVERGENCE_BOUND = 1e30
 
 
-@njit
+@njit(cache=False)   # takes a dispatcher: not cacheable
 def _orbit_kernel(step, x0, p, steps, bound, out):
     """Fill ``out[0..steps]`` with the orbit of ``x0``; return the last finite index."""
     dim = x0.shape[0]
