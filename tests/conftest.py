@@ -36,6 +36,7 @@ MAP_FACTORIES = {
                lambda rng, n: rng.normal(size=(n, 2))),
     "user_pointwise": (_user_map_pointwise, lambda rng, n: rng.normal(size=(n, 2))),
     "user_batched": (_user_map_batched, lambda rng, n: rng.normal(size=(n, 2))),
+    "newton_cubic": (lambda: dynsys.maps.newton_cubic(), lambda rng, n: rng.normal(size=(n, 2))),
     "gd_qr2d": (lambda: dynsys.gd_map(dynsys.QuadraticRegression2D(0.1, 0.3), 0.7),
                 lambda rng, n: rng.normal(size=(n, 2)) * [1.5, 3.0]),
     "gd_scalar3": (lambda: dynsys.gd_map(dynsys.ScalarNetwork(3, 1.5, 2.0), 0.05),

@@ -1,0 +1,109 @@
+"""Naming attractors: one id per attractor, the same across the grid and the parameter sweep.
+
+Each chunk yields candidates: the zero-loss family (regression models), fixed points and cycles
+(each cycle by its minimal period and its lexicographically smallest point), and one chaotic set
+per parameter value. Candidates are merged into one table in the canonical chunk order, so ids do
+not depend on which worker finished first, and a resumed sweep numbers them like a fresh one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernels as K
+
+KINDS = {0: "fixed_point", 1: "cycle", 2: "family", 3: "chaotic"}
+FIXED_POINT, CYCLE, FAMILY, CHAOTIC_SET = 0, 1, 2, 3
+
+
+class AttractorTable:
+    """The attractors met so far: kind, period, representative point, first parameter value."""
+
+    def __init__(self, dim: int, match_tol: float):
+        self.dim = dim
+        self.match_tol = match_tol
+        self.kind: list[int] = []
+        self.period: list[int] = []
+        self.point: list[np.ndarray] = []
+        self.value: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def _find(self, kind: int, period: int, point: np.ndarray, value: float) -> int:
+        for i in range(len(self.kind)):
+            if self.kind[i] != kind or self.period[i] != period:
+                continue
+            if kind == FAMILY:
+                return i
+            if kind == CHAOTIC_SET:
+                if self.value[i] == value:
+                    return i
+                continue
+            ref = self.point[i]
+            scale = 1.0 + np.max(np.abs(ref))
+            if np.max(np.abs(point - ref)) <= self.match_tol * scale:
+                return i
+        return -1
+
+    def add(self, kind: int, period: int, point: np.ndarray, value: float) -> int:
+        """Return the id of the matching attractor, adding it if it is new."""
+        found = self._find(kind, period, point, value)
+        if found >= 0:
+            return found
+        self.kind.append(int(kind))
+        self.period.append(int(period))
+        self.point.append(np.asarray(point, dtype=float).copy())
+        self.value.append(float(value))
+        return len(self.kind) - 1
+
+    def arrays(self) -> dict:
+        n = len(self.kind)
+        return {
+            "kind": np.asarray(self.kind, dtype=np.int8).reshape(n),
+            "period": np.asarray(self.period, dtype=np.int16).reshape(n),
+            "point": np.asarray(self.point, dtype=float).reshape(n, self.dim),
+            "value": np.asarray(self.value, dtype=float).reshape(n),
+        }
+
+
+def label_chunk(table: AttractorTable, value: float, outcome: np.ndarray, period: np.ndarray,
+                final: np.ndarray, family: np.ndarray, cycles) -> np.ndarray:
+    """Return the attractor ids of a chunk's cells (-1: none), updating ``period`` in place to
+    minimal periods and ``table`` with new attractors.
+
+    ``cycles(final_rows, detected_periods) -> (periods, canonical points)`` reduces cycles.
+    """
+    ids = np.full(outcome.shape, -1, dtype=np.int32)
+    fam = family & (outcome == K.CONVERGED)
+    if fam.any():
+        first = np.flatnonzero(fam)[0]
+        ids[fam] = table.add(FAMILY, 1, final[first], value)
+    fixed = (outcome == K.CONVERGED) & ~fam
+    cyc = outcome == K.PERIODIC
+    rep = final.copy()
+    if cyc.any():
+        where = np.flatnonzero(cyc)
+        minimal, points = cycles(final[where], period[where])
+        period[where] = minimal
+        rep[where] = points
+    sel = np.flatnonzero(fixed | cyc)
+    if sel.size:
+        quantum = table.match_tol
+        with np.errstate(all="ignore"):
+            scale = 1.0 + np.max(np.abs(rep[sel]), axis=1, keepdims=True)
+            keys = np.round(rep[sel] / (quantum * scale)).astype(np.int64)
+        keys = np.column_stack([period[sel].astype(np.int64), keys])
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first)        # candidates in order of first cell, deterministic
+        local = np.empty(first.size, dtype=np.int32)
+        for u in order:
+            cell = sel[first[u]]
+            kind = FIXED_POINT if outcome[cell] == K.CONVERGED else CYCLE
+            local[u] = table.add(kind, int(period[cell]), rep[cell], value)
+        ids[sel] = local[inverse.ravel()]
+    chaos = outcome == K.CHAOTIC
+    if chaos.any():
+        first = np.flatnonzero(chaos)[0]
+        ids[chaos] = table.add(CHAOTIC_SET, 0, final[first], value)
+    return ids
