@@ -1,0 +1,193 @@
+"""Orbit diagrams: the long-time samples of an orbit for every value of a parameter."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from numba import prange
+
+from .. import _validate as check
+from .._labels import flag_attrs, provenance
+from .._numba import njit
+from ..analysis._iterate import DIVERGENCE_BOUND
+from ..models._base import Model, RegressionModel
+from ..systems._gd import gd_map
+from ..systems._map import Map
+
+OUTCOME = {0: "bounded", 1: "diverged"}
+
+
+@njit(parallel=True, cache=False)   # takes a dispatcher: not cacheable
+def _diagram_kernel(step, x0, pmat, steps, keep, bound, out, last):
+    """Iterate ``x0`` ``steps`` times for each parameter row of ``pmat`` (in parallel) and store
+    the last ``keep`` iterates in ``out[i]``; ``last[i]`` is the index of the last finite
+    iterate (``steps`` when the orbit stayed within ``bound``)."""
+    n_par = pmat.shape[0]
+    dim = x0.shape[0]
+    first = steps - keep
+    for i in prange(n_par):
+        x = x0.copy()
+        y = np.empty(dim)
+        p = pmat[i]
+        last[i] = steps
+        for t in range(steps):
+            step(x, p, y)
+            ok = True
+            for j in range(dim):
+                if not (abs(y[j]) <= bound):   # also catches NaN
+                    ok = False
+            if not ok:
+                last[i] = t
+                break
+            for j in range(dim):
+                x[j] = y[j]
+            if t >= first:
+                for j in range(dim):
+                    out[i, t - first, j] = y[j]
+
+
+def _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last):
+    """The pure-Python fallback of :func:`_diagram_kernel` for maps without a kernel."""
+    first = steps - keep
+    with np.errstate(all="ignore"):
+        for i, value in enumerate(values):
+            m = mapping.with_params(**{param: float(value)})
+            x = x0.copy()
+            last[i] = steps
+            for t in range(steps):
+                x = m.step(x)
+                if not np.all(np.abs(x) <= bound):
+                    last[i] = t
+                    break
+                if t >= first:
+                    out[i, t - first] = x
+
+
+def _resolve(system, param):
+    """Return ``(map, model, param)`` for a Model or Map and an optional parameter name."""
+    if isinstance(system, Model):
+        if param not in (None, "lr"):
+            raise ValueError(f"unknown param {param!r} for a model; the only parameter of its "
+                             f"gradient-descent map is 'lr'")
+        return gd_map(system, 1.0), system, "lr"
+    if isinstance(system, Map):
+        names = list(system.params)
+        if param is None:
+            if "lr" in names:
+                param = "lr"
+            elif len(names) == 1:
+                param = names[0]
+            else:
+                raise ValueError(f"param must name one of the parameters {names} of map "
+                                 f"{system.name!r}")
+        if param not in names:
+            raise ValueError(f"unknown param {param!r}; map {system.name!r} has parameters "
+                             f"{names}")
+        return system, getattr(system, "model", None), param
+    raise TypeError(f"system must be a dynsys Map or Model, got {type(system).__name__}")
+
+
+def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 100,
+                        param: str | None = None,
+                        divergence_bound: float = DIVERGENCE_BOUND) -> xr.Dataset:
+    """Return the orbit diagram: the last ``keep`` of ``steps`` iterates of ``x0`` for every
+    parameter value, as an ``xr.Dataset`` over dims (``lr`` or ``param``, ``sample``).
+
+    Parameters
+    ----------
+    system : Model or Map
+        A model (gradient descent on it, parameter ``lr``) or any map.
+    lr_range : array or (start, stop, num)
+        The parameter values (step sizes for models and GD maps).
+    x0 : array (dim,)
+        The initial state, the same for every parameter value.
+    steps : int
+        Iterations per parameter value (>= 1).
+    keep : int
+        How many of the final iterates to record (1 <= keep <= steps): samples are iterates
+        ``steps - keep + 1, ..., steps``.
+    param : str, optional
+        The parameter swept: ``"lr"`` for models and GD maps (the default); for other maps one
+        of their parameters (the default when the map has exactly one).
+    divergence_bound : float
+        An orbit with a component beyond this in absolute value counts as diverged; its
+        remaining samples are NaN and its ``outcome`` is ``diverged``. No warnings are raised.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``theta`` (models and GD maps) or ``x`` over (the swept parameter, ``sample``, ``param``, the state components);
+        for models also ``loss``, ``sharpness`` and (regression models) ``ntk_eigenvalue``
+        over (param, ``sample``); ``outcome`` (bounded/diverged, CF flags) and
+        ``diverged_at`` (the first iterate beyond the bound, -1 if none) over param.
+
+    Notes
+    -----
+    Maps with a compiled ``kernel`` (built-in maps, GD on the built-in models) run in a
+    numba loop parallel over parameter values; other maps use a Python loop.
+
+    Examples
+    --------
+    >>> import dynsys, numpy as np
+    >>> ds = dynsys.bifurcation_diagram(dynsys.maps.logistic(), [2.8, 3.2], x0=[0.3],
+    ...                                 steps=2000, keep=4)
+    >>> np.unique(ds.x.sel(r=3.2).round(6)).size
+    2
+    """
+    mapping, model, param = _resolve(system, param)
+    values = check.value_range("lr_range", lr_range, positive=(param == "lr"))
+    x0 = check.array("x0", x0, dim=mapping.dim)
+    if x0.ndim != 1:
+        raise ValueError(f"x0 must be one point of shape ({mapping.dim},), got shape {x0.shape}")
+    steps = check.integer("steps", steps, minimum=1)
+    keep = check.integer("keep", keep, minimum=1, maximum=steps)
+    bound = check.real("divergence_bound", divergence_bound, positive=True)
+
+    n = values.size
+    out = np.full((n, keep, mapping.dim), np.nan)
+    last = np.empty(n, dtype=np.int64)
+    kernel = mapping.kernel
+    if kernel is not None:
+        base = mapping.param_vector()
+        pmat = np.repeat(base[None, :], n, axis=0)
+        pmat[:, list(mapping.params).index(param)] = values
+        _diagram_kernel(kernel.step, np.ascontiguousarray(x0), pmat, steps, keep, bound,
+                        out, last)
+    else:
+        _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last)
+
+    is_model = model is not None
+    state = "theta" if is_model else "x"
+    labels = [f"{state}_{i + 1}" for i in range(mapping.dim)]
+    diverged = last < steps
+    data = {
+        state: ((param, "sample", "param"), out,
+                {"long_name": "parameters" if is_model else "state"}),
+        "outcome": ((param,), diverged.astype(np.int8), flag_attrs(OUTCOME, "orbit outcome")),
+        "diverged_at": ((param,), np.where(diverged, last + 1, -1).astype(np.int64),
+                        {"long_name": "first iterate beyond the divergence bound (-1: none)",
+                         "units": "1"}),
+    }
+    if is_model:
+        with np.errstate(all="ignore"):
+            data["loss"] = ((param, "sample"), model.loss(out), {"long_name": "loss"})
+            data["sharpness"] = ((param, "sample"), model.sharpness(out),
+                                 {"long_name": "sharpness (top Hessian eigenvalue)"})
+            if isinstance(model, RegressionModel):
+                data["ntk_eigenvalue"] = ((param, "sample"), model.ntk_eigenvalue(out),
+                                          {"long_name": "top NTK eigenvalue"})
+                if model.n_outputs == 1:
+                    data["residual"] = ((param, "sample"), model.residual(out)[..., 0],
+                                        {"long_name": "residual z"})
+    coords = {param: values, "sample": np.arange(steps - keep + 1, steps + 1),
+              "param": labels}
+    ds = xr.Dataset(data, coords=coords)
+    ds[param].attrs.update(long_name="step size" if param == "lr" else f"parameter {param}",
+                           units="1")
+    ds["sample"].attrs.update(long_name="iterate", units="1")
+    described = model if is_model else mapping
+    ds.attrs.update(provenance(described, analysis="bifurcation_diagram", param=param,
+                               steps=steps, keep=keep, x0=x0,
+                               compiled=int(kernel is not None)))
+    ds.attrs.pop(f"param_{param}", None)    # the swept parameter is the coordinate
+    return ds
