@@ -1,0 +1,21 @@
+"""The edge-of-stability study (MATH.md sections 3 to 6)."""
+
+from ._converge import limit_sharpness
+from ._gfs import gfs_sharpness, gfs_solution
+from ._offset import eos_start, fit_offset, limit_offset, offset_formula
+
+__all__ = ["gfs_sharpness", "gfs_solution", "limit_sharpness", "eos_start", "limit_offset",
+           "fit_offset", "offset_formula"]
+from ._kreisler import gfs_trajectory, kreisler_scan, qr2d_increase_threshold  # noqa: E402
+
+__all__ += ["gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold"]
+from ._self_stabilisation import (predicted_dynamics, self_stabilisation,  # noqa: E402
+                                  self_stabilisation_coefficients, sharpness_gradient)
+
+__all__ += ["predicted_dynamics", "self_stabilisation", "self_stabilisation_coefficients",
+            "sharpness_gradient"]
+from ._theorem2 import (expected_second_derivative, ntk_eigenvalue_derivatives,  # noqa: E402
+                        sigma_q_for, theorem2_monte_carlo)
+
+__all__ += ["expected_second_derivative", "ntk_eigenvalue_derivatives", "sigma_q_for",
+            "theorem2_monte_carlo"]

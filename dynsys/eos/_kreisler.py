@@ -1,0 +1,232 @@
+"""GFS sharpness along gradient descent (Kreisler, Nacson, Soudry & Carmon 2023).
+
+Kreisler et al. prove that for scalar networks GD (under conditions on the step size) never
+increases the sharpness of the gradient-flow solution (GFS sharpness), even while the loss and
+the sharpness themselves oscillate at the edge of stability. This module measures the GFS
+sharpness ``phi(theta_t)`` along GD orbits and searches for increases.
+
+For the 2-D model one GD step multiplies the conserved quantity ``|theta_1|^eps |theta_2|`` of
+gradient flow by ``|1 - x|^eps |1 + eps x|`` with ``x = lr z``, and the GFS sharpness increases
+with that quantity. The factor is below 1 for ``x`` in ``(-1/eps, x_c)`` minus ``{0}``, where
+``x_c > 1`` solves ``(x - 1)^eps (1 + eps x) = 1`` (``x_c -> 1.2785`` as ``eps -> 0``, the root
+of ``x - 1 = e^-x``): the GFS sharpness of the 2-D model decreases at every step with
+``lr z < x_c`` and increases at a step with ``lr z > x_c``. For scalar networks one step
+multiplies each imbalance ``w_i^2 - w_j^2`` by ``1 - lr^2 r^2 / (w_i^2 w_j^2)`` (MATH.md
+section 5), which has modulus above 1 when ``lr^2 r^2 > 2 w_i^2 w_j^2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import brentq
+
+from .. import _validate as check
+from .._labels import provenance
+from ..analysis import trajectory
+from ..models import QuadraticRegression2D, ScalarNetwork
+from ._gfs import gfs_sharpness
+
+#: Relative changes of the GFS sharpness below this are rounding noise, not increases.
+NOISE = 1e-10
+
+
+def qr2d_increase_threshold(eps: float) -> float:
+    """Return ``x_c``: a GD step of the 2-D model with ``lr z > x_c`` increases the GFS sharpness.
+
+    ``x_c`` is the root above 1 of ``eps log(x - 1) + log(1 + eps x) = 0``.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> round(dynsys.qr2d_increase_threshold(1e-6), 4)
+    1.2785
+    """
+    eps = check.real("eps", eps, positive=True)
+
+    def f(x):
+        return eps * np.log(x - 1) + np.log1p(eps * x)
+
+    hi = 2.0
+    while f(hi) < 0:
+        hi = 1 + 2 * (hi - 1)
+    return float(brentq(f, 1 + 1e-12, hi, xtol=1e-14, rtol=1e-14))
+
+
+def _growth_possible(model, theta: np.ndarray, lr: float) -> np.ndarray:
+    """Return, per state, whether the next GD step can increase the GFS sharpness."""
+    out = np.zeros(theta.shape[0], dtype=bool)
+    finite = np.all(np.isfinite(theta), axis=1)
+    th = theta[finite]
+    with np.errstate(all="ignore"):
+        if isinstance(model, QuadraticRegression2D):
+            if model.eps > 0:
+                x = lr * model.residual(th)[:, 0]
+                out[finite] = x > qr2d_increase_threshold(model.eps)
+            return out
+        prod = np.prod(th, axis=1)
+        r = model.scale * (prod - model.target) * prod
+        sq = th * th
+        worst = np.zeros(th.shape[0])
+        for i in range(model.depth):
+            for j in range(i + 1, model.depth):
+                worst = np.maximum(worst, np.abs(1 - (lr * r) ** 2 / (sq[:, i] * sq[:, j])))
+        out[finite] = worst > 1
+    return out
+
+
+def gfs_trajectory(model, theta0, *, lr, steps: int) -> xr.Dataset:
+    """Return a GD trajectory with the GFS sharpness at every step added.
+
+    The result of :func:`dynsys.trajectory` plus ``gfs_sharpness`` (over ``step``) and
+    ``gfs_increase``, the relative change ``phi_{t+1}/phi_t - 1`` clipped below at 0 (at the
+    step it arrives at), ``growth_possible`` (whether the step from that state can increase it:
+    for scalar networks an imbalance factor ``1 - lr^2 r^2/(w_i^2 w_j^2)`` of modulus > 1, for
+    the 2-D model ``lr z > x_c``), and the attrs ``max_gfs_increase`` and ``max_gfs_increase_step``.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> net = dynsys.ScalarNetwork(2)
+    >>> ds = dynsys.gfs_trajectory(net, [2.0, 0.3], lr=0.5, steps=200)
+    >>> bool(ds.gfs_sharpness[0] > 2 / 0.5)      # past the edge
+    True
+    >>> ds.attrs["max_gfs_increase"] <= 1e-10    # non-increasing along GD
+    True
+    """
+    lr = check.lr(lr)
+    ds = trajectory(model, theta0, lr=lr, steps=steps)
+    theta = ds.theta.values
+    finite = np.all(np.isfinite(theta), axis=1)
+    phi = np.full(theta.shape[0], np.nan)
+    phi[finite] = gfs_sharpness(model, theta[finite])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = phi[1:] / phi[:-1] - 1
+    increase = np.where(np.isfinite(change), np.maximum(change, 0.0), np.nan)
+    ds["gfs_sharpness"] = ("step", phi, {"long_name": "sharpness of the gradient-flow solution"})
+    ds["gfs_increase"] = ("step", np.concatenate([[0.0], increase]),
+                          {"long_name": "relative increase of the GFS sharpness at this step",
+                           "units": "1"})
+    ds["growth_possible"] = ("step", _growth_possible(model, theta, lr).astype(np.int8),
+                             {"long_name": "the step from here can increase the GFS sharpness "
+                                           "(an imbalance factor of modulus > 1, or lr z > x_c)"})
+    if np.isfinite(increase).any():
+        k = int(np.nanargmax(increase))
+        ds.attrs.update(max_gfs_increase=float(increase[k]), max_gfs_increase_step=k + 1)
+    else:
+        ds.attrs.update(max_gfs_increase=float("nan"), max_gfs_increase_step=-1)
+    return ds
+
+
+def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
+                  converged_loss: float = 1e-20) -> xr.Dataset:
+    """Return the largest increase of the GFS sharpness along GD, over starts and step sizes.
+
+    For each start ``theta0`` (a row of ``starts``) and each value ``c`` of ``lr_gfs`` GD runs
+    with ``lr = c / phi(theta0)`` (so ``lr phi(theta0) = c``; ``c > 2`` is the edge-of-stability
+    regime) for ``steps`` steps; the GFS sharpness ``phi`` is evaluated at every step.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over dims ``start`` and ``lr_gfs``: ``lr``, ``max_increase`` (largest relative increase
+        ``phi_{t+1}/phi_t - 1``, 0 if none), ``increase_step``, ``converged`` (final loss below
+        ``converged_loss``), ``eos`` (converged and ``c > 2``), ``final_lr_sharpness``,
+        ``loss_oscillations`` and ``sharpness_oscillations`` (steps at which the loss,
+        respectively the sharpness, went up: evidence that they are not monotone),
+        ``max_lr_residual`` (largest ``lr |z|`` along the orbit), ``unexplained_increases``
+        (increases at steps that fail the growth condition of :func:`gfs_trajectory`),
+        ``growth_steps`` (steps at which that condition held); attrs ``max_increase_eos``
+        (over the EoS runs) and ``noise`` (changes below it are rounding).
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> ds = dynsys.kreisler_scan(dynsys.ScalarNetwork(3), [[1.5, 0.6, 1.2]], [2.5], steps=3000)
+    >>> int(ds.eos.sum()), ds.attrs["max_increase_eos"] <= 1e-10
+    (1, True)
+    """
+    if not isinstance(model, QuadraticRegression2D | ScalarNetwork):
+        raise TypeError(f"model must be a QuadraticRegression2D or ScalarNetwork (closed-form "
+                        f"GFS sharpness), got {type(model).__name__}")
+    starts = check.array("starts", starts, dim=model.dim)
+    if starts.ndim != 2:
+        raise ValueError(f"starts must have shape (n, {model.dim}), got {starts.shape}")
+    lr_gfs = check.value_range("lr_gfs", lr_gfs, positive=True)
+    steps = check.integer("steps", steps, minimum=1)
+    converged_loss = check.real("converged_loss", converged_loss, positive=True)
+    phi0 = gfs_sharpness(model, starts)
+    if np.any(~(phi0 > 0)):
+        raise ValueError("every start must have a positive GFS sharpness (got "
+                         f"{np.min(phi0)!r}); avoid degenerate starts")
+    shape = (starts.shape[0], lr_gfs.size)
+    out = {name: np.full(shape, np.nan) for name in
+           ("lr", "max_increase", "final_lr_sharpness", "max_lr_residual")}
+    ints = {name: np.zeros(shape, dtype=np.int64) for name in
+            ("increase_step", "loss_oscillations", "sharpness_oscillations",
+             "unexplained_increases", "growth_steps")}
+    converged = np.zeros(shape, dtype=np.int8)
+    for i, th in enumerate(starts):
+        for j, c in enumerate(lr_gfs):
+            lr = float(c / phi0[i])
+            ds = gfs_trajectory(model, th, lr=lr, steps=steps)
+            out["lr"][i, j] = lr
+            out["max_increase"][i, j] = ds.attrs["max_gfs_increase"]
+            ints["increase_step"][i, j] = ds.attrs["max_gfs_increase_step"]
+            ints["growth_steps"][i, j] = int(ds.growth_possible.values[:-1].sum())
+            grew = ds.gfs_increase.values[1:] > NOISE
+            ints["unexplained_increases"][i, j] = int(np.sum(
+                grew & (ds.growth_possible.values[:-1] == 0)))
+            loss = ds.loss.values
+            top = ds.ntk_eigenvalue.values
+            converged[i, j] = int(np.isfinite(loss[-1]) and loss[-1] < converged_loss)
+            out["final_lr_sharpness"][i, j] = lr * top[-1]
+            with np.errstate(invalid="ignore"):
+                ints["loss_oscillations"][i, j] = int(np.sum(np.diff(loss) > 0))
+                ints["sharpness_oscillations"][i, j] = int(np.sum(np.diff(top) > 0))
+                out["max_lr_residual"][i, j] = lr * np.nanmax(np.abs(ds.residual.values))
+    eos = (converged == 1) & (lr_gfs[None, :] > 2)
+    labels = [f"theta0_{k + 1}" for k in range(model.dim)]
+    res = xr.Dataset(
+        {
+            "theta0": (("start", "param"), starts, {"long_name": "start"}),
+            "gfs_sharpness0": (("start",), phi0, {"long_name": "GFS sharpness at the start"}),
+            "lr": (("start", "lr_gfs"), out["lr"], {"long_name": "step size"}),
+            "max_increase": (("start", "lr_gfs"), out["max_increase"],
+                             {"long_name": "largest relative one-step increase of the GFS "
+                                           "sharpness", "units": "1"}),
+            "increase_step": (("start", "lr_gfs"), ints["increase_step"],
+                              {"long_name": "step of the largest increase", "units": "1"}),
+            "converged": (("start", "lr_gfs"), converged,
+                          {"long_name": "GD converged (final loss tiny)"}),
+            "eos": (("start", "lr_gfs"), eos.astype(np.int8),
+                    {"long_name": "converged with lr phi(theta0) > 2 (edge of stability)"}),
+            "final_lr_sharpness": (("start", "lr_gfs"), out["final_lr_sharpness"],
+                                   {"long_name": "lr x final top NTK eigenvalue", "units": "1"}),
+            "loss_oscillations": (("start", "lr_gfs"), ints["loss_oscillations"],
+                                  {"long_name": "steps at which the loss went up", "units": "1"}),
+            "sharpness_oscillations": (("start", "lr_gfs"), ints["sharpness_oscillations"],
+                                       {"long_name": "steps at which the sharpness went up",
+                                        "units": "1"}),
+            "unexplained_increases": (("start", "lr_gfs"), ints["unexplained_increases"],
+                                      {"long_name": "increases at steps where no imbalance "
+                                                    "grows (2-D: lr z <= x_c)", "units": "1"}),
+            "growth_steps": (("start", "lr_gfs"), ints["growth_steps"],
+                             {"long_name": "steps at which the growth condition held",
+                              "units": "1"}),
+            "max_lr_residual": (("start", "lr_gfs"), out["max_lr_residual"],
+                                {"long_name": "largest lr |z| along the orbit", "units": "1"}),
+        },
+        coords={"lr_gfs": lr_gfs, "param": labels},
+    )
+    res["lr_gfs"].attrs.update(long_name="lr x GFS sharpness at the start", units="1")
+    inc_eos = res.max_increase.where(res.eos == 1)
+    worst = float(inc_eos.max()) if bool((res.eos == 1).any()) else float("nan")
+    res.attrs.update(provenance(model, analysis="kreisler_scan", steps=steps, noise=NOISE,
+                                converged_loss=converged_loss))
+    res.attrs["max_increase_eos"] = worst
+    res.attrs["runs_eos"] = int(res.eos.sum())
+    res.attrs["runs_increasing_eos"] = int((inc_eos > NOISE).sum())
+    res.attrs["unexplained_increases"] = int(res.unexplained_increases.sum())
+    return res
+

@@ -1,0 +1,205 @@
+"""Self-stabilisation (Damian, Nichani & Lee 2023; MATH.md section 6).
+
+Near the edge, with ``u`` the top Hessian eigenvector at a reference point ``theta_ref`` on the
+edge (``S(theta_ref) = 2/lr``), ``x = u . (theta - theta_ref)`` and ``y = S(theta) - 2/lr``,
+the predicted dynamics are the 2-D map
+
+    x' = -(1 + lr y) x,        y' = y + lr (alpha - beta x^2 / 2),
+
+with ``alpha = -grad L . grad S`` (progressive-sharpening rate) and ``beta = |grad S|^2``,
+evaluated at ``theta_ref``. The map is *exactly* gradient descent with step ``lr`` on
+``l(X, y) = -alpha y + (2/lr + y) X^2 / 2`` in the rescaled coordinate ``X = sqrt(beta) x``
+(GD on ``l`` in ``x`` itself would need ``beta = 1``: the statement in MATH.md holds in ``X``).
+Summing ``y' - y`` over a bounded orbit gives the time average ``<x^2> = 2 alpha / beta``.
+
+``grad S = u^T (dH) u``. For a second-order model ``H = J^T J + sum_a z_a Q_a`` with
+``dJ_ap / dtheta_k = Q_apk``, so ``d_k S = 2 (Q(Ju) u)_k + (J^T q)_k`` with ``q_a = u^T Q_a u``
+and ``Q(v) = sum_a v_a Q_a``; for any other model ``H`` is differenced along each coordinate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .. import _validate as check
+from .._labels import provenance
+from ..models import SecondOrderRegression
+from ..models._base import Model
+from ._converge import run_to_convergence  # noqa: F401  (re-exported for scripts)
+
+
+def _top_eigenpair(h: np.ndarray):
+    w, v = np.linalg.eigh(h)
+    return w[-1], v[:, -1], w[-1] - w[-2] if w.size > 1 else np.inf
+
+
+def sharpness_gradient(model, theta, *, method: str = "auto", rel_step: float = 1e-4):
+    """Return ``(S, u, grad S)`` at one point: sharpness, top Hessian eigenvector, gradient of S.
+
+    ``method``: ``"analytic"`` (second-order models), ``"fd"`` (central differences of the
+    Hessian along coordinates, any model) or ``"auto"``. Requires a simple top eigenvalue.
+
+    Examples
+    --------
+    >>> import numpy as np, dynsys
+    >>> m = dynsys.QuadraticRegression2D(eps=0.1, target=0.5)
+    >>> S, u, g = dynsys.sharpness_gradient(m, [1.2, 0.7])
+    >>> np.allclose(g, dynsys.sharpness_gradient(m, [1.2, 0.7], method="fd")[2], rtol=1e-6)
+    True
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
+    theta = check.array("theta", theta, dim=model.dim)
+    if theta.ndim != 1:
+        raise ValueError(f"theta must be one point of shape ({model.dim},), got {theta.shape}")
+    method = check.choice("method", method, ("auto", "analytic", "fd"))
+    rel_step = check.real("rel_step", rel_step, positive=True, hi=0.1)
+    if method == "analytic" and not isinstance(model, SecondOrderRegression):
+        raise ValueError("method='analytic' needs a SecondOrderRegression model; use 'fd'")
+    S, u, gap = _top_eigenpair(model.hessian(theta))
+    if not gap > 1e-12 * max(1.0, abs(S)):
+        raise ValueError(f"the top Hessian eigenvalue at theta is degenerate (gap {gap:.3g}); "
+                         "its gradient is not defined")
+    if isinstance(model, SecondOrderRegression) and method != "fd":
+        jac = model.jacobian(theta)                       # (D, P)
+        Q = model.Q
+        Ju = jac @ u
+        q = np.einsum("apq,p,q->a", Q, u, u)
+        grad = 2 * np.einsum("a,apq,q->p", Ju, Q, u) + jac.T @ q
+        return float(S), u, grad
+    grad = np.empty(model.dim)
+    for k in range(model.dim):
+        h = rel_step * max(1.0, abs(theta[k]))
+        e = np.zeros(model.dim)
+        e[k] = h
+        dh = (model.hessian(theta + e) - model.hessian(theta - e)) / (2 * h)
+        grad[k] = u @ dh @ u
+    return float(S), u, grad
+
+
+def self_stabilisation_coefficients(model, theta, lr) -> dict:
+    """Return ``{"S", "u", "grad_S", "grad_L", "alpha", "beta", "lr_gap"}`` at ``theta``.
+
+    ``alpha = -grad L . grad S``, ``beta = |grad S|^2`` (MATH.md section 6); ``lr_gap`` is
+    ``lr S - 2``.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> c = dynsys.self_stabilisation_coefficients(dynsys.QuadraticRegression2D(0.1), [1.4, 1.0], 1.0)
+    >>> sorted(c)[:3]
+    ['S', 'alpha', 'beta']
+    """
+    lr = check.lr(lr)
+    S, u, gs = sharpness_gradient(model, theta)
+    gl = model.grad(np.asarray(theta, dtype=float))
+    return {"S": S, "u": u, "grad_S": gs, "grad_L": gl, "alpha": float(-gl @ gs),
+            "beta": float(gs @ gs), "lr_gap": lr * S - 2.0}
+
+
+def predicted_dynamics(alpha, beta, lr, x0, y0, steps: int):
+    """Return ``(x, y)``, arrays of length ``steps + 1``, of the self-stabilisation map.
+
+    ``x' = -(1 + lr y) x``, ``y' = y + lr (alpha - beta x^2 / 2)``.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> x, y = dynsys.predicted_dynamics(1.0, 2.0, 0.5, 0.1, 0.0, 2)
+    >>> x.round(6).tolist(), y.round(6).tolist()
+    ([0.1, -0.1, 0.12475], [0.0, 0.495, 0.99])
+    """
+    alpha = check.real("alpha", alpha)
+    beta = check.real("beta", beta, nonnegative=True)
+    lr = check.lr(lr)
+    x0, y0 = check.real("x0", x0), check.real("y0", y0)
+    steps = check.integer("steps", steps, minimum=1)
+    x = np.empty(steps + 1)
+    y = np.empty(steps + 1)
+    x[0], y[0] = x0, y0
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            x[t + 1] = -(1 + lr * y[t]) * x[t]
+            y[t + 1] = y[t] + lr * (alpha - beta * x[t] ** 2 / 2)
+    return x, y
+
+
+def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
+                       window: int | None = None) -> xr.Dataset:
+    """Return true GD and the predicted self-stabilisation dynamics side by side.
+
+    GD starts at ``theta_ref + x0 u`` (``u`` the top Hessian eigenvector at ``theta_ref``);
+    the true ``x_t = u . (theta_t - theta_ref)`` and ``y_t = S(theta_t) - 2/lr`` are compared
+    with the map of :func:`predicted_dynamics` started from the same ``(x_0, y_0)`` with
+    ``alpha``, ``beta`` frozen at ``theta_ref``. The reference is held fixed, so the comparison
+    is meaningful over windows short compared with the time on which ``alpha`` and ``beta``
+    drift.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``step``: ``x_true``, ``y_true``, ``x_pred``, ``y_pred``; attrs ``alpha``,
+        ``beta``, ``predicted_mean_x2`` (``2 alpha / beta``), ``mean_x2_true`` and
+        ``mean_x2_pred`` (averages over the last ``window`` steps, default all but the first
+        quarter), ``cos_u_grad_S`` (``|u . grad S| / |grad S|``: the theory assumes it
+        small), ``y_rms_error`` (RMS of ``y_pred - y_true`` relative to the RMS of
+        ``y_true``), ``mean_y_true``, ``mean_y_pred``.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> m = dynsys.QuadraticRegression2D(eps=0.01)
+    >>> ds = dynsys.self_stabilisation(m, [1.41, 4.0], 1.0, x0=1e-3, steps=50)
+    >>> ds.x_true.shape
+    (51,)
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
+    theta_ref = check.array("theta_ref", theta_ref, dim=model.dim)
+    if theta_ref.ndim != 1:
+        raise ValueError(f"theta_ref must be one point of shape ({model.dim},)")
+    lr = check.lr(lr)
+    x0 = check.real("x0", x0)
+    steps = check.integer("steps", steps, minimum=2)
+    window = steps - steps // 4 if window is None else check.integer("window", window,
+                                                                     minimum=1, maximum=steps)
+    c = self_stabilisation_coefficients(model, theta_ref, lr)
+    u = c["u"]
+    theta = np.empty((steps + 1, model.dim))
+    theta[0] = theta_ref + x0 * u
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            theta[t + 1] = theta[t] - lr * model.grad(theta[t])
+    finite = np.all(np.isfinite(theta), axis=1)
+    x_true = (theta - theta_ref) @ u
+    y_true = np.full(steps + 1, np.nan)
+    y_true[finite] = model.sharpness(theta[finite]) - 2 / lr
+    x_pred, y_pred = predicted_dynamics(c["alpha"], c["beta"], lr, x_true[0], y_true[0], steps)
+    tail = slice(steps + 1 - window, steps + 1)
+    with np.errstate(all="ignore"):
+        y_rms = float(np.sqrt(np.mean((y_pred - y_true) ** 2) / np.mean(y_true ** 2)))
+        mx2_true = float(np.mean(x_true[tail] ** 2))
+        mx2_pred = float(np.mean(x_pred[tail] ** 2))
+    cos_u = float(abs(u @ c["grad_S"]) / max(np.linalg.norm(c["grad_S"]), 1e-300))
+    ds = xr.Dataset(
+        {
+            "x_true": ("step", x_true, {"long_name": "u . (theta - theta_ref) under GD"}),
+            "y_true": ("step", y_true, {"long_name": "S(theta) - 2/lr under GD"}),
+            "x_pred": ("step", x_pred, {"long_name": "x of the self-stabilisation map"}),
+            "y_pred": ("step", y_pred, {"long_name": "y of the self-stabilisation map"}),
+            "theta": (("step", "param"), theta, {"long_name": "GD iterates"}),
+        },
+        coords={"step": np.arange(steps + 1),
+                "param": [f"theta_{i + 1}" for i in range(model.dim)]},
+    )
+    ds.attrs.update(provenance(model, analysis="self_stabilisation", lr=lr, x0=x0,
+                               theta_ref=theta_ref, steps=steps, window=window,
+                               alpha=c["alpha"], beta=c["beta"], sharpness_ref=c["S"],
+                               predicted_mean_x2=2 * c["alpha"] / c["beta"],
+                               mean_x2_true=mx2_true, mean_x2_pred=mx2_pred,
+                               cos_u_grad_S=cos_u,
+                               mean_y_true=float(np.mean(y_true[tail])),
+                               mean_y_pred=float(np.mean(y_pred[tail])),
+                               y_rms_error=y_rms))
+    return ds
