@@ -9,14 +9,21 @@ from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
 from ._version import __version__
 from .analysis import trajectory
+from .region import EoSRegion, eos_critical_eps, eos_region
 from .models import (LossModel, Model, QuadraticRegression2D, RegressionModel, ScalarNetwork,
                      SecondOrderRegression)
 from .systems import GDMap, Map, MapKernel, gd_map
 
-# -- orbits (issue 3) --
-# -- basins (issue 4) --
-# -- bifurcation (issue 5) --
-# -- edge of stability (issue 6) --
+from . import orbits  # noqa: F401
+from .orbits import (classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
+                     periodic_orbits)
+from .basins import basin_entropy, basins, basins_fractal_test, uncertainty_exponent
+from .bifurcation import ContinuationResult, bifurcation_diagram, continuation
+from .eos import (eos_start, expected_second_derivative, fit_offset, gfs_sharpness,  # noqa: E402
+                  gfs_solution, gfs_trajectory, kreisler_scan, limit_offset, limit_sharpness,
+                  ntk_eigenvalue_derivatives, offset_formula, predicted_dynamics,
+                  qr2d_increase_threshold, self_stabilisation, self_stabilisation_coefficients,
+                  sharpness_gradient, sigma_q_for, theorem2_monte_carlo)
 
 __all__ = [
     "__version__",
@@ -29,8 +36,15 @@ __all__ = [
     "trajectory",
     # storage and figures
     "save", "load", "plot",
-    # -- __all__ orbits (issue 3) --
-    # -- __all__ basins (issue 4) --
-    # -- __all__ bifurcation (issue 5) --
-    # -- __all__ edge of stability (issue 6) --
+    "orbits", "jacobian", "multipliers", "classify", "fixed_points", "periodic_orbits",
+    "lyapunov_spectrum",
+    "basins", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",
+    "bifurcation_diagram", "continuation", "ContinuationResult",
+    # edge of stability (issue 6)
+    "eos_region", "EoSRegion", "eos_critical_eps",
+    "gfs_sharpness", "gfs_solution", "limit_sharpness", "eos_start", "limit_offset", "fit_offset",
+    "offset_formula", "gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold",
+    "predicted_dynamics", "self_stabilisation", "self_stabilisation_coefficients",
+    "sharpness_gradient", "expected_second_derivative", "ntk_eigenvalue_derivatives",
+    "sigma_q_for", "theorem2_monte_carlo",
 ]

@@ -4,10 +4,11 @@ Every plot function takes a dynsys Dataset (or result object), returns the matpl
 ``Figure`` and, given ``path``, also writes it there.
 """
 
+from ._basins import basins
+from ._bifurcation import bifurcation
+from ._eos import gfs_trajectory, limit_offset, self_stabilisation, theorem2
+from ._region import eos_region
 from ._trajectory import trajectory
 
-# -- basins (issue 4) --
-# -- bifurcation (issue 5) --
-# -- edge of stability (issue 6) --
-
-__all__ = ["trajectory"]
+__all__ = ["trajectory", "basins", "bifurcation", "eos_region", "gfs_trajectory",
+           "limit_offset", "self_stabilisation", "theorem2"]
