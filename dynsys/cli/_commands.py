@@ -27,12 +27,9 @@ def _save_and_plot(ds, args, plot_fn=None) -> str:
 
 
 def _progress(args):
-    """Return a tqdm-based progress callback (the CLI shows progress; the library is silent)."""
-    if getattr(args, "quiet", False):
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm
+    """Return the ``progress`` argument: a tqdm bar (``True``) unless ``--quiet`` (the CLI
+    shows progress; the library is silent by default)."""
+    return None if getattr(args, "quiet", False) else True
 
 
 # -- trajectory ---------------------------------------------------------------------------
@@ -70,7 +67,8 @@ def _basins(args) -> str:
 
     system = system_from_args(args)
     n1, n2 = args.grid
-    grid = ((*args.range1, n1), (*args.range2, n2))
+    dim = system.dim
+    grid = ((*args.range1, n1),) if dim == 1 else ((*args.range1, n1), (*args.range2, n2))
     kwargs = dict(grid=grid, steps=args.steps, progress=_progress(args))
     if args.store is not None:
         kwargs["store"] = str(args.store)
@@ -87,8 +85,9 @@ def _basins(args) -> str:
     counts = ", ".join(f"{m} {100 * float((outcome == v).mean()):.1f}%"
                        for v, m in zip(values, meanings, strict=True))
     sweep = [d for d in ds.outcome.dims if d not in ("theta_1", "theta_2", "x_1", "x_2")][0]
+    starts = f"{n1}" if dim == 1 else f"{n1} x {n2}"
     head = (f"basins of {ds.attrs.get('system')} over {ds.sizes[sweep]} value(s) of {sweep} "
-            f"x {n1} x {n2} starts, {args.steps} steps max, in {elapsed:.1f} s\n  {counts}")
+            f"x {starts} starts, {args.steps} steps max, in {elapsed:.1f} s\n  {counts}")
     return head + "\n" + _save_and_plot(ds, args, dynsys.plot.basins)
 
 
@@ -103,9 +102,9 @@ def register_basins(sub):
     p.add_argument("--grid", type=parse_grid, default=(256, 256), metavar="N|N1xN2",
                    help="grid of starts (default 256)")
     p.add_argument("--range1", type=parse_interval, default=(-3.0, 3.0), metavar="LO:HI",
-                   help="range of the first coordinate (default -3:3)")
+                   help="range of the first start coordinate (default -3:3; write --range1=-3:3)")
     p.add_argument("--range2", type=parse_interval, default=(-12.0, 12.0), metavar="LO:HI",
-                   help="range of the second coordinate (default -12:12)")
+                   help="range of the second start coordinate (default -12:12; write --range2=-12:12)")
     p.add_argument("--steps", type=int, default=20_000, help="max iterations (default 20000)")
     p.add_argument("--store", type=pathlib.Path, default=None, metavar="PATH.zarr",
                    help="write chunks as they finish; re-running resumes")
@@ -154,7 +153,7 @@ def _orbits(args) -> str:
     mapping = dynsys.gd_map(system, args.lr) if isinstance(system, dynsys.Model) else system
     bounds = [tuple(b) for b in args.bounds] if args.bounds else None
     if bounds is None:
-        raise CLIError("--bounds is required, e.g. --bounds -3:3 --bounds -12:12")
+        raise CLIError("--bounds is required, e.g. --bounds=-3:3 --bounds=-12:12")
     if len(bounds) != mapping.dim:
         raise CLIError(f"--bounds given {len(bounds)} time(s); the system has dimension "
                        f"{mapping.dim}")
@@ -180,7 +179,7 @@ def register_orbits(sub):
     p.add_argument("--lr", type=float, default=1.0, help="step size (models; default 1)")
     p.add_argument("--period", type=int, default=1, help="period (default 1: fixed points)")
     p.add_argument("--bounds", type=parse_interval, action="append", metavar="LO:HI",
-                   help="box, once per dimension")
+                   help="box, once per dimension, e.g. --bounds=-3:3 (write = before a negative value)")
     add_output_options(p, "orbits.nc")
     p.set_defaults(run=_orbits)
 
@@ -217,10 +216,15 @@ def _eos(args) -> str:
     kwargs = {"progress": _progress(args)}
     if args.delta is not None:
         kwargs["delta"] = args.delta
-    if args.grid is not None:
-        kwargs["grid"] = args.grid
     if args.lr is not None:
         kwargs["lr_range"] = args.lr
+    if args.grid is not None:
+        from .._validate import value_range
+        from ..region._eos_region import _default_grid
+
+        lrs = value_range("--lr", kwargs.get("lr_range", (0.5, 2.0, 16)), positive=True)
+        (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)
+        kwargs["grid"] = ((lo1, hi1, args.grid[0]), (lo2, hi2, args.grid[1]))
     region = dynsys.eos_region(model, **kwargs)
     head = f"edge-of-stability region of the 2-D model (eps={args.eps:g}, E={args.target:g}):\n" \
            f"  {region.summary()}"

@@ -1,33 +1,126 @@
-"""The command line end to end: each subcommand writes a dataset that loads back."""
+"""The command line end to end: every subcommand writes a dataset that loads back."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 import dynsys
 from dynsys.cli import main
 
 
-def test_trajectory_subcommand(tmp_path, capsys):
-    out = tmp_path / "t.nc"
-    png = tmp_path / "t.png"
-    assert main(["trajectory", "--lr", "1", "--steps", "500", "-o", str(out),
-                 "--plot", str(png)]) == 0
+def _run(args, capsys):
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+def test_trajectory(tmp_path, capsys):
+    out, png = tmp_path / "t.nc", tmp_path / "t.png"
+    text = _run(["trajectory", "--lr", "1", "--steps", "500", "-o", str(out), "--plot", str(png)],
+                capsys)
     ds = dynsys.load(out)
     assert ds.sizes["step"] == 501 and png.stat().st_size > 0
-    assert "wrote" in capsys.readouterr().out
+    assert "wrote" in text and "lr x top eigenvalue" in text
 
 
-def test_bad_input_is_one_line_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "dynsys", "trajectory", "--lr", "-1",
-                           "-o", str(tmp_path / "x.nc")], capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "lr must be > 0" in proc.stderr
+def test_trajectory_of_a_builtin_map(tmp_path, capsys):
+    out = tmp_path / "h.zarr"
+    _run(["trajectory", "--map", "henon", "--param", "a=1.4", "--param", "b=0.3",
+          "--x0", "0.1,0.1", "--steps", "50", "-o", str(out)], capsys)
+    ds = dynsys.load(out)
+    assert ds.x.shape == (51, 2) and ds.attrs["param_a"] == 1.4
+
+
+def test_basins(tmp_path, capsys):
+    out, png = tmp_path / "b.nc", tmp_path / "b.png"
+    text = _run(["basins", "--grid", "12x10", "--lr", "0.5:1.5:2", "--steps", "500", "--quiet",
+                 "-o", str(out), "--plot", str(png)], capsys)
+    ds = dynsys.load(out)
+    assert ds.outcome.shape == (2, 12, 10) and png.stat().st_size > 0
+    assert "converged" in text
+
+
+def test_basins_of_a_map(tmp_path, capsys):
+    out = tmp_path / "bl.nc"
+    _run(["basins", "--map", "logistic", "--sweep", "r", "--lr", "3.2", "--grid", "8",
+          "--range1", "0.05:0.95", "--steps", "400", "--quiet", "-o", str(out)], capsys)
+    ds = dynsys.load(out)
+    assert ds.outcome.dims == ("r", "x_1") and int(ds.period.max()) == 2
+
+
+def test_bifurcation(tmp_path, capsys):
+    out, png = tmp_path / "d.nc", tmp_path / "d.png"
+    _run(["bifurcation", "--lr", "0.5:2:20", "--steps", "500", "--keep", "8", "-o", str(out),
+          "--plot", str(png)], capsys)
+    ds = dynsys.load(out)
+    assert ds.sizes["lr"] == 20 and ds.sizes["sample"] == 8 and png.stat().st_size > 0
+
+
+def test_orbits_and_lyapunov(tmp_path, capsys):
+    out = tmp_path / "o.nc"
+    text = _run(["orbits", "--map", "henon", "--bounds=-3:3", "--bounds=-3:3", "-o",
+                 str(out)], capsys)
+    ds = dynsys.load(out)
+    assert ds.sizes["point"] == 2 and "2 fixed point(s)" in text
+    out2 = tmp_path / "p.nc"
+    _run(["orbits", "--map", "logistic", "--param", "r=3.2", "--period", "2", "--bounds", "0:1",
+          "-o", str(out2)], capsys)
+    assert dynsys.load(out2).sizes["orbit"] >= 1
+    out3 = tmp_path / "l.nc"
+    text = _run(["lyapunov", "--map", "henon", "--x0", "0.1,0.1", "--steps", "20000", "-o",
+                 str(out3)], capsys)
+    da = dynsys.load(out3)
+    assert da.dims == ("exponent",)
+    np.testing.assert_allclose(float(da.sum()), np.log(0.3), atol=1e-6)
+
+
+def test_eos(tmp_path, capsys):
+    out, png = tmp_path / "e.nc", tmp_path / "e.png"
+    text = _run(["eos", "--eps", "0.05", "--lr", "0.9:1.1:3", "--grid", "16", "--quiet", "-o",
+                 str(out), "--plot", str(png)], capsys)
+    ds = dynsys.load(out)
+    assert "eos" in ds and ds.attrs["certificate_n_failed"] == 0
+    assert "certified" in text and png.stat().st_size > 0
+
+
+def test_reproduce_runs_named_analyses_quickly(tmp_path, capsys):
+    text = _run(["reproduce", "--quick", "--only", "eos_trajectories", "--out", str(tmp_path)],
+                capsys)
+    assert (tmp_path / "eos_trajectories.nc").exists() and "reproduced" in text
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["trajectory", "--lr", "-1"], "lr must be > 0"),
+    (["trajectory", "--map", "nope"], "unknown map"),
+    (["basins", "--lr", "1:0:3"], "lr_range"),
+    (["basins", "--grid", "0"], "grid"),
+    (["basins", "--map", "henon"], "--sweep"),
+    (["bifurcation", "--steps", "0"], "steps"),
+    (["orbits", "--map", "henon"], "--bounds"),
+    (["trajectory", "--x0", "a,b"], "comma-separated"),
+    (["basins", "--grid", "3y"], "N1xN2"),
+    (["reproduce", "--only", "nothing"], "unknown analysis"),
+])
+def test_bad_input_is_one_line_exit_2(tmp_path, args, fragment):
+    proc = subprocess.run([sys.executable, "-m", "dynsys", *args, *(
+        ["-o", str(tmp_path / "x.nc")] if args[0] != "reproduce" else ["--out", str(tmp_path)])],
+        capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert fragment in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_help_lists_subcommands():
+def test_help_lists_every_subcommand():
     proc = subprocess.run([sys.executable, "-m", "dynsys", "--help"], capture_output=True,
                           text=True)
-    assert proc.returncode == 0 and "trajectory" in proc.stdout
+    assert proc.returncode == 0
+    for name in ("basins", "bifurcation", "orbits", "lyapunov", "eos", "reproduce"):
+        assert name in proc.stdout
+        sub = subprocess.run([sys.executable, "-m", "dynsys", name, "--help"],
+                             capture_output=True, text=True)
+        assert sub.returncode == 0 and "usage" in sub.stdout
