@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
+import numba
 import numpy as np
 import xarray as xr
 from numba import prange
 
 from .. import _validate as check
 from .._labels import flag_attrs, provenance
-from .._numba import njit
 from ..analysis._iterate import DIVERGENCE_BOUND
 from ..models._base import Model, RegressionModel
 from ..systems._gd import gd_map
@@ -17,33 +19,43 @@ from ..systems._map import Map
 OUTCOME = {0: "bounded", 1: "diverged"}
 
 
-@njit(parallel=True, cache=False)   # takes a dispatcher: not cacheable
-def _diagram_kernel(step, x0, pmat, steps, keep, bound, out, last):
-    """Iterate ``x0`` ``steps`` times for each parameter row of ``pmat`` (in parallel) and store
-    the last ``keep`` iterates in ``out[i]``; ``last[i]`` is the index of the last finite
-    iterate (``steps`` when the orbit stayed within ``bound``)."""
-    n_par = pmat.shape[0]
-    dim = x0.shape[0]
-    first = steps - keep
-    for i in prange(n_par):
-        x = x0.copy()
-        y = np.empty(dim)
-        p = pmat[i]
-        last[i] = steps
-        for t in range(steps):
-            step(x, p, y)
-            ok = True
-            for j in range(dim):
-                if not (abs(y[j]) <= bound):   # also catches NaN
-                    ok = False
-            if not ok:
-                last[i] = t
-                break
-            for j in range(dim):
-                x[j] = y[j]
-            if t >= first:
+@functools.lru_cache(maxsize=None)
+def _diagram_kernel(step):
+    """Return the compiled orbit-diagram loop specialised to the jitted ``step`` (a closure,
+    so numba compiles the step inline: about twice as fast as passing it as an argument).
+
+    The loop iterates ``x0`` ``steps`` times for each parameter row of ``pmat`` (in parallel)
+    and stores the last ``keep`` iterates in ``out[i]``; ``last[i]`` is the index of the last
+    finite iterate (``steps`` when the orbit stayed within ``bound``). Compiled once per step
+    function and process (closures cannot use numba's on-disk cache).
+    """
+
+    @numba.njit(parallel=True)
+    def kernel(x0, pmat, steps, keep, bound, out, last):
+        n_par = pmat.shape[0]
+        dim = x0.shape[0]
+        first = steps - keep
+        for i in prange(n_par):
+            x = x0.copy()
+            y = np.empty(dim)
+            p = pmat[i]
+            last[i] = steps
+            for t in range(steps):
+                step(x, p, y)
+                ok = True
                 for j in range(dim):
-                    out[i, t - first, j] = y[j]
+                    if not (abs(y[j]) <= bound):   # also catches NaN
+                        ok = False
+                if not ok:
+                    last[i] = t
+                    break
+                for j in range(dim):
+                    x[j] = y[j]
+                if t >= first:
+                    for j in range(dim):
+                        out[i, t - first, j] = y[j]
+
+    return kernel
 
 
 def _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last):
@@ -151,7 +163,7 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
         base = mapping.param_vector()
         pmat = np.repeat(base[None, :], n, axis=0)
         pmat[:, list(mapping.params).index(param)] = values
-        _diagram_kernel(kernel.step, np.ascontiguousarray(x0), pmat, steps, keep, bound,
+        _diagram_kernel(kernel.step)(np.ascontiguousarray(x0), pmat, steps, keep, bound,
                         out, last)
     else:
         _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last)
