@@ -4,8 +4,9 @@ For eps in {0.02, 0.05, 0.1} (target 0): the largest certified box U of starts a
 step sizes on which GD converges to a limiting lr x sharpness in [2 - delta, 2] from starts past
 the edge (delta = eps, twice the leading-order offset), with the random-point certificate. Then,
 at fixed delta in {0.02, 0.05}, the largest eps with a non-empty region (eps_c) and its bracket,
-against the leading-order prediction 2 delta. Writes data/eos_region.nc (the eps = 0.05 sweep,
-EoS set and U), data/eos_region_summary.nc, data/eos_critical_eps.nc and figures.
+against the leading-order prediction 2 delta. Also the basins of the whole symmetric domain
+(eps = 0.05, four step sizes). Writes data/basins_2d.nc, data/eos_region.nc (the eps = 0.05
+sweep, EoS set and U), data/eos_region_summary.nc, data/eos_critical_eps.nc and figures.
 
     python analyses/eos_region.py [--quick] [--out data]
 """
@@ -21,8 +22,24 @@ import xarray as xr
 import dynsys
 
 
+def basins_overview(out: pathlib.Path, quick: bool = False):
+    """Basins of the whole symmetric domain for a few step sizes (the picture U lives in)."""
+    model = dynsys.QuadraticRegression2D(0.05)
+    n = 96 if quick else 256
+    ds = dynsys.basins(model, [0.5, 0.8, 1.0, 1.5], grid=((-3, 3, n), (-12, 12, n)),
+                       steps=20_000)
+    dynsys.save(ds, out / "basins_2d.nc")
+    dynsys.plot.basins(ds, path=out / "basins_2d.png")
+    converged = ds.outcome == 0
+    for lr in ds.lr.values:
+        share = float(converged.sel(lr=lr).mean())
+        print(f"basins eps=0.05 lr={lr:g}: {100 * share:.1f}% of [-3,3]x[-12,12] converges")
+    return ds
+
+
 def run(out: pathlib.Path, quick: bool = False):
     out.mkdir(parents=True, exist_ok=True)
+    basins_overview(out, quick)
     lr_range = (0.8, 1.25, 4 if quick else 10)
     n = 32 if quick else 96
     n_check = 40 if quick else 300

@@ -107,11 +107,13 @@ def _format(path) -> str:
     raise ValueError(f"path must end in .nc (netCDF) or .zarr (Zarr), got {str(path)!r}")
 
 
-def save(obj, path) -> pathlib.Path:
+def save(obj, path, *, compress: bool = True) -> pathlib.Path:
     """Return the path written: ``obj`` saved losslessly as netCDF (``.nc``) or Zarr (``.zarr``).
 
     ``obj`` is an ``xr.Dataset``, an ``xr.DataArray`` or a result object with ``.to_dataset()``
     or ``.dataset``. Complex variables, booleans, coordinates and attrs survive the round trip.
+    With ``compress`` (default) netCDF variables are written with lossless zlib compression and
+    byte shuffling (Zarr stores are compressed by default).
 
     Examples
     --------
@@ -128,7 +130,12 @@ def save(obj, path) -> pathlib.Path:
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "netcdf":
-        ds.to_netcdf(path, engine="h5netcdf")
+        encoding = {}
+        if compress:
+            encoding = {name: {"zlib": True, "complevel": 4, "shuffle": True}
+                        for name, var in ds.data_vars.items()
+                        if var.ndim > 0 and var.dtype.kind in "biuf" and var.size > 64}
+        ds.to_netcdf(path, engine="h5netcdf", encoding=encoding)
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -10,6 +10,11 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# fixed seeds everywhere: hypothesis draws the same examples on every run and machine
+settings.register_profile("dynsys", derandomize=True, database=None, deadline=None)
+settings.load_profile("dynsys")
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
