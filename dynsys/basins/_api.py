@@ -13,8 +13,7 @@ from .. import _validate as check
 from .._labels import flag_attrs, provenance
 from .._version import __version__
 from ..models._base import Model
-from ..systems._gd import gd_map
-from ..systems._map import Map
+from ..systems._gd import gd_map, resolve_swept
 from . import _store
 from ._attractors import KINDS, AttractorTable, label_chunk
 from ._sweep import OUTCOMES, Plan, choose_path, compute_chunk, empty_fields, family_mask
@@ -128,27 +127,7 @@ def basins(system, lr_range, *, grid, steps: int = 1000, param: str | None = Non
 # -- arguments ----------------------------------------------------------------------------------
 def _plan(system, values, *, grid, steps, param, base, tol, radius, max_period, cycle_rtol,
           lyapunov_steps, chaos_threshold, scaling, chunk_size) -> Plan:
-    if isinstance(system, Model):
-        if param not in (None, "lr"):
-            raise ValueError(f"param must be 'lr' (or omitted) for a model, got {param!r}")
-        param = "lr"
-        model = system
-    elif isinstance(system, Map):
-        model = getattr(system, "model", None)
-        names = list(system.params)
-        if param is None:
-            if "lr" in names:
-                param = "lr"
-            elif len(names) == 1:
-                param = names[0]
-            else:
-                raise ValueError(f"param must name the swept parameter of map {system.name!r}, "
-                                 f"one of {names}")
-        if param not in names:
-            raise ValueError(f"param must be one of the parameters {names} of map "
-                             f"{system.name!r}, got {param!r}")
-    else:
-        raise TypeError(f"system must be a dynsys Model or Map, got {type(system).__name__}")
+    _, model, param = resolve_swept(system, param)
     label = "lr_range"
     values = check.value_range(label, values, positive=param == "lr")
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system

@@ -12,9 +12,8 @@ from numba import prange
 from .. import _validate as check
 from .._labels import flag_attrs, provenance
 from ..analysis._iterate import DIVERGENCE_BOUND
-from ..models._base import Model, RegressionModel
-from ..systems._gd import gd_map
-from ..systems._map import Map
+from ..models._base import RegressionModel
+from ..systems._gd import resolve_swept
 
 OUTCOME = {0: "bounded", 1: "diverged"}
 
@@ -77,26 +76,7 @@ def _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last):
 
 def _resolve(system, param):
     """Return ``(map, model, param)`` for a Model or Map and an optional parameter name."""
-    if isinstance(system, Model):
-        if param not in (None, "lr"):
-            raise ValueError(f"unknown param {param!r} for a model; the only parameter of its "
-                             f"gradient-descent map is 'lr'")
-        return gd_map(system, 1.0), system, "lr"
-    if isinstance(system, Map):
-        names = list(system.params)
-        if param is None:
-            if "lr" in names:
-                param = "lr"
-            elif len(names) == 1:
-                param = names[0]
-            else:
-                raise ValueError(f"param must name one of the parameters {names} of map "
-                                 f"{system.name!r}")
-        if param not in names:
-            raise ValueError(f"unknown param {param!r}; map {system.name!r} has parameters "
-                             f"{names}")
-        return system, getattr(system, "model", None), param
-    raise TypeError(f"system must be a dynsys Map or Model, got {type(system).__name__}")
+    return resolve_swept(system, param)
 
 
 def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 100,

@@ -82,3 +82,35 @@ def resolve_system(system, lr=None, *, lr_name: str = "lr"):
             system = system.with_params(lr=check.lr(lr, lr_name))
         return system, getattr(system, "model", None)
     raise TypeError(f"system must be a dynsys Map or Model, got {type(system).__name__}")
+
+
+def resolve_swept(system, param: str | None):
+    """Return ``(map, model, param)``: the map to iterate, the model behind it (or None) and the
+    name of the parameter a sweep varies.
+
+    For a Model the map is its GD map (at lr = 1; set the swept value with ``with_params``) and
+    the parameter must be ``lr``. For a Map, ``param`` defaults to ``lr`` if it has one, else to
+    its only parameter.
+    """
+    from ..models._base import Model
+
+    if isinstance(system, Model):
+        if param not in (None, "lr"):
+            raise ValueError(f"unknown param {param!r} for a model; the only parameter of its "
+                             f"gradient-descent map is 'lr'")
+        return gd_map(system, 1.0), system, "lr"
+    if isinstance(system, Map):
+        names = list(system.params)
+        if param is None:
+            if "lr" in names:
+                param = "lr"
+            elif len(names) == 1:
+                param = names[0]
+            else:
+                raise ValueError(f"param must name the swept parameter of map {system.name!r}, "
+                                 f"one of {names}")
+        if param not in names:
+            raise ValueError(f"unknown param {param!r}; map {system.name!r} has parameters "
+                             f"{names}")
+        return system, getattr(system, "model", None), param
+    raise TypeError(f"system must be a dynsys Model or Map, got {type(system).__name__}")
