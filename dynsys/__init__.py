@@ -24,6 +24,8 @@ from .eos import (eos_start, expected_second_derivative, fit_offset, gfs_sharpne
                   ntk_eigenvalue_derivatives, offset_formula, predicted_dynamics,
                   qr2d_increase_threshold, self_stabilisation, self_stabilisation_coefficients,
                   sharpness_gradient, sigma_q_for, theorem2_monte_carlo)
+from .eos import (constrained_trajectory, edge_geometry, project_stable_set,
+                  self_stabilisation_tracking, third_derivative)
 
 __all__ = [
     "__version__",
@@ -46,5 +48,6 @@ __all__ = [
     "offset_formula", "gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold",
     "predicted_dynamics", "self_stabilisation", "self_stabilisation_coefficients",
     "sharpness_gradient", "expected_second_derivative", "ntk_eigenvalue_derivatives",
-    "sigma_q_for", "theorem2_monte_carlo",
+    "sigma_q_for", "theorem2_monte_carlo", "constrained_trajectory", "edge_geometry",
+    "project_stable_set", "self_stabilisation_tracking", "third_derivative",
 ]

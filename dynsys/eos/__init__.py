@@ -9,11 +9,15 @@ __all__ = ["gfs_sharpness", "gfs_solution", "limit_sharpness", "eos_start", "lim
 from ._kreisler import gfs_trajectory, kreisler_scan, qr2d_increase_threshold  # noqa: E402
 
 __all__ += ["gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold"]
+from ._constrained import (constrained_trajectory, edge_geometry,  # noqa: E402
+                           project_stable_set, third_derivative)
 from ._self_stabilisation import (predicted_dynamics, self_stabilisation,  # noqa: E402
-                                  self_stabilisation_coefficients, sharpness_gradient)
+                                  self_stabilisation_coefficients, self_stabilisation_tracking,
+                                  sharpness_gradient)
 
 __all__ += ["predicted_dynamics", "self_stabilisation", "self_stabilisation_coefficients",
-            "sharpness_gradient"]
+            "sharpness_gradient", "self_stabilisation_tracking", "constrained_trajectory",
+            "edge_geometry", "project_stable_set", "third_derivative"]
 from ._theorem2 import (expected_second_derivative, ntk_eigenvalue_derivatives,  # noqa: E402
                         sigma_q_for, theorem2_monte_carlo)
 

@@ -203,3 +203,159 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
                                mean_y_pred=float(np.mean(y_pred[tail])),
                                y_rms_error=y_rms))
     return ds
+
+
+def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | None = None,
+                                tol: float = 1e-11) -> xr.Dataset:
+    """Return true GD beside the paper's prediction along the constrained trajectory.
+
+    GD runs from ``theta0``; the constrained trajectory ``theta+`` (projected GD onto the
+    stable set, :func:`dynsys.constrained_trajectory`) from ``proj(theta0)``. Along it, with
+    ``u_t``, ``grad S_t``, ``H_t`` at ``theta+_t``, the true deviations are
+    ``x_t = u_t . (theta_t - theta+_t)`` and ``y_t = grad S_t . (theta_t - theta+_t)``.
+    The prediction is the paper's reduction of GD about ``theta+_t``: a cubic Taylor expansion
+    in ``v* = theta - theta+`` keeping, of the cubic term, only ``x*^2 grad S`` and the
+    ``x* (grad S . w*)`` coupling, with ``x*_t = u_t . v*_t``, ``w*_t = v*_t - x*_t u_t``:
+
+        v*_{t+1} = (I - lr H_t) v*_t - lr x*_t (grad S_t . w*_t) u_t
+                   - (lr/2) x*_t^2 P_u^perp grad S_t - shift_t,
+        y*_t = grad S_t . w*_t,
+
+    so that ``x*_{t+1} = -(1 + lr y*_t) x*_t`` on the edge (``S(theta+) = 2/lr``) up to the
+    rotation of ``u`` between steps, which is kept (it is what seeds the oscillation in GD).
+    ``shift_t = theta+_{t+1} - (theta+_t - lr grad L(theta+_t))`` is the projection step: its
+    component along ``grad S`` is ``-lr alpha_t grad S_t / beta_t`` while the sharpness
+    constraint is active, the ``+lr alpha_t`` drive of ``y``. Dropped: the component
+    ``-(lr/2)(u . grad S) x*^2`` along ``u`` (the paper assumes ``u . grad S = 0``; its size
+    is ``cos_u_grad_S``), the ``x* w*`` terms outside ``y*`` and terms quadratic in ``w*``.
+    The scalar 2-D map ``x' = (1 - lr S(theta+_t) - lr y) x``,
+    ``y' = y + lr (alpha_t - beta_t x^2 / 2)`` (``beta_t = |P_u^perp grad S_t|^2``, drive
+    ``alpha_t = -grad S_t . shift_t / lr``) is run too (``x2d``, ``y2d``); it ignores
+    ``H_t grad S_t`` and the rotation of ``u``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``step``: ``sharpness_true`` (``S(theta_t)``), ``sharpness_constrained``
+        (``S(theta+_t)``), ``sharpness_pred`` (``S(theta+_t) + y*_t``), ``x_true``, ``x_pred``,
+        ``y_true``, ``y_pred``, ``x2d``, ``y2d``, ``alpha``, ``beta``, ``beta_perp``,
+        ``cos_u_grad_S``, ``two_alpha_over_beta``, ``loss_true``, ``loss_constrained``,
+        ``active``, ``theta``, ``theta_constrained``. Attrs: averages over the steps
+        ``window_start`` to ``window_stop - 1`` (the last ``window`` steps if given; by
+        default whole self-stabilisation cycles of GD, from its first to its last drop of
+        ``lr S`` below 2, else the second half) of ``x^2`` (true, predicted, 2-D map) and of
+        ``2 alpha_t / beta_perp_t``; RMS errors of the predicted sharpness and of ``x^2``
+        relative to their scales; the mean ``cos_u_grad_S``.
+
+    Examples
+    --------
+    >>> import numpy as np, dynsys
+    >>> m = dynsys.QuadraticRegression2D(eps=0.1)
+    >>> ds = dynsys.eos.self_stabilisation_tracking(m, [1.5, 4.0], 1.0, steps=20)
+    >>> float(ds.alpha.max()) < 1e-9        # theta+ sits on the minimum curve: no sharpening
+    True
+    """
+    from ._constrained import _constrained_run
+
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
+    theta0 = check.array("theta0", theta0, dim=model.dim)
+    if theta0.ndim != 1:
+        raise ValueError(f"theta0 must be one point of shape ({model.dim},), got {theta0.shape}")
+    lr = check.lr(lr)
+    steps = check.integer("steps", steps, minimum=2)
+    if window is not None:
+        window = check.integer("window", window, minimum=2, maximum=steps + 1)
+    ct, geo = _constrained_run(model, theta0, lr, steps=steps, tol=tol)
+    geo = [dict(e) for e in geo]
+    P = model.dim
+    theta = np.full((steps + 1, P), np.nan)
+    theta[0] = theta0
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            theta[t + 1] = theta[t] - lr * model.grad(theta[t])
+            if not np.all(np.isfinite(theta[t + 1])) or np.abs(theta[t + 1]).max() > 1e150:
+                theta[t + 1:] = np.nan
+                break
+    dag = ct.theta.values
+    shift = ct.projection_shift.values
+    names = ("x_true", "y_true", "x_pred", "y_pred", "x2d", "y2d", "sharpness_true")
+    out = {k: np.full(steps + 1, np.nan) for k in names}
+    vs = x2 = y2 = None
+    with np.errstate(all="ignore"):
+        for t, e in enumerate(geo):
+            u, gS = e["u"], e["grad_S"]
+            if t > 0:                                   # keep u's sign continuous
+                u = u if u @ geo[t - 1]["u"] >= 0 else -u
+                geo[t]["u"] = u
+            v = theta[t] - dag[t]
+            if np.all(np.isfinite(theta[t])):
+                out["x_true"][t], out["y_true"][t] = u @ v, gS @ v
+                out["sharpness_true"][t] = float(model.sharpness(theta[t]))
+            if t == 0:
+                vs, x2 = v.copy(), u @ v
+                y2 = gS @ (v - x2 * u)
+            else:
+                p = geo[t - 1]
+                xp = p["u"] @ vs
+                wp = vs - xp * p["u"]
+                gp = p["grad_S"] - (p["grad_S"] @ p["u"]) * p["u"]
+                vs = (vs - lr * (p["H"] @ vs) - lr * xp * (p["grad_S"] @ wp) * p["u"]
+                      - 0.5 * lr * xp ** 2 * gp - shift[t - 1])
+                drive = -(p["grad_S"] @ shift[t - 1]) / lr
+                x2, y2 = ((1 - lr * p["S"] - lr * y2) * x2,
+                          y2 + lr * (drive - 0.5 * (gp @ gp) * x2 ** 2))
+            xs = u @ vs
+            ws = vs - xs * u
+            out["x_pred"][t], out["y_pred"][t] = xs, gS @ ws
+            out["x2d"][t], out["y2d"][t] = x2, y2
+    S_dag = ct.sharpness.values
+    if window is None:                  # whole self-stabilisation cycles of GD, if any
+        with np.errstate(invalid="ignore"):
+            above = lr * out["sharpness_true"] >= 2.0
+        drops = np.flatnonzero(above[:-1] & ~above[1:] & ~np.roll(above, -2)[:-1]) + 1
+        start, stop = ((drops[0], drops[-1]) if drops.size >= 2
+                       else (steps + 1 - (steps + 1) // 2, steps + 1))
+    else:
+        start, stop = steps + 1 - window, steps + 1
+    tail = slice(int(start), int(stop))
+    with np.errstate(all="ignore"):
+        pred_S = S_dag + out["y_pred"]
+        two_ab = 2 * ct.alpha.values / ct.beta_perp.values
+        stats = {
+            "mean_x2_true": float(np.mean(out["x_true"][tail] ** 2)),
+            "mean_x2_pred": float(np.mean(out["x_pred"][tail] ** 2)),
+            "mean_x2_2d": float(np.mean(out["x2d"][tail] ** 2)),
+            "mean_two_alpha_over_beta": float(np.mean(two_ab[tail])),
+            "mean_sharpness_true": float(np.mean(out["sharpness_true"][tail])),
+            "mean_sharpness_pred": float(np.mean(pred_S[tail])),
+            "sharpness_rms_error": float(np.sqrt(np.mean((pred_S - out["sharpness_true"])[tail]
+                                                         ** 2)) * lr / 2),
+            "x2_rms_error": float(np.sqrt(np.mean((out["x_pred"][tail] ** 2
+                                                   - out["x_true"][tail] ** 2) ** 2))
+                                  / np.sqrt(np.mean(out["x_true"][tail] ** 4))),
+            "mean_cos_u_grad_S": float(np.mean(ct.cos_u_grad_S.values[tail])),
+            "mean_alpha": float(np.mean(ct.alpha.values[tail])),
+            "fraction_active": float(np.mean(ct.active.values[tail])),
+        }
+    long = {"x_true": "u . (theta - theta+) under GD", "y_true": "grad S . (theta - theta+) under GD",
+            "x_pred": "x* (predicted dynamics)", "y_pred": "y* = grad S . w* (predicted)",
+            "x2d": "x of the 2-D map with alpha_t, beta_t", "y2d": "y of the 2-D map",
+            "sharpness_true": "S(theta) under GD"}
+    data = {k: ("step", out[k], {"long_name": long[k]}) for k in names}
+    data["sharpness_constrained"] = ("step", S_dag, {"long_name": "S(theta+)"})
+    data["sharpness_pred"] = ("step", pred_S, {"long_name": "S(theta+) + y* (predicted)"})
+    data["two_alpha_over_beta"] = ("step", two_ab, {"long_name": "2 alpha_t / beta_perp_t"})
+    for k in ("alpha", "beta", "beta_perp", "cos_u_grad_S", "active"):
+        data[k] = ct[k]
+    data["loss_true"] = ("step", np.asarray(model.loss(np.nan_to_num(theta, nan=0.0)))
+                         * np.where(np.all(np.isfinite(theta), axis=1), 1.0, np.nan),
+                         {"long_name": "L(theta) under GD"})
+    data["loss_constrained"] = ct["loss"]
+    data["theta"] = (("step", "param"), theta, {"long_name": "GD iterates"})
+    data["theta_constrained"] = ct["theta"]
+    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1), "param": ct.param.values})
+    ds.attrs.update(provenance(model, analysis="self_stabilisation_tracking", lr=lr,
+                               steps=steps, window_start=int(start), window_stop=int(stop),
+                               theta0=theta0, **stats))
+    return ds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import finish, pyplot
+from ._style import finish, pyplot, require_datasets, require_labels
 
 
 def limit_offset(ds, *, path=None):
@@ -14,6 +14,9 @@ def limit_offset(ds, *, path=None):
     marker, the leading order ``eps (1 - lr E)/2`` a line; the right panel shows the relative
     error against ``eps`` (linear in ``eps`` where the limit is universal).
     """
+    require_datasets("ds", ds, ("eps", "lr_target", "lr_gfs", "offset", "offset_formula",
+                                "relative_error", "outcome"),
+                     "a table of dynsys.limit_offset")
     plt = pyplot()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -49,8 +52,12 @@ def gfs_trajectory(datasets, *, labels=None, path=None):
 
     ``datasets``: results of :func:`dynsys.gfs_trajectory` (one or a list).
     """
+    datasets = require_datasets("datasets", datasets, ("step", "loss", "sharpness",
+                                                       "gfs_sharpness"),
+                                "a result of dynsys.gfs_trajectory (or a list of them)",
+                                many=True)
+    labels = require_labels(labels, len(datasets))
     plt = pyplot()
-    datasets = datasets if isinstance(datasets, list | tuple) else [datasets]
     fig, axes = plt.subplots(3, 1, figsize=(6.4, 7), sharex=True)
     for i, d in enumerate(datasets):
         lr = float(d.attrs.get("param_lr", np.nan))
@@ -73,23 +80,52 @@ def gfs_trajectory(datasets, *, labels=None, path=None):
 
 
 def self_stabilisation(datasets, *, labels=None, path=None):
-    """Return a figure of ``x^2`` and ``y`` under GD and the predicted map, per dataset.
+    """Return a figure of GD beside the self-stabilisation prediction, one column per dataset.
 
-    ``datasets``: results of :func:`dynsys.self_stabilisation` (one or a list); the dashed
-    line is ``2 alpha / beta``.
+    ``datasets``: results of :func:`dynsys.self_stabilisation_tracking` (top: ``lr`` x the
+    sharpness of GD, of the prediction ``S(theta+) + y*`` and of the constrained trajectory;
+    bottom: ``x^2`` of GD and of the prediction with ``2 alpha_t / beta_t`` dashed and the
+    averaging window shaded) or of :func:`dynsys.self_stabilisation` (frozen coefficients:
+    ``x^2`` and ``y`` of GD and of the map, ``2 alpha / beta`` dashed).
     """
+    datasets = require_datasets("datasets", datasets, ("step", "x_true", "x_pred"),
+                                "a result of dynsys.self_stabilisation or "
+                                "self_stabilisation_tracking (or a list of them)", many=True)
+    labels = require_labels(labels, len(datasets))
     plt = pyplot()
-    datasets = datasets if isinstance(datasets, list | tuple) else [datasets]
-    fig, axes = plt.subplots(2, len(datasets), figsize=(4.6 * len(datasets), 5.6),
+    fig, axes = plt.subplots(2, len(datasets), figsize=(4.8 * len(datasets), 5.8),
                              squeeze=False)
     for i, d in enumerate(datasets):
         ax1, ax2 = axes[0, i], axes[1, i]
+        title = labels[i] if labels else d.attrs.get("system", "")
+        if "sharpness_pred" in d:
+            lr = float(d.attrs["lr"])
+            ax1.plot(d.step, lr * d.sharpness_true, lw=0.8, label="GD")
+            ax1.plot(d.step, np.clip(lr * d.sharpness_pred, -1, 5), lw=0.8, label="predicted")
+            ax1.plot(d.step, lr * d.sharpness_constrained, "k:", lw=1,
+                     label="constrained trajectory")
+            ax1.axhline(2.0, color="k", lw=0.5)
+            ax1.set_ylabel("lr x sharpness")
+            ax1.set_title(title, fontsize=9)
+            ax1.legend(fontsize=7)
+            with np.errstate(all="ignore"):
+                ax2.plot(d.step, d.x_true ** 2, lw=0.6, label="GD")
+                ax2.plot(d.step, np.clip(d.x_pred ** 2, None, 1e3), lw=0.6, label="predicted")
+                ab = d.two_alpha_over_beta.where(d.two_alpha_over_beta > 0)
+            ax2.plot(d.step, ab, "k--", lw=1, label="2 alpha_t / beta_t")
+            ax2.axvspan(d.attrs["window_start"], d.attrs["window_stop"] - 1, color="0.9",
+                        zorder=-1)
+            ax2.set_yscale("log")
+            ax2.set_ylabel("x^2 = (u . (theta - theta+))^2")
+            ax2.set_xlabel("step")
+            ax2.legend(fontsize=7)
+            continue
         with np.errstate(all="ignore"):
             ax1.plot(d.step, d.x_true ** 2, lw=0.8, label="GD")
             ax1.plot(d.step, np.clip(d.x_pred ** 2, None, 1e3), lw=0.8, label="predicted map")
         ax1.axhline(d.attrs["predicted_mean_x2"], color="k", ls="--", lw=1, label="2 alpha/beta")
         ax1.set_yscale("log")
-        ax1.set_title(labels[i] if labels else d.attrs.get("system", ""), fontsize=9)
+        ax1.set_title(title, fontsize=9)
         ax1.set_ylabel("x^2")
         ax1.legend(fontsize=7)
         ax2.plot(d.step, d.y_true, lw=0.8, label="GD")
@@ -106,8 +142,12 @@ def theorem2(ds, *, path=None):
     ``ds``: a :func:`dynsys.theorem2_monte_carlo` result, or a list of them (one per
     normalisation).
     """
+    datasets = require_datasets("ds", ds, ("P", "mean_d1", "mean_lambda", "se_d1", "ratio_d2",
+                                           "se_ratio", "ratio_d2_rb", "se_ratio_rb",
+                                           "predicted_ratio"),
+                                "a result of dynsys.theorem2_monte_carlo (or a list of them)",
+                                many=True)
     plt = pyplot()
-    datasets = ds if isinstance(ds, list | tuple) else [ds]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for d in datasets:
         label = d.attrs.get("normalisation", "")
