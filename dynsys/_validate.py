@@ -63,8 +63,9 @@ def array(name: str, value, *, dim: int | None = None, ndim_min: int = 0,
         out = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be an array of numbers: {exc}") from None
-    if out.dtype == object or out.dtype.kind not in "biufc":
-        raise TypeError(f"{name} must be an array of numbers, got dtype {out.dtype}")
+    if out.dtype == object or out.dtype.kind not in "iufc":
+        what = "booleans" if out.dtype.kind == "b" else f"dtype {out.dtype}"
+        raise TypeError(f"{name} must be an array of numbers, got {what}")
     if out.dtype.kind == "c" and dtype is float:
         raise TypeError(f"{name} must be real, got complex values")
     out = out.astype(dtype, copy=False)

@@ -19,6 +19,10 @@ from ._special_points import KINDS
 _STATE_LONG_NAME = {"theta": "parameters", "x": "state"}
 
 
+class UnknownPointError(KeyError, ValueError):
+    """No special point of that label (a KeyError for lookups, a ValueError for arguments)."""
+
+
 class ContinuationResult:
     """Branches of fixed points and cycles and their special points (see
     :func:`dynsys.continuation`).
@@ -98,7 +102,8 @@ class ContinuationResult:
         for record in self._points:
             if record["label"] == point:
                 return record
-        raise KeyError(f"no special point {point!r}; the special points are {self.labels}")
+        raise UnknownPointError(f"no special point {point!r}; the special points are "
+                                f"{self.labels}")
 
     def __getitem__(self, label) -> xr.Dataset:
         """Return the special point ``label`` (e.g. ``"PD1"``) as a one-point Dataset."""
@@ -132,6 +137,8 @@ class ContinuationResult:
         unknown = set(options) - fields
         if unknown:
             raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(fields)}")
+        options = {k: check.integer(k, v, minimum=2) if k == "max_points"
+                   else check.real(k, v, positive=True) for k, v in options.items()}
         opts = dataclasses.replace(self.options, **options)
         if bounds is not None:
             b = check.bounds("bounds", bounds, 1)[0]

@@ -338,11 +338,11 @@ def gfs_sharpness(model, theta, *, method: str = "auto", rtol: float = 1e-12,
     (2,)
     """
     theta, method = _validate(model, theta, method)
+    rtol = check.real("rtol", rtol, positive=True, hi=1e-3)
+    gtol = check.real("gtol", gtol, positive=True)
+    max_time = check.real("max_time", max_time, positive=True)
     use_closed = method == "closed" or (method == "auto" and _closed_form_available(model))
     if use_closed:
         solver = _qr2d_limit if isinstance(model, QuadraticRegression2D) else _scalar_limit
         return solver(model, theta)[1]
-    rtol = check.real("rtol", rtol, positive=True, hi=1e-3)
-    gtol = check.real("gtol", gtol, positive=True)
-    max_time = check.real("max_time", max_time, positive=True)
     return _ode_limit(model, theta, rtol=rtol, gtol=gtol, max_time=max_time)[1]

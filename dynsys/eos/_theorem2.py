@@ -96,6 +96,13 @@ def _derivatives(z, J, Q):
 def expected_second_derivative(z, J, sigma_q: float) -> float:
     """Return ``E_Q[d^2 lambda/dt^2]`` at fixed ``(z, J)`` for GOE ``Q`` with off-diagonal
     standard deviation ``sigma_q`` (the closed form in the module docstring)."""
+    z = check.array("z", z)
+    if z.ndim != 1 or z.size < 1:
+        raise ValueError(f"z must have shape (D,), got shape {z.shape}")
+    J = check.array("J", J)
+    if J.ndim != 2 or J.shape[0] != z.size or J.shape[1] < 1:
+        raise ValueError(f"J must have shape (D, P) = ({z.size}, P), got shape {J.shape}")
+    sigma_q = check.real("sigma_q", sigma_q, nonnegative=True)
     K = J @ J.T
     evals, evecs = np.linalg.eigh(K)
     lam, v = evals[-1], evecs[:, -1]

@@ -48,7 +48,7 @@ class SecondOrderRegression(RegressionModel):
             raise ValueError("Q must be symmetric in its last two indices")
         self.z0, self.J0, self.Q = z0.copy(), J0.copy(), Q.copy()
         self.n_outputs, self.dim = d, p
-        self.name = name or "SecondOrderRegression"
+        self.name = str(name) if name else "SecondOrderRegression"
         self._meta: dict = {"D": d, "P": p}
 
     @classmethod

@@ -115,7 +115,7 @@ def classify(mult, *, tol: float = HYPERBOLICITY_TOL) -> np.ndarray:
     ['stable', 'saddle']
     """
     tol = check.real("tol", tol, nonnegative=True)
-    mod = np.abs(np.asarray(mult, dtype=complex))
+    mod = np.abs(check.array("mult", mult, dtype=complex, finite=False))
     if mod.ndim == 0:
         raise ValueError("mult must have shape (..., dim), got a scalar")
     with np.errstate(invalid="ignore"):

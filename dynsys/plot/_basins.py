@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from .._labels import decode_flags
 from ._style import axis_label, finish, pyplot
 
@@ -38,6 +39,8 @@ def basins(ds, *, values=None, max_facets: int = 4, path=None):
         raise TypeError("ds must be a Dataset returned by dynsys.basins (with 'outcome')")
     if not isinstance(max_facets, int) or max_facets < 1:
         raise ValueError(f"max_facets must be an integer >= 1, got {max_facets!r}")
+    if values is not None:
+        values = check.array("values", values)
     plt = pyplot()
     swept = ds.outcome.dims[0]
     grid_dims = ds.outcome.dims[1:]

@@ -156,18 +156,27 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
 
     from ..bifurcation._result import ContinuationResult
 
+    if isinstance(result, xr.Dataset) and "sample" in result.dims and diagram is None:
+        diagram, result = result, None
+    if result is not None and not (isinstance(result, ContinuationResult) or (
+            isinstance(result, xr.Dataset) and "stable" in result and "param" in result.coords
+            and ("s" in result.dims or "branch" in result))):
+        raise TypeError(f"result must be a ContinuationResult of dynsys.continuation, its "
+                        f"to_dataset() or one of its branches, or an orbit diagram, got "
+                        f"{type(result).__name__}")
+    if diagram is not None and not (isinstance(diagram, xr.Dataset) and "sample" in diagram.dims
+                                    and "param" in diagram.coords):
+        raise TypeError(f"diagram must be an orbit diagram of dynsys.bifurcation_diagram, got "
+                        f"{type(diagram).__name__}")
+    if result is None and diagram is None:
+        raise ValueError("nothing to plot: give a continuation result or a diagram")
+    if y is not None and not isinstance(y, str):
+        raise TypeError(f"y must be a str such as 'x_1' or 'lr*sharpness', got {y!r}")
     plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
     else:
         fig = ax.figure
-    if isinstance(result, xr.Dataset) and "sample" in result.dims and diagram is None:
-        diagram, result = result, None
-    if result is not None and not isinstance(result, ContinuationResult | xr.Dataset):
-        raise TypeError(f"result must be a ContinuationResult or an xarray Dataset, got "
-                        f"{type(result).__name__}")
-    if result is None and diagram is None:
-        raise ValueError("nothing to plot: give a continuation result or a diagram")
     source = result if result is not None else diagram
     if isinstance(source, ContinuationResult):
         param = source.param

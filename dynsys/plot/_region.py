@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from .._labels import decode_flags
 from ._basins import OUTCOME_COLOURS
 from ._style import axis_label, finish, pyplot
@@ -27,6 +28,13 @@ def eos_region(region, *, lr=None, path=None):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch, Rectangle
 
+    from ..region import EoSRegion
+
+    if not isinstance(region, EoSRegion):
+        raise TypeError(f"region must be a result of dynsys.eos_region, got "
+                        f"{type(region).__name__}")
+    if lr is not None:
+        lr = check.lr(lr)
     ds = region.dataset
     plt = pyplot()
     if lr is None:

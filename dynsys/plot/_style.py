@@ -36,3 +36,29 @@ def finish(fig, path=None):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fig.savefig(path)
     return fig
+
+
+def require_datasets(name: str, obj, needed, what: str, *, many: bool = False):
+    """Return ``obj`` (with ``many``: a list of them, one allowed) after checking that it is an
+    ``xr.Dataset`` holding the variables ``needed``; else raise TypeError naming ``name``."""
+    import xarray as xr
+
+    items = list(obj) if many and isinstance(obj, list | tuple) else [obj]
+    if not items:
+        raise ValueError(f"{name} must not be empty; expected {what}")
+    for item in items:
+        if not isinstance(item, xr.Dataset):
+            raise TypeError(f"{name} must be {what}, got {type(item).__name__}")
+        missing = [v for v in needed if v not in item.variables]
+        if missing:
+            raise TypeError(f"{name} must be {what}; the Dataset given has no {missing}")
+    return items if many else obj
+
+
+def require_labels(labels, n: int):
+    """Return ``labels`` (None or a sequence of ``n`` strings), or raise naming ``labels``."""
+    if labels is not None and (isinstance(labels, str) or not hasattr(labels, "__len__")
+                               or len(labels) != n):
+        raise ValueError(f"labels must be a sequence of {n} label(s), one per dataset, "
+                         f"got {labels!r}")
+    return labels

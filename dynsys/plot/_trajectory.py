@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import axis_label, finish, pyplot
+from ._style import axis_label, finish, pyplot, require_datasets, require_labels
 
 
 def trajectory(ds, *, path=None, ax=None, logx: bool = True, labels=None):
@@ -15,11 +15,11 @@ def trajectory(ds, *, path=None, ax=None, logx: bool = True, labels=None):
     (``labels`` names them; by default by their step size). ``logx`` puts steps on a log axis
     (step 0 is drawn at 1).
     """
+    datasets = require_datasets("ds", ds, ("step", "loss", "sharpness"),
+                                "a model trajectory of dynsys.trajectory (or a list of them)",
+                                many=True)
+    labels = require_labels(labels, len(datasets))
     plt = pyplot()
-    datasets = ds if isinstance(ds, list | tuple) else [ds]
-    for d in datasets:
-        if "sharpness" not in d:
-            raise ValueError("trajectory plot needs a model trajectory (with 'sharpness')")
     if ax is None:
         fig, axes = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True)
     else:

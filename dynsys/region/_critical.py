@@ -47,6 +47,9 @@ def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float 
         scan = np.sort(check.value_range("eps_values", eps_values, positive=True))
     bisections = check.integer("bisections", bisections, minimum=0)
     grid_n = check.integer("grid_n", grid_n, minimum=4)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable progress(done, total) or None, got "
+                        f"{type(progress).__name__}")
 
     results: dict[float, dict] = {}
 

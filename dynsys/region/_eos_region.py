@@ -27,7 +27,7 @@ class Box:
 
     def contains(self, theta) -> np.ndarray:
         """Return whether each point of ``theta`` (shape ``(..., 2)``) lies in the box."""
-        theta = np.asarray(theta, dtype=float)
+        theta = check.array("theta", theta, dim=2, finite=False)
         if self.empty:
             return np.zeros(theta.shape[:-1], dtype=bool)
         inside = np.ones(theta.shape[:-1], dtype=bool)
@@ -166,6 +166,7 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     refine = check.integer("refine", refine, minimum=0)
     n_check = check.integer("n_check", n_check, minimum=1)
     seed = check.integer("seed", seed, minimum=0)
+    check_steps = check.integer("check_steps", check_steps, minimum=1)
 
     sweep = dynsys.basins(model, lr_values, grid=grid, steps=steps, progress=progress)
     names = [d for d in sweep.outcome.dims if d != "lr"]

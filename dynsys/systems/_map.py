@@ -83,11 +83,20 @@ class Map:
         self._step = BatchFunction(step, dim, (dim,), vectorized=vectorized, name="step")
         self._jac = (BatchFunction(jacobian, dim, (dim, dim), vectorized=vectorized,
                                    name="jacobian") if jacobian is not None else None)
+        if vectorized is not None and not isinstance(vectorized, bool | np.bool_):
+            raise TypeError(f"vectorized must be True, False or None, got {vectorized!r}")
+        if kernel is not None and not isinstance(kernel, MapKernel):
+            raise TypeError(f"kernel must be a MapKernel or None, got {type(kernel).__name__}")
         self.kernel = kernel
         if kernel is not None and tuple(kernel.param_names) != tuple(self.params):
             raise ValueError(f"kernel.param_names {kernel.param_names} must match the params "
                              f"{tuple(self.params)}")
-        syms = [] if symmetries is None else [np.asarray(s, dtype=float) for s in symmetries]
+        if symmetries is not None and (isinstance(symmetries, str | bytes)
+                                       or not np.iterable(symmetries)):
+            raise TypeError(f"symmetries must be a list of ({dim}, {dim}) matrices, got "
+                            f"{type(symmetries).__name__}")
+        syms = [] if symmetries is None else [check.array(f"symmetries[{i}]", s)
+                                              for i, s in enumerate(symmetries)]
         for s in syms:
             if s.shape != (dim, dim):
                 raise ValueError(f"each symmetry must be a ({dim}, {dim}) matrix, got {s.shape}")
