@@ -23,7 +23,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     eps, target = 0.05, 0.0
     model = dynsys.QuadraticRegression2D(eps, target)
     lr = 1.0
-    steps = 20_000 if quick else 200_000
+    steps = 5_000 if quick else 20_000
     starts = (2.2, 2.5, 3.0)
     runs = []
     for c in starts:
