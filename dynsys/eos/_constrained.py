@@ -30,11 +30,22 @@ from ..models import SecondOrderRegression
 from ..models._base import Model
 
 
-def third_derivative(model, theta, *, rel_step: float = 1e-4) -> np.ndarray:
+def one_point(model, theta, name: str = "theta") -> np.ndarray:
+    """Return ``theta`` as one point of ``model`` (shape ``(P,)``), or raise naming it."""
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
+    theta = check.array(name, theta, dim=model.dim)
+    if theta.ndim != 1:
+        raise ValueError(f"{name} must be one point of shape ({model.dim},), got {theta.shape}")
+    return theta
+
+
+def third_derivative(model, theta, *, method: str = "auto", rel_step: float = 1e-4) -> np.ndarray:
     """Return ``T`` of shape ``(P, P, P)``, ``T[k] = dH/dtheta_k`` at one point ``theta``.
 
-    Exact for :class:`dynsys.SecondOrderRegression` models; central differences of
-    ``model.hessian`` (step ``rel_step * max(1, |theta_k|)``) otherwise.
+    ``method``: ``"analytic"`` (exact, :class:`dynsys.SecondOrderRegression` models), ``"fd"``
+    (central differences of ``model.hessian`` with step ``rel_step * max(1, |theta_k|)``, any
+    model) or ``"auto"`` (analytic where available).
 
     Examples
     --------
@@ -44,13 +55,12 @@ def third_derivative(model, theta, *, rel_step: float = 1e-4) -> np.ndarray:
     >>> bool(np.allclose(T, np.transpose(T, (1, 0, 2))) and np.allclose(T, np.transpose(T, (0, 2, 1))))
     True
     """
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta = check.array("theta", theta, dim=model.dim)
-    if theta.ndim != 1:
-        raise ValueError(f"theta must be one point of shape ({model.dim},), got {theta.shape}")
+    theta = one_point(model, theta)
+    method = check.choice("method", method, ("auto", "analytic", "fd"))
     rel_step = check.real("rel_step", rel_step, positive=True, hi=0.1)
-    if isinstance(model, SecondOrderRegression):
+    if method == "analytic" and not isinstance(model, SecondOrderRegression):
+        raise ValueError("method='analytic' needs a SecondOrderRegression model; use 'fd'")
+    if isinstance(model, SecondOrderRegression) and method != "fd":
         jac = model.jacobian(theta)                               # (D, P)
         Q = model.Q
         t = np.einsum("apk,aq->kpq", Q, jac)
@@ -77,11 +87,7 @@ def edge_geometry(model, theta) -> dict:
     >>> round(e["S"], 6), e["grad_g"].shape
     (2.116625, (2,))
     """
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta = check.array("theta", theta, dim=model.dim)
-    if theta.ndim != 1:
-        raise ValueError(f"theta must be one point of shape ({model.dim},), got {theta.shape}")
+    theta = one_point(model, theta, "theta")
     H = model.hessian(theta)
     w, v = np.linalg.eigh(H)
     S, u = float(w[-1]), v[:, -1]
@@ -213,11 +219,7 @@ def constrained_trajectory(model, theta0, lr, *, steps: int, tol: float = 1e-11,
 def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
     """Return ``(dataset, geometry)``: :func:`constrained_trajectory` and the per-step
     :func:`edge_geometry` dicts along it."""
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta0 = check.array("theta0", theta0, dim=model.dim)
-    if theta0.ndim != 1:
-        raise ValueError(f"theta0 must be one point of shape ({model.dim},), got {theta0.shape}")
+    theta0 = one_point(model, theta0, "theta0")
     lr = check.lr(lr)
     steps = check.integer("steps", steps, minimum=1)
     tol = check.real("tol", tol, positive=True, hi=1e-3)

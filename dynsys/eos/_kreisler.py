@@ -25,8 +25,8 @@ from .. import _validate as check
 from .._labels import provenance
 from ..analysis import trajectory
 from ..models import QuadraticRegression2D, ScalarNetwork
-from ..models._base import Model
 from ._gfs import gfs_sharpness
+from ._constrained import one_point
 
 #: Relative changes of the GFS sharpness below this are rounding noise, not increases.
 NOISE = 1e-10
@@ -95,12 +95,7 @@ def gfs_trajectory(model, theta0, *, lr, steps: int) -> xr.Dataset:
     >>> ds.attrs["max_gfs_increase"] <= 1e-10    # non-increasing along GD
     True
     """
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta0 = check.array("theta0", theta0, dim=model.dim)
-    if theta0.ndim != 1:
-        raise ValueError(f"theta0 must be one point of shape ({model.dim},), got shape "
-                         f"{theta0.shape}")
+    theta0 = one_point(model, theta0, "theta0")
     lr = check.lr(lr)
     ds = trajectory(model, theta0, lr=lr, steps=steps)
     theta = ds.theta.values

@@ -25,7 +25,7 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from ..models import SecondOrderRegression
-from ..models._base import Model
+from ._constrained import one_point, third_derivative
 from ._converge import run_to_convergence  # noqa: F401  (re-exported for scripts)
 
 
@@ -48,11 +48,7 @@ def sharpness_gradient(model, theta, *, method: str = "auto", rel_step: float = 
     >>> np.allclose(g, dynsys.sharpness_gradient(m, [1.2, 0.7], method="fd")[2], rtol=1e-6)
     True
     """
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta = check.array("theta", theta, dim=model.dim)
-    if theta.ndim != 1:
-        raise ValueError(f"theta must be one point of shape ({model.dim},), got {theta.shape}")
+    theta = one_point(model, theta)
     method = check.choice("method", method, ("auto", "analytic", "fd"))
     rel_step = check.real("rel_step", rel_step, positive=True, hi=0.1)
     if method == "analytic" and not isinstance(model, SecondOrderRegression):
@@ -61,21 +57,9 @@ def sharpness_gradient(model, theta, *, method: str = "auto", rel_step: float = 
     if not gap > 1e-12 * max(1.0, abs(S)):
         raise ValueError(f"the top Hessian eigenvalue at theta is degenerate (gap {gap:.3g}); "
                          "its gradient is not defined")
-    if isinstance(model, SecondOrderRegression) and method != "fd":
-        jac = model.jacobian(theta)                       # (D, P)
-        Q = model.Q
-        Ju = jac @ u
-        q = np.einsum("apq,p,q->a", Q, u, u)
-        grad = 2 * np.einsum("a,apq,q->p", Ju, Q, u) + jac.T @ q
-        return float(S), u, grad
-    grad = np.empty(model.dim)
-    for k in range(model.dim):
-        h = rel_step * max(1.0, abs(theta[k]))
-        e = np.zeros(model.dim)
-        e[k] = h
-        dh = (model.hessian(theta + e) - model.hessian(theta - e)) / (2 * h)
-        grad[k] = u @ dh @ u
-    return float(S), u, grad
+    # dS/dtheta_k = u^T (dH/dtheta_k) u for a simple eigenvalue
+    third = third_derivative(model, theta, method=method, rel_step=rel_step)
+    return float(S), u, np.einsum("kpq,p,q->k", third, u, u)
 
 
 def self_stabilisation_coefficients(model, theta, lr) -> dict:
@@ -154,11 +138,7 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
     >>> ds.x_true.shape
     (51,)
     """
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta_ref = check.array("theta_ref", theta_ref, dim=model.dim)
-    if theta_ref.ndim != 1:
-        raise ValueError(f"theta_ref must be one point of shape ({model.dim},)")
+    theta_ref = one_point(model, theta_ref, "theta_ref")
     lr = check.lr(lr)
     x0 = check.real("x0", x0)
     steps = check.integer("steps", steps, minimum=2)
@@ -257,11 +237,7 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
     """
     from ._constrained import _constrained_run
 
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta0 = check.array("theta0", theta0, dim=model.dim)
-    if theta0.ndim != 1:
-        raise ValueError(f"theta0 must be one point of shape ({model.dim},), got {theta0.shape}")
+    theta0 = one_point(model, theta0, "theta0")
     lr = check.lr(lr)
     steps = check.integer("steps", steps, minimum=2)
     if window is not None:
