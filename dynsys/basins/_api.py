@@ -97,7 +97,10 @@ def basins(system, lr_range, *, grid, steps: int = 1000, param: str | None = Non
         ``final_loss`` and ``final_sharpness`` (models), ``attractor`` (id, -1 for none) and the
         attractor table over dim ``attractor_id``: ``attractor_kind`` (fixed_point, cycle,
         family, chaotic), ``attractor_period``, ``attractor_x`` (a representative point) and
-        ``attractor_value`` (the parameter value where it was first met).
+        ``attractor_value`` (the parameter value where it was first met). Ids are the same
+        across the grid and are continued across consecutive parameter values: a fixed point
+        or cycle that moves with the parameter keeps its id (greedy nearest matching of the
+        same kind and period, as in Attractors.jl); the zero-loss family has one id throughout.
 
     Examples
     --------

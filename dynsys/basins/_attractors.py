@@ -4,6 +4,12 @@ Each chunk yields candidates: the zero-loss family (regression models), fixed po
 (each cycle by its minimal period and its lexicographically smallest point), and one chaotic set
 per parameter value. Candidates are merged into one table in the canonical chunk order, so ids do
 not depend on which worker finished first, and a resumed sweep numbers them like a fresh one.
+
+Across parameter values attractors are *continued*: a fixed point or cycle that matches no known
+one by location takes the id of the nearest attractor of the same kind and period that was met
+at the previous parameter value of the sweep and not yet at this one (greedy matching by
+distance, as Attractors.jl matches attractors across parameters), so an attractor that moves with
+the parameter keeps its id; one that appears gets a new id.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ class AttractorTable:
         self.period: list[int] = []
         self.point: list[np.ndarray] = []
         self.value: list[float] = []
+        self.last: list[float] = []          # the last parameter value where each was met
+        self.recent: list[np.ndarray] = []   # and its point there (followed for continuation)
+        self._current: float | None = None
+        self._previous: float | None = None
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -44,17 +54,37 @@ class AttractorTable:
             scale = 1.0 + np.max(np.abs(ref))
             if np.max(np.abs(point - ref)) <= self.match_tol * scale:
                 return i
-        return -1
+        return self._continue(kind, period, point)
+
+    def _continue(self, kind: int, period: int, point: np.ndarray) -> int:
+        """Return the nearest same-kind attractor met at the previous value only, or -1."""
+        if kind not in (FIXED_POINT, CYCLE) or self._previous is None:
+            return -1
+        best, best_distance = -1, np.inf
+        for i in range(len(self.kind)):
+            if (self.kind[i] == kind and self.period[i] == period
+                    and self.last[i] == self._previous):
+                distance = np.max(np.abs(point - self.recent[i]))
+                if distance < best_distance:
+                    best, best_distance = i, distance
+        return best
 
     def add(self, kind: int, period: int, point: np.ndarray, value: float) -> int:
         """Return the id of the matching attractor, adding it if it is new."""
+        value = float(value)
+        if value != self._current:
+            self._previous, self._current = self._current, value
         found = self._find(kind, period, point, value)
         if found >= 0:
+            self.last[found] = value
+            self.recent[found] = np.asarray(point, dtype=float).copy()
             return found
         self.kind.append(int(kind))
         self.period.append(int(period))
         self.point.append(np.asarray(point, dtype=float).copy())
         self.value.append(float(value))
+        self.last.append(value)
+        self.recent.append(np.asarray(point, dtype=float).copy())
         return len(self.kind) - 1
 
     def arrays(self) -> dict:

@@ -221,3 +221,18 @@ def test_plot(tmp_path):
     assert "converged" in labels and "sharpness = 2/lr" in labels
     ds = dynsys.basins(dynsys.maps.logistic(), (3.0, 4.0, 5), grid=((0.1, 0.9, 5),), steps=100)
     assert dynsys.plot.basins(ds) is not None
+
+
+def test_attractors_keep_their_id_as_they_move_with_the_parameter():
+    """The logistic fixed point 1 - 1/r moves with r and keeps one id; the 2-cycle born at
+    r = 3 gets a new id (an attractor appearing), and keeps it as it moves."""
+    ds = dynsys.basins(dynsys.maps.logistic(), (2.65, 3.35, 8), grid=((0.05, 0.95, 9),),
+                       steps=5000)
+    ids = ds.attractor.values
+    below = ds.r.values < 3.0
+    assert np.unique(ids[below]).tolist() == [0]
+    assert np.unique(ids[~below]).tolist() == [1]
+    assert ds.attractor_kind.values.tolist() == [0, 1]
+    assert ds.attractor_period.values.tolist() == [1, 2]
+    # the representative point is where each was first met
+    np.testing.assert_allclose(ds.attractor_x.values[0], [1 - 1 / 2.65], rtol=1e-6)
