@@ -269,7 +269,7 @@ def _cases():
          "x0"),
         ("basins grid 2 triples for 1-D map", lambda: dynsys.basins(
             LOGISTIC, [3.2], grid=GRID, steps=3), "grid"),
-        ("basins grid None", lambda: dynsys.basins(QR, [0.5], grid=None, steps=3), "grid"),
+        ("basins grid not triples", lambda: dynsys.basins(QR, [0.5], grid="auto", steps=3), "grid"),
         ("basins grid n bool", lambda: dynsys.basins(QR, [0.5], grid=((-1, 1, True), (-1, 1, 4)),
                                                      steps=3), "grid"),
         ("basins grid reversed", lambda: dynsys.basins(QR, [0.5], grid=((1, -1, 4), (-1, 1, 4)),

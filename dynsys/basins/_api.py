@@ -23,7 +23,7 @@ from ._sweep import reduce_cycles as _reduce_cycles
 CHUNK_CELLS = 1 << 20
 
 
-def basins(system, lr_range, *, grid, steps: int = 1000, param: str | None = None, base=None,
+def basins(system, lr_range, *, grid=None, steps: int = 1000, param: str | None = None, base=None,
            tol: float = 1e-12, radius: float = 1e6, max_period: int = 64,
            cycle_rtol: float = 1e-8, lyapunov_steps: int = 1000, chaos_threshold: float = 0.01,
            match_tol: float = 1e-6, scaling: bool = True, chunk_size: int = CHUNK_CELLS,
@@ -42,9 +42,12 @@ def basins(system, lr_range, *, grid, steps: int = 1000, param: str | None = Non
         map with a named parameter.
     lr_range : array or (start, stop, num)
         Values of the swept parameter (step sizes, which must be > 0, for models).
-    grid : ((lo1, hi1, n1), (lo2, hi2, n2))
+    grid : ((lo1, hi1, n1), (lo2, hi2, n2)), optional
         Initial states: ``n1 x n2`` points of ``linspace(lo, hi, n)`` in the first two state
         components (one triple for 1-D maps). Other components are taken from ``base``.
+        Default: 256 x 256 points; for :class:`~dynsys.QuadraticRegression2D` over
+        ``|theta_1| <= 2 sqrt(2/lr_min)``, ``|theta_2| <= 2 sqrt(2/(eps lr_min))`` (twice the
+        scales at which ``lr lambda = 2``), otherwise over ``[-1, 1]`` in each component.
     steps : int
         Iteration budget per point (>= 1).
     param : str, optional
@@ -128,6 +131,17 @@ def basins(system, lr_range, *, grid, steps: int = 1000, param: str | None = Non
 
 
 # -- arguments ----------------------------------------------------------------------------------
+def default_grid(model, dim: int, values: np.ndarray, n: int = 256) -> tuple:
+    """Return the default grid of starts (see :func:`basins`)."""
+    eps = getattr(model, "eps", None)
+    if eps is not None and dim == 2:
+        lr_min = float(np.min(values))
+        c1 = 2.0 * np.sqrt(2.0 / lr_min)
+        c2 = 2.0 * np.sqrt(2.0 / (max(eps, 1e-3) * lr_min))
+        return ((-c1, c1, n), (-c2, c2, n))
+    return tuple((-1.0, 1.0, n) for _ in range(min(dim, 2)))
+
+
 def _plan(system, values, *, grid, steps, param, base, tol, radius, max_period, cycle_rtol,
           lyapunov_steps, chaos_threshold, scaling, chunk_size) -> Plan:
     _, model, param = resolve_swept(system, param)
@@ -135,6 +149,8 @@ def _plan(system, values, *, grid, steps, param, base, tol, radius, max_period, 
     values = check.value_range(label, values, positive=param == "lr")
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system
     dim = mapping.dim
+    if grid is None:
+        grid = default_grid(model, dim, values)
     if not isinstance(grid, list | tuple) or len(grid) not in (1, 2) or len(grid) > dim:
         raise ValueError(f"grid must be {min(dim, 2)} (lo, hi, n) triple(s), one per gridded "
                          f"state component, got {grid!r}")

@@ -236,3 +236,16 @@ def test_attractors_keep_their_id_as_they_move_with_the_parameter():
     assert ds.attractor_period.values.tolist() == [1, 2]
     # the representative point is where each was first met
     np.testing.assert_allclose(ds.attractor_x.values[0], [1 - 1 / 2.65], rtol=1e-6)
+
+
+def test_default_grid_as_in_the_mission_statement():
+    """dynsys.basins(model, lr_range) works without a grid: 256^2 starts on the scales where
+    lr lambda = 2 (2-D model), [-1, 1]^dim otherwise."""
+    model = dynsys.QuadraticRegression2D(0.1)
+    ds = dynsys.basins(model, [1.0, 2.0], steps=50)
+    assert ds.outcome.shape == (2, 256, 256)
+    assert float(ds.theta_1.max()) == pytest.approx(2 * np.sqrt(2.0))
+    assert float(ds.theta_2.max()) == pytest.approx(2 * np.sqrt(2.0 / 0.1))
+    assert float(ds.theta_1.min()) == pytest.approx(-2 * np.sqrt(2.0))
+    henon = dynsys.basins(dynsys.maps.henon(), [1.4], param="a", steps=20)
+    assert henon.outcome.shape == (1, 256, 256) and float(henon.x_2.max()) == 1.0
