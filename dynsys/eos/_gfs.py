@@ -253,6 +253,20 @@ def _validate(model, theta, method):
     return theta, method
 
 
+def _limits(model, theta, method, rtol, gtol, max_time):
+    """Return ``(theta, limits, sharpness, converged, method used)`` after validating."""
+    theta, method = _validate(model, theta, method)
+    rtol = check.real("rtol", rtol, positive=True, hi=1e-3)
+    gtol = check.real("gtol", gtol, positive=True)
+    max_time = check.real("max_time", max_time, positive=True)
+    if method == "closed" or (method == "auto" and _closed_form_available(model)):
+        solver = _qr2d_limit if isinstance(model, QuadraticRegression2D) else _scalar_limit
+        lim, sharp = solver(model, theta)
+        return theta, lim, sharp, np.ones(sharp.shape, dtype=bool), "closed"
+    lim, sharp, conv, _ = _ode_limit(model, theta, rtol=rtol, gtol=gtol, max_time=max_time)
+    return theta, lim, sharp, conv, "ode"
+
+
 def gfs_solution(model, theta, *, method: str = "auto", rtol: float = 1e-12,
                  gtol: float = 1e-11, max_time: float = 1e9) -> xr.Dataset:
     """Return the gradient-flow solution from each ``theta`` and its sharpness, as a Dataset.
@@ -284,19 +298,7 @@ def gfs_solution(model, theta, *, method: str = "auto", rtol: float = 1e-12,
     >>> float(ds.gfs_sharpness[0].round(12))     # sqrt((4 - 1)^2 + 4)
     3.605551275464
     """
-    theta, method = _validate(model, theta, method)
-    rtol = check.real("rtol", rtol, positive=True, hi=1e-3)
-    gtol = check.real("gtol", gtol, positive=True)
-    max_time = check.real("max_time", max_time, positive=True)
-    use_closed = method == "closed" or (method == "auto" and _closed_form_available(model))
-    if use_closed:
-        solver = _qr2d_limit if isinstance(model, QuadraticRegression2D) else _scalar_limit
-        lim, sharp = solver(model, theta)
-        conv = np.ones(sharp.shape, dtype=bool)
-        used = "closed"
-    else:
-        lim, sharp, conv, _ = _ode_limit(model, theta, rtol=rtol, gtol=gtol, max_time=max_time)
-        used = "ode"
+    theta, lim, sharp, conv, used = _limits(model, theta, method, rtol, gtol, max_time)
     batch = [f"point_{i}" if theta.ndim > 2 else "point" for i in range(theta.ndim - 1)]
     labels = [f"theta_{i + 1}" for i in range(model.dim)]
     ds = xr.Dataset(
@@ -312,8 +314,8 @@ def gfs_solution(model, theta, *, method: str = "auto", rtol: float = 1e-12,
         coords={"param": labels},
     )
     ds.attrs.update(provenance(model, analysis="gfs_solution", method=used,
-                               rtol=rtol if used == "ode" else None,
-                               gtol=gtol if used == "ode" else None))
+                               rtol=float(rtol) if used == "ode" else None,
+                               gtol=float(gtol) if used == "ode" else None))
     return ds
 
 
@@ -337,12 +339,4 @@ def gfs_sharpness(model, theta, *, method: str = "auto", rtol: float = 1e-12,
     >>> lam.shape
     (2,)
     """
-    theta, method = _validate(model, theta, method)
-    rtol = check.real("rtol", rtol, positive=True, hi=1e-3)
-    gtol = check.real("gtol", gtol, positive=True)
-    max_time = check.real("max_time", max_time, positive=True)
-    use_closed = method == "closed" or (method == "auto" and _closed_form_available(model))
-    if use_closed:
-        solver = _qr2d_limit if isinstance(model, QuadraticRegression2D) else _scalar_limit
-        return solver(model, theta)[1]
-    return _ode_limit(model, theta, rtol=rtol, gtol=gtol, max_time=max_time)[1]
+    return _limits(model, theta, method, rtol, gtol, max_time)[2]
