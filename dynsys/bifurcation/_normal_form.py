@@ -106,13 +106,8 @@ def flip_coefficients(problem, x, p, *, family_tol: float = 1e-6) -> dict:
         # alpha beta = 0: B(q, q) lies in the range of I - A (as on an invariant line through
         # the curve); the classical coefficient is then defined with the pseudo-inverse.
         h2 = np.linalg.lstsq(np.eye(problem.n) - a, bqq, rcond=1e-10)[0]
-        c = (float(left @ trilinear_diagonal(problem, x, p, q)) / 6.0
-             + float(left @ bilinear(problem, x, p, q, h2)) / 2.0)
-        out["normal_form"] = c
-        out["criticality"] = ("degenerate" if abs(c) <= 1e-9 else
-                              "supercritical" if c > 0 else "subcritical")
-        return out
-    h2 = np.linalg.solve(np.eye(problem.n) - a, bqq)
+    else:
+        h2 = np.linalg.solve(np.eye(problem.n) - a, bqq)
     c = (float(left @ trilinear_diagonal(problem, x, p, q)) / 6.0
          + float(left @ bilinear(problem, x, p, q, h2)) / 2.0)
     out["normal_form"] = c
