@@ -14,13 +14,13 @@ genuine stable 2-cycle. Writes ``data/bifurcation_2d.nc`` and ``data/bifurcation
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 import xarray as xr
 
 import dynsys
+from _common import parse_args
 
 
 def normal_form_table(eps_values, lrE_values, lr=1.0):
@@ -110,10 +110,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sweep (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="smaller sweep (for tests)")
     r = run(args.out, quick=args.quick)
     a = r.attrs
     print(f"flip of the solution curve: lr = {a['flip_lr']:.12f}, lr*lambda = "

@@ -13,13 +13,13 @@ sweep, EoS set and U), data/eos_region_summary.nc, data/eos_critical_eps.nc and 
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 import xarray as xr
 
 import dynsys
+from _common import parse_args
 
 
 def basins_overview(out: pathlib.Path, quick: bool = False):
@@ -124,10 +124,7 @@ def _plot_critical(crit, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small resolution (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="small resolution (for tests)")
     run(args.out, quick=args.quick)
 
 

@@ -10,13 +10,13 @@ Writes ``data/eos_trajectories.nc`` and ``data/eos_trajectories.png``.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 import xarray as xr
 
 import dynsys
+from _common import parse_args
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
@@ -46,10 +46,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="fewer steps (for tests)")
     result = run(args.out, quick=args.quick)
     for c in result.start.values:
         r = result.sel(start=c)

@@ -12,13 +12,13 @@ happened at a step where the one-step growth condition holds (an imbalance facto
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 import xarray as xr
 
 import dynsys
+from _common import parse_args
 
 
 def _systems(quick: bool):
@@ -103,10 +103,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="fewer runs (for tests)")
     r = run(args.out, quick=args.quick)
     for name in r.system_name.values:
         s = r.sel(system_name=name)

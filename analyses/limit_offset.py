@@ -12,13 +12,13 @@ starts). Writes ``data/limit_offset.nc`` and ``data/limit_offset.png``.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 import xarray as xr
 
 import dynsys
+from _common import parse_args
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
@@ -48,10 +48,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a small table (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="a small table (for tests)")
     r = run(args.out, quick=args.quick)
     print("lr E   C (O(eps^2) coeff) +- se      (1-E)(27-11E)/32")
     for t in r.lr_target.values:

@@ -13,7 +13,6 @@ the true and predicted sharpness, x^2 and the time average of x^2 against 2 alph
 
 from __future__ import annotations
 
-import argparse
 import os
 import pathlib
 
@@ -24,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 import dynsys
+from _common import parse_args
 
 KEYS = ("mean_x2_true", "mean_x2_pred", "mean_two_alpha_over_beta", "mean_sharpness_true",
         "mean_sharpness_pred", "sharpness_rms_error", "mean_cos_u_grad_S", "mean_alpha",
@@ -75,10 +75,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="fewer steps (for tests)")
     r = run(args.out, quick=args.quick)
     for c in r.case.values:
         s = r.sel(case=c)

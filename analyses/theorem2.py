@@ -12,7 +12,6 @@ and standard errors) and ``data/theorem2.png``.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
@@ -20,6 +19,7 @@ import xarray as xr
 from scipy.integrate import solve_ivp
 
 import dynsys
+from _common import parse_args
 
 
 def derivative_check(seed: int = 4, h: float = 2e-3) -> dict:
@@ -64,10 +64,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, quick_help="small sizes (for tests)")
     r = run(args.out, quick=args.quick)
     a = r.attrs
     print(f"derivative check: d1 {a['check_d1']:.8g} (FD {a['check_d1_fd']:.8g}), "
