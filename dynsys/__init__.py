@@ -7,6 +7,7 @@ second-order regression models, every result a labelled xarray Dataset.
 from . import _numba  # noqa: F401  (sets NUMBA_CACHE_DIR before numba is imported)
 from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
+from ._outcomes import FlagTable, Outcome
 from ._version import __version__
 from .analysis import trajectory
 from .region import EoSRegion, eos_critical_eps, eos_region
@@ -29,6 +30,8 @@ from .eos import (constrained_trajectory, edge_geometry, project_stable_set,
 
 __all__ = [
     "__version__",
+    # vocabulary
+    "Outcome", "FlagTable",
     # systems
     "Map", "MapKernel", "GDMap", "gd_map", "maps",
     # models
