@@ -9,14 +9,13 @@ from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
 from ._outcomes import FlagTable, Outcome
 from ._version import __version__
-from .analysis import trajectory
-from .region import EoSRegion, eos_critical_eps, eos_region
 from .models import (LossModel, Model, QuadraticRegression2D, RegressionModel, ScalarNetwork,
                      SecondOrderRegression)
-from .systems import GDMap, Map, MapKernel, gd_map
+from .systems import Map, MapKernel
+from .models import GDMap, gd_map
 
 from . import orbits  # noqa: F401
-from .orbits import (classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
+from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
                      periodic_orbits)
 from .basins import basin_entropy, basins, basins_fractal_test, uncertainty_exponent
 from .bifurcation import ContinuationResult, bifurcation_diagram, continuation
@@ -27,6 +26,7 @@ from .eos import (eos_start, expected_second_derivative, fit_offset, gfs_sharpne
                   sharpness_gradient, sigma_q_for, theorem2_monte_carlo)
 from .eos import (constrained_trajectory, edge_geometry, project_stable_set,
                   self_stabilisation_tracking, third_derivative)
+from .eos import EoSRegion, eos_critical_eps, eos_region
 
 __all__ = [
     "__version__",

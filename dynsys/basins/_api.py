@@ -13,7 +13,7 @@ from .. import _validate as check
 from .._labels import flag_attrs, provenance
 from .._version import __version__
 from ..models._base import Model
-from ..systems._gd import gd_map, resolve_swept
+from ..models import gd_map, resolve_swept
 from . import _store
 from ._attractors import KINDS, AttractorTable, label_chunk
 from ._sweep import OUTCOMES, Plan, choose_path, compute_chunk, empty_fields, family_mask

@@ -9,7 +9,7 @@ from scipy.optimize import brentq
 
 from .. import _validate as check
 from ..models._base import Model
-from ..systems._gd import GDMap, gd_map
+from ..models import GDMap, gd_map
 from ..systems._map import Map
 from . import _special_points as sp
 from ._normal_form import flip_coefficients

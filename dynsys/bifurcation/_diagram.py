@@ -11,9 +11,9 @@ from numba import prange
 
 from .. import _validate as check
 from .._labels import flag_attrs, provenance
-from ..analysis._iterate import DIVERGENCE_BOUND
+from ..systems._iterate import DIVERGENCE_BOUND
 from ..models._base import RegressionModel
-from ..systems._gd import resolve_swept
+from ..models import resolve_swept
 
 OUTCOME = {0: "bounded", 1: "diverged"}
 

@@ -220,7 +220,7 @@ def _eos(args) -> str:
         kwargs["lr_range"] = args.lr
     if args.grid is not None:
         from .._validate import value_range
-        from ..region._eos_region import _default_grid
+        from ..eos._region import _default_grid
 
         lrs = value_range("--lr", kwargs.get("lr_range", (0.5, 2.0, 16)), positive=True)
         (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)

@@ -23,3 +23,8 @@ from ._theorem2 import (expected_second_derivative, ntk_eigenvalue_derivatives, 
 
 __all__ += ["expected_second_derivative", "ntk_eigenvalue_derivatives", "sigma_q_for",
             "theorem2_monte_carlo"]
+from ._critical import eos_critical_eps  # noqa: E402
+from ._maxbox import largest_box  # noqa: E402
+from ._region import Box, EoSRegion, eos_region  # noqa: E402
+
+__all__ += ["eos_region", "eos_critical_eps", "EoSRegion", "Box", "largest_box"]

@@ -8,9 +8,9 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import flag_attrs, provenance
 from .._numba import njit
-from ..analysis._iterate import DIVERGENCE_BOUND
+from ..systems._iterate import DIVERGENCE_BOUND
 from ..models._base import Model, RegressionModel
-from ..systems._gd import gd_map
+from ..models import gd_map
 
 #: Outcome codes of :func:`limit_sharpness`.
 OUTCOME = {0: "converged", 1: "diverged", 2: "undecided"}

@@ -23,7 +23,7 @@ from scipy.optimize import brentq
 
 from .. import _validate as check
 from .._labels import provenance
-from ..analysis import trajectory
+from ..orbits._trajectory import trajectory
 from ..models import QuadraticRegression2D, ScalarNetwork
 from ._gfs import gfs_sharpness
 from ._constrained import one_point

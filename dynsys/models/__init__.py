@@ -1,8 +1,9 @@
 """Models: losses that gradient descent runs on."""
 
 from ._base import LossModel, Model, RegressionModel
+from ._gd import GDMap, gd_map, resolve_swept, resolve_system
 from ._scalar import ScalarNetwork
 from ._second_order import QuadraticRegression2D, SecondOrderRegression
 
 __all__ = ["Model", "LossModel", "RegressionModel", "SecondOrderRegression",
-           "QuadraticRegression2D", "ScalarNetwork"]
+           "QuadraticRegression2D", "ScalarNetwork", "GDMap", "gd_map", "resolve_system", "resolve_swept"]

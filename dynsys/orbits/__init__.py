@@ -5,6 +5,7 @@ from ._fixed_points import fixed_points
 from ._jacobian import STABILITY, classify, jacobian, multipliers
 from ._lyapunov import lyapunov_spectrum
 from ._periodic import periodic_orbits
+from ._trajectory import trajectory
 
 __all__ = ["jacobian", "multipliers", "classify", "STABILITY", "fixed_points",
-           "periodic_orbits", "lyapunov_spectrum"]
+           "periodic_orbits", "lyapunov_spectrum", "trajectory"]

@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from .._labels import provenance
-from ..analysis._trajectory import state_labels
+from ._trajectory import state_labels
 from ._periodic import common_variables, run_search, select
 
 

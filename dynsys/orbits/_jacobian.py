@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
-from ..systems._gd import resolve_system
+from ..models import resolve_system
 
 #: Integer codes of the stability classes (CF flags on result variables).
 STABILITY = {0: "stable", 1: "saddle", 2: "repeller", 3: "non_hyperbolic"}

@@ -8,8 +8,8 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._numba import njit
-from ..analysis._iterate import DIVERGENCE_BOUND
-from ..systems._gd import resolve_system
+from ..systems._iterate import DIVERGENCE_BOUND
+from ..models import resolve_system
 
 
 @njit

@@ -7,8 +7,8 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import flag_attrs, provenance
-from ..analysis._trajectory import state_labels
-from ..systems._gd import resolve_system
+from ._trajectory import state_labels
+from ..models import resolve_system
 from ._jacobian import STABILITY, STABLE
 from ._search import SearchResult, Settings, search
 

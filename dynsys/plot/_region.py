@@ -28,7 +28,7 @@ def eos_region(region, *, lr=None, path=None):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch, Rectangle
 
-    from ..region import EoSRegion
+    from ..eos import EoSRegion
 
     if not isinstance(region, EoSRegion):
         raise TypeError(f"region must be a result of dynsys.eos_region, got "

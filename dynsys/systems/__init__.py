@@ -1,6 +1,5 @@
-"""Systems: the map protocol, gradient descent as a map."""
+"""Systems: the map protocol and iterating a map."""
 
-from ._gd import GDMap, gd_map
 from ._map import Map, MapKernel
 
-__all__ = ["Map", "MapKernel", "GDMap", "gd_map"]
+__all__ = ["Map", "MapKernel"]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import dynsys
-from dynsys.region import largest_box
+from dynsys.eos import largest_box
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import flag_attrs, provenance
 from ..models._base import RegressionModel
-from ..systems._gd import resolve_system
-from ._iterate import DIVERGENCE_BOUND, orbit
+from ..models._gd import resolve_system
+from ..systems._iterate import DIVERGENCE_BOUND, orbit
 
 STATUS = {0: "bounded", 1: "diverged"}
 

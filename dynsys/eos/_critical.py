@@ -7,7 +7,8 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
-from ._eos_region import eos_region
+from ..models import QuadraticRegression2D
+from ._region import eos_region
 
 
 def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.0,
@@ -32,8 +33,6 @@ def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float 
     >>> bool(ds.non_empty.sel(eps=0.05)), bool(ds.non_empty.sel(eps=0.2))
     (True, False)
     """
-    import dynsys
-
     delta = check.real("delta", delta, positive=True)
     target = check.real("target", target)
     if isinstance(eps_values, tuple) and len(eps_values) == 3:
@@ -54,7 +53,7 @@ def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float 
     results: dict[float, dict] = {}
 
     def evaluate(eps: float) -> bool:
-        model = dynsys.QuadraticRegression2D(eps, target)
+        model = QuadraticRegression2D(eps, target)
         lrs = check.value_range("lr_range", lr_range, positive=True)
         t1_hi = 2.0 * np.sqrt(2.0 / lrs.min())
         t2_hi = 3.0 * np.sqrt(2.0 / (eps * lrs.min()))
@@ -99,7 +98,7 @@ def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float 
         coords={"eps": ("eps", eps_sorted, {"long_name": "eps (Q = diag(1, -eps))", "units": "1"})},
     )
     eps_c = float(np.mean(bracket)) if np.isfinite(bracket[1]) else np.inf
-    ds.attrs.update(provenance(dynsys.QuadraticRegression2D(float(scan[0]), target),
+    ds.attrs.update(provenance(QuadraticRegression2D(float(scan[0]), target),
                                analysis="eos_critical_eps", delta=delta,
                                eps_c=eps_c, eps_c_uncertainty=float(np.diff(bracket)[0] / 2),
                                eps_c_bracket=np.asarray(bracket), monotone=int(monotone),

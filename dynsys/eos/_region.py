@@ -9,7 +9,10 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import decode_flags, provenance
-from ._check import limit_sharpness_by_iteration
+from ..basins import basins
+from ..models import Model
+from ._gfs import gfs_sharpness
+from ._region_check import limit_sharpness_by_iteration
 from ._maxbox import largest_box
 
 
@@ -155,9 +158,7 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     >>> r.certificate["n_failed"]
     0
     """
-    import dynsys
-
-    if not isinstance(model, dynsys.Model) or model.dim != 2:
+    if not isinstance(model, Model) or model.dim != 2:
         raise TypeError(f"model must be a dynsys Model with 2 parameters, got {model!r}")
     lr_values = check.value_range("lr_range", lr_range, positive=True)
     grid = check.grid("grid", _default_grid(model, lr_values) if grid is None else grid)
@@ -168,12 +169,12 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     seed = check.integer("seed", seed, minimum=0)
     check_steps = check.integer("check_steps", check_steps, minimum=1)
 
-    sweep = dynsys.basins(model, lr_values, grid=grid, steps=steps, progress=progress)
+    sweep = basins(model, lr_values, grid=grid, steps=steps, progress=progress)
     names = [d for d in sweep.outcome.dims if d != "lr"]
     t1 = sweep[names[0]].values
     t2 = sweep[names[1]].values
     starts = np.stack(np.meshgrid(t1, t2, indexing="ij"), axis=-1)
-    gfs = dynsys.gfs_sharpness(model, starts)
+    gfs = gfs_sharpness(model, starts)
     flags = {v: k for k, v in decode_flags(sweep.outcome).items()}
     converged = sweep.outcome.values == flags["converged"]
     lr3 = sweep.lr.values[:, None, None]
@@ -185,7 +186,7 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
 
     def check_points(theta, lr):
         ok, sharp = limit_sharpness_by_iteration(model, theta, lr, max_steps=check_steps)
-        g = dynsys.gfs_sharpness(model, theta)
+        g = gfs_sharpness(model, theta)
         return _is_eos(model, theta, lr, sharp, ok, delta, g)
 
     if box is None:

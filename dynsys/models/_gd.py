@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
-from ._map import Map
+from ..systems._map import Map
 
 
 class GDMap(Map):
@@ -16,7 +16,7 @@ class GDMap(Map):
     """
 
     def __init__(self, model, lr: float):
-        from ..models._base import Model
+        from ._base import Model
 
         if not isinstance(model, Model):
             raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
@@ -68,7 +68,7 @@ def resolve_system(system, lr=None, *, lr_name: str = "lr"):
     ``model`` is the model behind a GD map, else None. For a Map, ``lr`` overrides the
     map's ``lr`` parameter and is an error if the map has none.
     """
-    from ..models._base import Model
+    from ._base import Model
 
     if isinstance(system, Model):
         if lr is None:
@@ -92,7 +92,7 @@ def resolve_swept(system, param: str | None):
     the parameter must be ``lr``. For a Map, ``param`` defaults to ``lr`` if it has one, else to
     its only parameter.
     """
-    from ..models._base import Model
+    from ._base import Model
 
     if isinstance(system, Model):
         if param not in (None, "lr"):
