@@ -8,6 +8,7 @@ from . import _numba  # noqa: F401  (sets NUMBA_CACHE_DIR before numba is import
 from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
 from ._outcomes import FlagTable, Outcome
+from ._stopping import StoppingRule
 from ._version import __version__
 from .models import (LossModel, Model, QuadraticRegression2D, RegressionModel, ScalarNetwork,
                      SecondOrderRegression)
@@ -31,7 +32,7 @@ from .eos import EoSRegion, eos_critical_eps, eos_region
 __all__ = [
     "__version__",
     # vocabulary
-    "Outcome", "FlagTable",
+    "Outcome", "FlagTable", "StoppingRule",
     # systems
     "Map", "MapKernel", "GDMap", "gd_map", "maps",
     # models

@@ -56,7 +56,9 @@ def _mark_arrays(attrs: dict) -> dict:
     return {**attrs, _ARRAY_ATTRS: " ".join(names)} if names else dict(attrs)
 
 
-def _encode(ds: xr.Dataset) -> xr.Dataset:
+def encode(ds: xr.Dataset) -> xr.Dataset:
+    """Return ``ds`` ready for a netCDF/Zarr writer: array attrs marked, complex variables
+    stored as a trailing real/imaginary pair (undone by :func:`decode`)."""
     _check_attrs("the dataset", ds.attrs)
     out = ds.copy()
     out.attrs = _mark_arrays(ds.attrs)
@@ -72,7 +74,8 @@ def _encode(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def _decode(ds: xr.Dataset):
+def decode(ds: xr.Dataset):
+    """Return a Dataset read from disk with the encoding of :func:`encode` undone."""
     for name in list(ds.data_vars):
         var = ds[name]
         if var.attrs.get(_COMPLEX_FLAG) == 1:
@@ -126,7 +129,7 @@ def save(obj, path, *, compress: bool = True) -> pathlib.Path:
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or path, got {type(path).__name__}")
     kind = _format(path)
-    ds = _encode(_as_dataset(obj))
+    ds = encode(_as_dataset(obj))
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "netcdf":
@@ -156,4 +159,4 @@ def load(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = xr.open_zarr(path, consolidated=False).load()
-    return _decode(ds)
+    return decode(ds)

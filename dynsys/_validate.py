@@ -7,6 +7,7 @@ names the argument and the allowed range, so that nothing fails deep inside nump
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -155,3 +156,35 @@ def choice(name: str, value, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {name} {value!r}; expected one of {allowed}")
     return value
+
+
+def renamed(func: str, old: str, old_value, new: str, new_value, *, default=None):
+    """Return the value of argument ``new``, accepting its deprecated name ``old`` for one
+    release (with a ``DeprecationWarning``); both given is an error naming them."""
+    if old_value is None:
+        return default if new_value is None else new_value
+    if new_value is not None:
+        raise TypeError(f"{func}() got both {new}= and its deprecated name {old}=; give {new}=")
+    warnings.warn(f"{func}({old}=...) is deprecated and will be removed in the next release; "
+                  f"use {new}=...", DeprecationWarning, stacklevel=3)
+    return old_value
+
+
+def swept_values(func: str, values, lr_range, param: str):
+    """Return the swept parameter values of a sweep over ``param``: ``values`` (the name for
+    every system), or ``lr_range`` (the name when the sweep is over step sizes ``lr``; for any
+    other parameter it is deprecated)."""
+    if lr_range is None:
+        if values is None:
+            name = "lr_range" if param == "lr" else "values"
+            raise TypeError(f"{func}() missing {name}, the values of the swept parameter "
+                            f"{param!r} (its second argument)")
+        return value_range("lr_range" if param == "lr" else "values", values,
+                           positive=param == "lr")
+    if values is not None:
+        raise TypeError(f"{func}() got both values and lr_range; give one")
+    if param != "lr":
+        warnings.warn(f"{func}(lr_range=...) for a sweep of {param!r} is deprecated and will be "
+                      f"removed in the next release; pass the values of {param!r} as values=",
+                      DeprecationWarning, stacklevel=3)
+    return value_range("lr_range", lr_range, positive=param == "lr")

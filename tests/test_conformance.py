@@ -152,3 +152,103 @@ def test_model_trajectory_runs(any_model, rng):
     assert ds.theta.shape == (21, model.dim)
     assert ds.loss.dims == ("step",)
     np.testing.assert_allclose(ds.loss.values, model.loss(ds.theta.values), rtol=1e-13)
+
+
+# -- every hook a model provides, against the generic path ---------------------------------
+HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta")
+
+
+def test_model_hooks_are_documented():
+    # the Model docstring lists, numbered, every optional hook the algorithms ask for
+    doc = dynsys.Model.__doc__
+    for hook in HOOKS:
+        assert f"``{hook}" in doc, hook
+
+
+def _chunk(model, path, lr, axes, rule):
+    from dynsys.basins._sweep import Plan, compute_chunk
+
+    plan = Plan(mapping=dynsys.gd_map(model, lr), model=model, param="lr",
+                values=np.array([lr]), axes=[np.asarray(a, float) for a in axes],
+                base=np.zeros(model.dim), rule=rule, scaling=True, rows=len(axes[0]), path=path)
+    return compute_chunk(plan, (0, 0))
+
+
+def test_model_grid_kernel_against_generic_kernel(any_model):
+    """The model's own basin loop gives the generic compiled loop's outcomes and limits (its
+    per-step convergence test may differ from the step test: limits agree to that tolerance)."""
+    _, model, _ = any_model
+    if getattr(model, "grid_kernel", None) is None:
+        pytest.skip("no grid_kernel hook")
+    rule = dynsys.StoppingRule(steps=4000, tol=1e-12)
+    axes = (np.linspace(-2.0, 2.0, 23), np.linspace(-5.0, 5.0, 19))
+    for lr in (0.3, 1.0, 1.7):
+        fast = _chunk(model, "model", lr, axes, rule)
+        slow = _chunk(model, "kernel", lr, axes, rule)
+        same = fast["outcome"] == slow["outcome"]
+        assert same.mean() >= 0.97, (lr, same.mean())
+        conv = same & (fast["outcome"] == dynsys.Outcome.CONVERGED)
+        np.testing.assert_allclose(fast["final_loss"][conv], slow["final_loss"][conv],
+                                   atol=1e-10)
+        np.testing.assert_allclose(fast["final_sharpness"][conv],
+                                   slow["final_sharpness"][conv], rtol=1e-5, atol=1e-8)
+
+
+def test_model_gfs_limit_against_the_flow(any_model, rng):
+    """A closed-form gradient-flow solution equals the integrated flow."""
+    _, model, sample = any_model
+    if getattr(model, "gfs_limit", None) is None:
+        pytest.skip("no gfs_limit hook")
+    theta = sample(rng, 4) * 0.8
+    closed = dynsys.gfs_solution(model, theta, method="closed")
+    flow = dynsys.gfs_solution(model, theta, method="ode")
+    ok = flow.converged.values
+    assert ok.sum() >= 2
+    np.testing.assert_allclose(closed.gfs_sharpness.values[ok], flow.gfs_sharpness.values[ok],
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_model_default_box_and_delta(any_model):
+    _, model, _ = any_model
+    box = getattr(model, "default_box", None)
+    if box is None and getattr(model, "default_delta", None) is None:
+        pytest.skip("no default_box or default_delta hook")
+    if box is not None:
+        for lr in (0.1, 1.0, 3.0):
+            b = np.asarray(box(lr), dtype=float)
+            assert b.shape[1] == 2 and b.shape[0] <= model.dim
+            assert np.all(np.isfinite(b)) and np.all(b[:, 0] < b[:, 1])
+        # the box of a larger step size is no larger (the dynamics shrink with lr)
+        assert np.all(np.abs(np.asarray(box(3.0))) <= np.abs(np.asarray(box(0.1))) + 1e-12)
+    hook = getattr(model, "default_delta", None)
+    if hook is not None:
+        assert 0.0 <= hook() < 2.0
+
+
+def test_map_kernel_sweep_equals_numpy_sweep(any_map, rng):
+    """The compiled basin loop and the numpy fallback stop by the same rule: same outcome,
+    period, steps and final state for every start."""
+    from dynsys._stopping import OrbitEnds
+    from dynsys.basins._kernels import map_sweep
+    from dynsys.basins._sweep import numpy_sweep
+
+    _, m, sample = any_map
+    if m.kernel is None:
+        pytest.skip("no compiled kernel")
+    x0 = np.ascontiguousarray(sample(rng, 300))
+    rule = dynsys.StoppingRule(steps=600, tol=1e-10, radius=1e4, lyapunov_steps=100)
+
+    def run(fn, *args):
+        n = x0.shape[0]
+        ends = OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                         np.empty((n, m.dim)), np.empty(n))
+        fn(*args, rule, ends)
+        return ends
+
+    fast = run(map_sweep, m.kernel, x0, m.param_vector())
+    slow = run(numpy_sweep, m, x0)
+    for name in ("code", "period", "used"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
+    chaotic = fast.code == dynsys.Outcome.CHAOTIC
+    np.testing.assert_allclose(fast.ftle[chaotic], slow.ftle[chaotic], rtol=1e-6, atol=1e-9)

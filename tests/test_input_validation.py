@@ -101,7 +101,7 @@ MODEL_SLOTS = [
 
 TRAJ = {"system": QR, "x0": [0.5, 2.0], "lr": 0.5, "steps": 5}
 BASINS = {"system": QR, "lr_range": [0.5, 1.0], "grid": GRID, "steps": 5}
-DIAGRAM = {"system": LOGISTIC, "lr_range": [2.8, 3.2], "x0": [0.3], "steps": 10, "keep": 3}
+DIAGRAM = {"system": LOGISTIC, "values": [2.8, 3.2], "x0": [0.3], "steps": 10, "keep": 3}
 CONT = {"map": LOGISTIC.with_params(r=2.8), "x0": [0.64], "param": "r", "bounds": (2.5, 2.9),
         "max_points": 5}
 
@@ -110,41 +110,42 @@ ANALYSIS_SLOTS = [
     Slot("trajectory", dynsys.trajectory, TRAJ, "x0", "point", 2),
     Slot("trajectory", dynsys.trajectory, TRAJ, "lr", "positive"),
     Slot("trajectory", dynsys.trajectory, TRAJ, "steps", "count", 1),
-    Slot("trajectory", dynsys.trajectory, TRAJ, "divergence_bound", "positive"),
+    Slot("trajectory", dynsys.trajectory, TRAJ, "radius", "positive", optional=True),
     Slot("trajectory[map]", dynsys.trajectory, {**TRAJ, "system": GD, "lr": None}, "lr",
          "positive", optional=True),
     Slot("basins", dynsys.basins, BASINS, "system", "system"),
     Slot("basins", dynsys.basins, BASINS, "lr_range", "prange"),
-    Slot("basins[map]", dynsys.basins, {**BASINS, "system": HENON, "param": "a"}, "lr_range",
+    Slot("basins[map]", dynsys.basins, {"system": HENON, "values": [0.5, 1.0], "grid": GRID,
+                                        "steps": 5, "param": "a"}, "values",
          "range"),
     Slot("basins[map]", dynsys.basins, {**BASINS, "system": HENON, "param": "a"}, "param",
          "name", ("a", "b")),
     Slot("basins", dynsys.basins, BASINS, "param", "name", ("lr", None)),
-    Slot("basins", dynsys.basins, BASINS, "steps", "count", 1),
+    Slot("basins", dynsys.basins, BASINS, "steps", "count", 1, optional=True),
     Slot("basins", dynsys.basins, BASINS, "base", "point", 2, optional=True),
-    Slot("basins", dynsys.basins, BASINS, "tol", "positive"),
-    Slot("basins", dynsys.basins, BASINS, "radius", "positive"),
-    Slot("basins", dynsys.basins, BASINS, "max_period", "count", 1),
+    Slot("basins", dynsys.basins, BASINS, "tol", "positive", optional=True),
+    Slot("basins", dynsys.basins, BASINS, "radius", "positive", optional=True),
+    Slot("basins", dynsys.basins, BASINS, "max_period", "count", 1, optional=True),
     Slot("basins", dynsys.basins, BASINS, "cycle_rtol", "positive"),
     Slot("basins", dynsys.basins, BASINS, "lyapunov_steps", "count", 0),
     Slot("basins", dynsys.basins, BASINS, "chaos_threshold", "real"),
     Slot("basins", dynsys.basins, BASINS, "match_tol", "positive"),
     Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "system", "system"),
-    Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "lr_range", "range"),
+    Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "values", "range"),
     Slot("bifurcation_diagram[model]", dynsys.bifurcation_diagram,
-         {**DIAGRAM, "system": QR, "x0": [0.5, 2.0]}, "lr_range", "prange"),
+         {"system": QR, "lr_range": [2.8, 3.2], "x0": [0.5, 2.0], "steps": 10, "keep": 3},
+         "lr_range", "prange"),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "x0", "point", 1),
     Slot("bifurcation_diagram[model]", dynsys.bifurcation_diagram,
-         {**DIAGRAM, "system": QR, "lr_range": [0.5], "x0": [0.5, 2.0]}, "x0", "point", 2),
+         {**DIAGRAM, "system": QR, "lr_range": [0.5], "x0": [0.5, 2.0], "values": None}, "x0", "point", 2),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "steps", "count", 1),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "keep", "count", 1),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "param", "name", ("r", None)),
     Slot("bifurcation_diagram[model]", dynsys.bifurcation_diagram,
-         {**DIAGRAM, "system": QR, "lr_range": [0.5], "x0": [0.5, 2.0]}, "param", "name",
+         {**DIAGRAM, "system": QR, "lr_range": [0.5], "x0": [0.5, 2.0], "values": None}, "param", "name",
          ("lr", None)),
-    Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "divergence_bound",
-         "positive"),
+    Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "radius", "positive", optional=True),
     Slot("continuation", dynsys.continuation, CONT, "map", "system"),
     Slot("continuation", dynsys.continuation, CONT, "x0", "point", 1),
     Slot("continuation", dynsys.continuation, CONT, "param", "name", ("r",)),
@@ -201,7 +202,7 @@ ORBIT_SLOTS = [
           ("system", "system", None, False), ("x0", "point", 2, False),
           ("steps", "count", 1, False), ("transient", "count", 0, False),
           ("batches", "count", 2, False), ("lr", "positive", None, True),
-          ("divergence_bound", "positive", None, False)]],
+          ("radius", "positive", None, True)]],
     Slot("jacobian", dynsys.jacobian, {"system": HENON, "x": [0.1, 0.1]}, "x", "theta", 2),
     Slot("jacobian", dynsys.jacobian, {"system": HENON, "x": [0.1, 0.1]}, "system", "system"),
     Slot("jacobian[model]", dynsys.jacobian, {"system": QR, "x": [0.1, 0.1], "lr": 0.5}, "lr",
@@ -434,7 +435,7 @@ def test_valid_trajectory_is_labelled(x0, lr, steps):
     assert ds.sizes["step"] == steps + 1 and list(ds.param.values) == ["theta_1", "theta_2"]
     assert "QuadraticRegression2D" in ds.attrs["system"] and ds.attrs["steps"] == steps
     assert ds.loss.attrs["long_name"] == "loss"
-    assert "flag_meanings" in ds.status.attrs
+    assert ds.outcome.attrs["flag_meanings"] == dynsys.Outcome.cf_attrs("")["flag_meanings"]
     assert np.array_equal(ds.theta.values[0], x0)
 
 

@@ -25,8 +25,8 @@ LOSS = dynsys.Model.from_loss(lambda t: 0.5 * (t[0] * t[1] - 1) ** 2, dim=2, nam
 HENON = dynsys.maps.henon()
 
 GFS = {"model": QR, "theta": [[0.3, 4.0]]}
-LIMIT = {"model": QR, "theta0": [0.3, 4.0], "lr": 1.0, "max_steps": 10}
-OFFSET = {"eps": [0.01], "lr_target": [0.5], "lr_gfs": [3.0], "max_steps": 10}
+LIMIT = {"model": QR, "theta0": [0.3, 4.0], "lr": 1.0, "steps": 10}
+OFFSET = {"eps": [0.01], "lr_target": [0.5], "lr_gfs": [3.0], "steps": 10}
 KREISLER = {"model": NET, "starts": [[2.0, 0.3]], "lr_gfs": [2.5], "steps": 5}
 SELF = {"model": QR, "theta_ref": [1.4, 1.0], "lr": 1.0, "x0": 0.01, "steps": 4}
 MC = {"P_values": [4], "samples": 2}
@@ -37,17 +37,18 @@ CRITICAL = {"delta": 0.05, "eps_values": [0.05], "bisections": 0, "lr_range": (0
             "grid_n": 4, "steps": 5, "n_check": 2}
 
 SLOTS = [
-    *[Slot(f.__name__, f, GFS, arg, kind, kind_arg)
+    *[Slot(f.__name__, f, GFS, arg, kind, kind_arg, optional=arg == "tol")
       for f in (dynsys.gfs_sharpness, dynsys.gfs_solution)
       for arg, kind, kind_arg in [("model", "system", None), ("theta", "points", 2),
                                   ("method", "name", ("auto", "closed", "ode")),
-                                  ("rtol", "positive", None), ("gtol", "positive", None),
+                                  ("rtol", "positive", None), ("tol", "positive", None),
                                   ("max_time", "positive", None)]],
-    *[Slot("limit_sharpness", dynsys.limit_sharpness, LIMIT, arg, kind, kind_arg)
+    *[Slot("limit_sharpness", dynsys.limit_sharpness, LIMIT, arg, kind, kind_arg,
+           optional=arg in ("steps", "radius"))
       for arg, kind, kind_arg in [("model", "system", None), ("theta0", "points", 2),
-                                  ("lr", "positive", None), ("max_steps", "count", 1),
+                                  ("lr", "positive", None), ("steps", "count", 1),
                                   ("tol", "positive", None),
-                                  ("divergence_bound", "positive", None)]],
+                                  ("radius", "positive", None)]],
     Slot("eos_start", dynsys.eos_start, {"model": QR, "lr": 1.0, "lr_gfs_sharpness": [3.0]},
          "model", "system"),
     Slot("eos_start", dynsys.eos_start, {"model": QR, "lr": 1.0, "lr_gfs_sharpness": [3.0]},
@@ -58,7 +59,7 @@ SLOTS = [
          "theta_1", "numbers", (1,)),
     *[Slot("limit_offset", dynsys.limit_offset, OFFSET, arg, kind)
       for arg, kind in [("eps", "prange"), ("lr_target", "range"), ("lr_gfs", "prange"),
-                        ("theta_1", "real"), ("max_steps", "count"), ("tol", "positive")]],
+                        ("theta_1", "real"), ("steps", "count"), ("tol", "positive")]],
     Slot("offset_formula", dynsys.offset_formula, {"eps": 0.1, "lr_target": 0.5}, "eps",
          "numbers", (2,)),
     Slot("offset_formula", dynsys.offset_formula, {"eps": 0.1, "lr_target": 0.5}, "lr_target",
@@ -371,6 +372,8 @@ def test_every_public_entry_point_has_bad_input_tests():
     covered = {s.label.split("[")[0].split(".")[0] for s in slots}
     covered |= {"save", "load", "fit_offset"}           # hand-picked cases above
     covered |= {"Model", "Map"}
+    covered |= {"StoppingRule"}                         # tests/test_stopping.py, every field
+    covered |= {"Outcome", "FlagTable"}                 # tests/test_outcomes.py (decode)
     missing = set(dynsys.__all__) - NO_INPUT - covered
     assert not missing, f"no bad-input tests for {sorted(missing)}"
     assert set(dynsys.maps.__all__) <= {s.label for s in slots}

@@ -10,64 +10,66 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
+from .._labels import provenance
+from .._outcomes import Outcome
+from .._stopping import StoppingRule
 from .._version import __version__
-from ..models._base import Model
-from ..models import gd_map, resolve_swept
+from ..models import Model, gd_map, resolve_swept
 from . import _store
-from ._attractors import KINDS, AttractorTable, label_chunk
-from ._sweep import OUTCOMES, Plan, choose_path, compute_chunk, empty_fields, family_mask
+from ._attractors import AttractorKind, AttractorTable, label_chunk
+from ._sweep import Plan, choose_path, compute_chunk, family_mask
 from ._sweep import reduce_cycles as _reduce_cycles
 
 #: Grid cells per chunk by default (a chunk is one parameter value and a block of grid rows).
 CHUNK_CELLS = 1 << 20
 
 
-def basins(system, lr_range, *, grid=None, steps: int = 1000, param: str | None = None, base=None,
-           tol: float = 1e-12, radius: float = 1e6, max_period: int = 64,
-           cycle_rtol: float = 1e-8, lyapunov_steps: int = 1000, chaos_threshold: float = 0.01,
-           match_tol: float = 1e-6, scaling: bool = True, chunk_size: int = CHUNK_CELLS,
-           scheduler=None, store=None, progress=None) -> xr.Dataset:
+def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: str | None = None,
+           rule: StoppingRule | None = None, steps: int | None = None, tol: float | None = None,
+           radius: float | None = None, match_tol: float = 1e-6, scaling: bool = True,
+           chunk_size: int = CHUNK_CELLS, scheduler=None, store=None, progress=None,
+           **rule_fields) -> xr.Dataset:
     """Return the basin map of ``system`` over a grid of initial states, for every swept value.
 
     Every grid point is iterated until it converges, settles on a cycle, diverges, or runs out
-    of ``steps``; the compiled loops of :mod:`dynsys.basins._kernels` do the work (a dedicated
-    kernel for :class:`~dynsys.QuadraticRegression2D`, a generic one for maps with a numba
-    kernel, a vectorised numpy loop otherwise), on all cores.
+    of ``steps``, by the library's one :class:`~dynsys.StoppingRule`. Compiled loops do the
+    work on all cores: the model's own loop when it has the ``grid_kernel`` hook (the 2-D
+    model), the generic loop for maps with a compiled ``kernel`` (GD on models with a
+    ``gd_kernel``), a vectorised numpy loop otherwise.
 
     Parameters
     ----------
     system : Model or Map
         A model (gradient descent runs on it, the swept parameter is its step size ``lr``) or a
         map with a named parameter.
-    lr_range : array or (start, stop, num)
-        Values of the swept parameter (step sizes, which must be > 0, for models).
+    values : array or (start, stop, num)
+        Values of the swept parameter: step sizes (> 0) for a model, or of the map parameter
+        ``param``. ``lr_range=`` is the same argument under the name of a step-size sweep
+        (deprecated for sweeps of other map parameters).
     grid : ((lo1, hi1, n1), (lo2, hi2, n2)), optional
         Initial states: ``n1 x n2`` points of ``linspace(lo, hi, n)`` in the first two state
         components (one triple for 1-D maps). Other components are taken from ``base``.
         Default: 256 x 256 points; for :class:`~dynsys.QuadraticRegression2D` over
         ``|theta_1| <= 2 sqrt(2/lr_min)``, ``|theta_2| <= 2 sqrt(2/(eps lr_min))`` (twice the
         scales at which ``lr lambda = 2``), otherwise over ``[-1, 1]`` in each component.
-    steps : int
-        Iteration budget per point (>= 1).
+    base : array (dim,), optional
+        Initial values of the state components not on the grid (default 0).
     param : str, optional
         Name of the swept map parameter (default ``lr`` if the map has one, or its only
         parameter). Models always sweep ``lr``.
-    base : array (dim,), optional
-        Initial values of the state components not on the grid (default 0).
-    tol : float
-        Convergence: ``|F(x) - x|^2 <= tol^2 (1 + |x|^2)``; for the 2-D model also ``|z| < tol``.
-    radius : float
-        Divergence: ``|x| > radius`` (or ``|x|^2`` not finite); at most 1e150.
-    max_period : int
-        Cycles of period up to ``max_period`` are always detected (returns to a checkpoint
-        tested every 16 steps, checkpoints refreshed at doubling intervals up to
-        ``16 max_period`` steps; a return within ``cycle_rtol`` times the one-step jump counts
-        as periodic, and the minimal period is then found).
-    lyapunov_steps : int
-        Length of the final window over which points still running carry a tangent vector;
-        its mean log growth rate is stored as ``lyapunov``, and above ``chaos_threshold`` the
-        point is labelled chaotic instead of undecided.
+    rule : StoppingRule, optional
+        When each orbit stops (default ``StoppingRule()``: 1000 steps, ``tol`` 1e-12, ``radius``
+        1e6, cycles up to period 64). Convergence: ``|F(x) - x|^2 <= tol^2 (1 + |x|^2)``, and
+        for models with residuals in their own loop also ``|z| < tol``; divergence:
+        ``|x| > radius`` or not finite; cycles: returns to a checkpoint (every period up to
+        ``max_period`` is detected, the minimal period is then found); points still running
+        in the last ``lyapunov_steps`` carry a tangent vector, and a finite-time exponent above
+        ``chaos_threshold`` labels them chaotic instead of undecided.
+    steps, tol, radius : optional
+        Shorthands that override those fields of ``rule``.
+    **rule_fields
+        Any other field of :class:`~dynsys.StoppingRule` (``max_period``, ``cycle_rtol``,
+        ``lyapunov_steps``, ``chaos_threshold``), overriding ``rule``.
     match_tol : float
         Relative distance under which two fixed points or cycles count as the same attractor.
     scaling : bool
@@ -114,9 +116,8 @@ def basins(system, lr_range, *, grid=None, steps: int = 1000, param: str | None 
     >>> int(ds.period.max()), ds.attractor_kind.attrs["flag_meanings"].split()[1]
     (2, 'cycle')
     """
-    plan = _plan(system, lr_range, grid=grid, steps=steps, param=param, base=base, tol=tol,
-                 radius=radius, max_period=max_period, cycle_rtol=cycle_rtol,
-                 lyapunov_steps=lyapunov_steps, chaos_threshold=chaos_threshold,
+    rule = _rule(rule, steps=steps, tol=tol, radius=radius, **rule_fields)
+    plan = _plan(system, values, lr_range, grid=grid, param=param, base=base, rule=rule,
                  scaling=scaling, chunk_size=chunk_size)
     match_tol = check.real("match_tol", match_tol, positive=True)
     report = _progress(progress)
@@ -132,21 +133,34 @@ def basins(system, lr_range, *, grid=None, steps: int = 1000, param: str | None 
 
 # -- arguments ----------------------------------------------------------------------------------
 def default_grid(model, dim: int, values: np.ndarray, n: int = 256) -> tuple:
-    """Return the default grid of starts (see :func:`basins`)."""
-    eps = getattr(model, "eps", None)
-    if eps is not None and dim == 2:
-        lr_min = float(np.min(values))
-        c1 = 2.0 * np.sqrt(2.0 / lr_min)
-        c2 = 2.0 * np.sqrt(2.0 / (max(eps, 1e-3) * lr_min))
-        return ((-c1, c1, n), (-c2, c2, n))
+    """Return the default grid of starts (see :func:`basins`): the model's ``default_box``
+    hook at the smallest swept value if it has one, else ``[-1, 1]`` per gridded component."""
+    hook = getattr(model, "default_box", None)
+    if hook is not None:
+        box = hook(float(np.min(values)))
+        return tuple((float(lo), float(hi), n) for lo, hi in box[:2])
     return tuple((-1.0, 1.0, n) for _ in range(min(dim, 2)))
 
 
-def _plan(system, values, *, grid, steps, param, base, tol, radius, max_period, cycle_rtol,
-          lyapunov_steps, chaos_threshold, scaling, chunk_size) -> Plan:
+_RULE_FIELDS = ("max_period", "cycle_rtol", "lyapunov_steps", "chaos_threshold")
+
+
+def _rule(rule, **fields) -> StoppingRule:
+    """Return ``rule`` (default ``StoppingRule()``) with the given non-None fields replaced."""
+    if rule is None:
+        rule = StoppingRule()
+    if not isinstance(rule, StoppingRule):
+        raise TypeError(f"rule must be a dynsys.StoppingRule, got {type(rule).__name__}")
+    unknown = set(fields) - {"steps", "tol", "radius", *_RULE_FIELDS}
+    if unknown:
+        raise TypeError(f"basins() got unexpected keyword argument(s) {sorted(unknown)}")
+    changes = {k: v for k, v in fields.items() if v is not None}
+    return rule.replace(**changes) if changes else rule
+
+
+def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_size) -> Plan:
     _, model, param = resolve_swept(system, param)
-    label = "lr_range"
-    values = check.value_range(label, values, positive=param == "lr")
+    values = check.swept_values("basins", values, lr_range, param)
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system
     dim = mapping.dim
     if grid is None:
@@ -156,35 +170,25 @@ def _plan(system, values, *, grid, steps, param, base, tol, radius, max_period, 
                          f"state component, got {grid!r}")
     triples = check.grid("grid", grid, dim=len(grid))
     axes = [np.linspace(lo, hi, n) for lo, hi, n in triples]
-    steps = check.integer("steps", steps, minimum=1, maximum=2**31 - 1)
     if base is None:
         base = np.zeros(dim)
     base = check.array("base", base, dim=dim)
     if base.shape != (dim,):
         raise ValueError(f"base must have shape ({dim},), got {base.shape}")
-    tol = check.real("tol", tol, positive=True)
-    radius = check.real("radius", radius, positive=True, hi=1e150)   # radius^2 stays finite
-    max_period = check.integer("max_period", max_period, minimum=1, maximum=4096)
-    cycle_rtol = check.real("cycle_rtol", cycle_rtol, positive=True, hi=0.1)
-    lyapunov_steps = check.integer("lyapunov_steps", lyapunov_steps, minimum=0)
-    chaos_threshold = check.real("chaos_threshold", chaos_threshold)
     if not isinstance(scaling, bool | np.bool_):
         raise TypeError(f"scaling must be True or False, got {scaling!r}")
     chunk_size = check.integer("chunk_size", chunk_size, minimum=1)
     row_cells = int(np.prod([len(a) for a in axes[1:]])) if len(axes) > 1 else 1
     rows = max(1, min(len(axes[0]), chunk_size // row_cells))
     return Plan(mapping=mapping, model=model, param=param, values=values, axes=axes,
-                base=base, steps=steps, tol=tol, radius=radius, max_period=max_period,
-                cycle_rtol=cycle_rtol, lyapunov_steps=lyapunov_steps,
-                chaos_threshold=chaos_threshold, scaling=bool(scaling), rows=rows,
-                path=choose_path(mapping, model))
+                base=base, rule=rule, scaling=bool(scaling), rows=rows,
+                path=choose_path(mapping, model, len(axes), base))
 
 
 def _fingerprint(plan: Plan, match_tol: float) -> str:
     """Return a SHA-256 hex digest of everything that determines the result."""
     mapping = plan.mapping
-    step = getattr(mapping, "_step_fn", None)
-    code = getattr(step, "__code__", None)
+    code = getattr(mapping.step_function, "__code__", None)
     desc = {
         "dynsys": __version__,
         "system": type(plan.model if plan.model is not None else mapping).__name__,
@@ -199,10 +203,10 @@ def _fingerprint(plan: Plan, match_tol: float) -> str:
         "values": [float(v).hex() for v in plan.values],
         "axes": [[float(a[0]).hex(), float(a[-1]).hex(), len(a)] for a in plan.axes],
         "base": [float(b).hex() for b in plan.base],
-        "settings": [plan.steps, float(plan.tol).hex(), float(plan.radius).hex(),
-                     plan.max_period, float(plan.cycle_rtol).hex(), plan.lyapunov_steps,
-                     float(plan.chaos_threshold).hex(), plan.scaling, plan.rows,
-                     float(match_tol).hex(), plan.path],
+        "settings": [plan.rule.steps, float(plan.rule.tol).hex(), float(plan.rule.radius).hex(),
+                     plan.rule.max_period, float(plan.rule.cycle_rtol).hex(),
+                     plan.rule.lyapunov_steps, float(plan.rule.chaos_threshold).hex(),
+                     plan.scaling, plan.rows, float(match_tol).hex(), _path_label(plan)],
     }
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
 
@@ -251,57 +255,46 @@ def _client(scheduler):
                     f"'serial' or None, got {type(scheduler).__name__}")
 
 
-# -- the result's layout ------------------------------------------------------------------------
-def _names(plan: Plan):
-    prefix = "theta" if plan.model is not None else "x"
-    state = [f"{prefix}_{i + 1}" for i in range(plan.dim)]
-    grid_dims = state[: len(plan.axes)]
-    return prefix, state, grid_dims
+# -- the result's layout: every piece below follows the schema of ._sweep ----------------------
+def _path_label(plan: Plan) -> str:
+    """Return the name of the loop a sweep ran (recorded as ``compute_path``)."""
+    if plan.path == "model":
+        return str(getattr(plan.model.grid_kernel, "name", "model"))
+    return plan.path
 
 
 def _template(plan: Plan, system) -> xr.Dataset:
-    """Return the result Dataset with empty (numpy, uninitialised-free) variables."""
-    prefix, state, grid_dims = _names(plan)
-    dims = (plan.param, *grid_dims)
+    """Return the result Dataset with zero-filled numpy variables, one per schema field."""
+    dims = (plan.param, *plan.grid_dims)
     shape = plan.shape
+    state = [f"{plan.prefix}_{i + 1}" for i in range(plan.dim)]
     coords = {plan.param: plan.values, "param": state}
-    for d, axis in zip(grid_dims, plan.axes, strict=True):
+    for d, axis in zip(plan.grid_dims, plan.axes, strict=True):
         coords[d] = axis
     what = "step size" if plan.param == "lr" else f"parameter {plan.param}"
-    data = {
-        "outcome": (dims, np.zeros(shape, np.int8), flag_attrs(OUTCOMES, "outcome")),
-        "period": (dims, np.zeros(shape, np.int16),
-                   {"long_name": "minimal period (1: converged, 0: none)", "units": "1"}),
-        "steps": (dims, np.zeros(shape, np.int32),
-                  {"long_name": "iterations used", "units": "1"}),
-        f"final_{prefix}": (dims + ("param",), np.zeros(shape + (plan.dim,)),
-                            {"long_name": "state where the orbit stopped"}),
-        "lyapunov": (dims, np.zeros(shape),
-                     {"long_name": "finite-time Lyapunov exponent over the last window",
-                      "units": "1/iteration"}),
-        "final_loss": (dims, np.zeros(shape), {"long_name": "loss at the final state"}),
-        "final_sharpness": (dims, np.zeros(shape),
-                            {"long_name": "sharpness at the final state"}),
-        "attractor": (dims, np.zeros(shape, np.int32),
-                      {"long_name": "attractor id (-1: none)", "units": "1"}),
-        _store.MASK: ((plan.param, "row_block"), np.zeros((len(plan.values), plan.n_blocks),
-                                                         np.int8),
-                      {"long_name": "chunk finished"}),
-    }
-    if plan.model is None:
-        del data["final_loss"], data["final_sharpness"]
+    data = {}
+    for f in plan.fields():
+        attrs = (Outcome.cf_attrs("outcome") if f.key == "outcome"
+                 else {"long_name": f.long_name, **({"units": f.units} if f.units else {})})
+        data[plan.var_name(f)] = (dims + (("param",) if f.state else ()),
+                                  np.zeros(shape + ((plan.dim,) if f.state else ()), f.dtype),
+                                  attrs)
+    data["attractor"] = (dims, np.zeros(shape, np.int32),
+                         {"long_name": "attractor id (-1: none)", "units": "1"})
+    data[_store.MASK] = ((plan.param, "row_block"),
+                         np.zeros((len(plan.values), plan.n_blocks), np.int8),
+                         {"long_name": "chunk finished"})
     ds = xr.Dataset(data, coords=coords)
     ds[plan.param].attrs.update(long_name=what, units="1")
-    for d in grid_dims:
+    for d in plan.grid_dims:
         ds[d].attrs.update(long_name=f"initial {d}", units="1")
     ds["param"].attrs.update(long_name="state component")
     target = plan.model if plan.model is not None else plan.mapping
-    ds.attrs.update(provenance(
-        target, analysis="basins", swept=plan.param, steps=plan.steps, tol=plan.tol,
-        radius=plan.radius, max_period=plan.max_period, cycle_rtol=plan.cycle_rtol,
-        lyapunov_steps=min(plan.lyapunov_steps, plan.steps),
-        chaos_threshold=plan.chaos_threshold, scaling=int(plan.scaling), compute_path=plan.path,
-        base=plan.base))
+    rule = plan.rule.attrs()
+    rule["lyapunov_steps"] = min(rule["lyapunov_steps"], rule["steps"])
+    ds.attrs.update(provenance(target, analysis="basins", swept=plan.param, **rule,
+                               scaling=int(plan.scaling), compute_path=_path_label(plan),
+                               base=plan.base))
     # the swept parameter is a coordinate, not a fixed parameter of the system
     ds.attrs.pop(f"param_{plan.param}", None)
     params = json.loads(ds.attrs["system_params"])
@@ -313,7 +306,7 @@ def _template(plan: Plan, system) -> xr.Dataset:
 def _table_dataset(plan: Plan, table: AttractorTable) -> xr.Dataset:
     arr = table.arrays()
     return xr.Dataset({
-        "attractor_kind": ("attractor_id", arr["kind"], flag_attrs(KINDS, "attractor kind")),
+        "attractor_kind": ("attractor_id", arr["kind"], AttractorKind.cf_attrs("attractor kind")),
         "attractor_period": ("attractor_id", arr["period"],
                              {"long_name": "attractor period (0: chaotic)", "units": "1"}),
         "attractor_x": (("attractor_id", "param"), arr["point"],
@@ -332,19 +325,12 @@ def _chunk_views(ds: xr.Dataset, plan: Plan, key) -> dict:
     """Return the chunk's slices of the result arrays as flat views (filled in place)."""
     vi, block = key
     rows = plan.row_slice(block)
-    prefix = "theta" if plan.model is not None else "x"
-    out = {}
-    for name, src in (("outcome", "outcome"), ("period", "period"), ("steps", "steps"),
-                      ("final", f"final_{prefix}"), ("lyapunov", "lyapunov"),
-                      ("final_loss", "final_loss"), ("final_sharpness", "final_sharpness")):
-        if src not in ds:
-            continue
-        part = ds[src].values[vi, rows]
-        out[name] = part.reshape((-1, plan.dim) if name == "final" else -1)
-    return out
+    return {f.key: ds[plan.var_name(f)].values[vi, rows].reshape((-1, plan.dim) if f.state
+                                                                   else -1)
+            for f in plan.fields()}
 
 
-def _task(plan: Plan, key, store: str | None, region_names):
+def _task(plan: Plan, key, store: str | None):
     """Compute one chunk on a dask worker with a single-threaded kernel."""
     from .._numba import numba
 
@@ -356,13 +342,13 @@ def _task(plan: Plan, key, store: str | None, region_names):
         numba.set_num_threads(previous)
     if store is None:
         return out
-    _write_chunk(plan, key, out, store, region_names)
+    _write_chunk(plan, key, out, store)
     return None
 
 
-def _write_chunk(plan: Plan, key, out: dict, path: str, names) -> None:
+def _write_chunk(plan: Plan, key, out: dict, path: str) -> None:
     """Write a finished chunk into the store, then mark it done (in that order)."""
-    _store.write_region(path, _region_data(plan, out, names), _region(plan, key))
+    _store.write_region(path, _region_data(plan, out), _region(plan, key))
     _store.write_region(path, {_store.MASK: ((plan.param, "row_block"), np.ones((1, 1),
                                                                                 np.int8))},
                         {plan.param: slice(key[0], key[0] + 1),
@@ -370,28 +356,32 @@ def _write_chunk(plan: Plan, key, out: dict, path: str, names) -> None:
 
 
 def _region(plan: Plan, key) -> dict:
-    _, _, grid_dims = _names(plan)
-    region = {plan.param: slice(key[0], key[0] + 1), grid_dims[0]: plan.row_slice(key[1])}
-    for d in grid_dims[1:]:
+    region = {plan.param: slice(key[0], key[0] + 1), plan.grid_dims[0]: plan.row_slice(key[1])}
+    for d in plan.grid_dims[1:]:
         region[d] = slice(None)
     return region
 
 
-def _region_data(plan: Plan, out: dict, names) -> dict:
-    prefix, _, grid_dims = _names(plan)
+def _region_data(plan: Plan, out: dict) -> dict:
+    """Return a chunk's outputs shaped for a region write of the store."""
+    cells = tuple(len(a) for a in plan.axes[1:])
     data = {}
-    for name in names:
-        src = "final" if name.startswith("final_") and name[6:] == prefix else name
-        values = out[src]
-        dims = (plan.param, *grid_dims) + (("param",) if src == "final" else ())
-        shape = (1, -1) + tuple(len(a) for a in plan.axes[1:]) + \
-            ((plan.dim,) if src == "final" else ())
-        data[name] = (dims, values.reshape(shape))
+    for f in plan.fields():
+        extra = (plan.dim,) if f.state else ()
+        data[plan.var_name(f)] = ((plan.param, *plan.grid_dims) + (("param",) if f.state else ()),
+                                  out[f.key].reshape((1, -1) + cells + extra))
     return data
 
 
-def _run_chunks(plan: Plan, keys, client, report, done0: int, total: int, sink, store=None,
-                region_names=()):
+def _read_fields(plan: Plan, path: str, key) -> dict:
+    """Return a stored chunk's outputs as flat arrays keyed like the schema."""
+    names = {plan.var_name(f): f for f in plan.fields()}
+    got = _store.read_region(path, list(names), _region(plan, key))
+    return {names[n].key: v.reshape((-1, plan.dim) if names[n].state else -1)
+            for n, v in got.items()}
+
+
+def _run_chunks(plan: Plan, keys, client, report, done0: int, total: int, sink, store=None):
     """Compute ``keys``; ``sink(key, out)`` receives each result (serial or as completed)."""
     done = done0
     if client is None:
@@ -403,7 +393,7 @@ def _run_chunks(plan: Plan, keys, client, report, done0: int, total: int, sink, 
         return
     from distributed import as_completed
 
-    futures = {client.submit(_task, plan, key, store, region_names, pure=False): key
+    futures = {client.submit(_task, plan, key, store, pure=False): key
                for key in keys}
     for future in as_completed(futures):
         out = future.result()
@@ -419,7 +409,7 @@ def _run_memory(plan: Plan, ds: xr.Dataset, match_tol: float, client, report) ->
     def sink(key, out):
         views = _chunk_views(ds, plan, key)
         if out is None:
-            compute_chunk(plan, key, views if len(views) == 7 else _with_scratch(views, plan))
+            compute_chunk(plan, key, views)
         else:
             for name, view in views.items():
                 view[...] = out[name]
@@ -434,13 +424,6 @@ def _run_memory(plan: Plan, ds: xr.Dataset, match_tol: float, client, report) ->
     return ds.merge(_table_dataset(plan, table), combine_attrs="override")
 
 
-def _with_scratch(views: dict, plan: Plan) -> dict:
-    n = views["outcome"].shape[0]
-    full = empty_fields(n, plan.dim)
-    full.update(views)
-    return full
-
-
 def _label(plan: Plan, table: AttractorTable, key, fields: dict) -> np.ndarray:
     value = float(plan.values[key[0]])
     loss = fields.get("final_loss")
@@ -452,33 +435,28 @@ def _label(plan: Plan, table: AttractorTable, key, fields: dict) -> np.ndarray:
 
 def _run_stored(plan: Plan, template: xr.Dataset, path: str, fingerprint: str,
                 match_tol: float, client, report) -> xr.Dataset:
-    prefix, _, _ = _names(plan)
-    chunks = {plan.param: 1, _names(plan)[2][0]: plan.rows}
+    chunks = {plan.param: 1, plan.grid_dims[0]: plan.rows}
     mask = _store.create_or_open(path, template, chunks, fingerprint)
     if _store.is_complete(path):
         return _store.open_result(path)
     keys = plan.chunks()
     missing = [key for key in keys if not mask[key]]
-    names = [n for n in ("outcome", "period", "steps", f"final_{prefix}", "lyapunov",
-                         "final_loss", "final_sharpness") if n in template]
 
     def sink(key, out):
         if out is None:      # serial: compute here, then write and mark
-            _write_chunk(plan, key, compute_chunk(plan, key), path, names)
+            _write_chunk(plan, key, compute_chunk(plan, key), path)
 
     _run_chunks(plan, missing, client, report, len(keys) - len(missing), len(keys), sink,
-                store=path if client is not None else None, region_names=names)
+                store=path if client is not None else None)
     table = AttractorTable(plan.dim, match_tol)
+    dims = (plan.param, *plan.grid_dims)
+    cells = tuple(len(a) for a in plan.axes[1:])
     for key in keys:
-        region = _region(plan, key)
-        got = _store.read_region(path, names, region)
-        fields = {("final" if n == f"final_{prefix}" else n): v.reshape(
-            (-1, plan.dim) if n == f"final_{prefix}" else -1) for n, v in got.items()}
+        fields = _read_fields(plan, path, key)
         ids = _label(plan, table, key, fields)
         shaped = {"period": fields["period"], "attractor": ids}
-        _store.write_region(path, {n: ((plan.param, *_names(plan)[2]),
-                                       v.reshape((1, -1) + tuple(len(a) for a in plan.axes[1:])))
-                                   for n, v in shaped.items()}, region)
+        _store.write_region(path, {n: (dims, v.reshape((1, -1) + cells))
+                                   for n, v in shaped.items()}, _region(plan, key))
     _store.finish(path, _table_dataset(plan, table))
     return _store.open_result(path)
 

@@ -16,10 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels as K
+from .._outcomes import FlagTable, Outcome
 
-KINDS = {0: "fixed_point", 1: "cycle", 2: "family", 3: "chaotic"}
-FIXED_POINT, CYCLE, FAMILY, CHAOTIC_SET = 0, 1, 2, 3
+
+class AttractorKind(FlagTable):
+    """What kind of attractor an id of a basin map names."""
+
+    FIXED_POINT = 0
+    CYCLE = 1
+    FAMILY = 2       # a non-isolated family of fixed points (the zero-loss set of a model)
+    CHAOTIC = 3
+
+
+FIXED_POINT, CYCLE, FAMILY, CHAOTIC_SET = (int(k) for k in AttractorKind)
 
 
 class AttractorTable:
@@ -105,12 +114,12 @@ def label_chunk(table: AttractorTable, value: float, outcome: np.ndarray, period
     ``cycles(final_rows, detected_periods) -> (periods, canonical points)`` reduces cycles.
     """
     ids = np.full(outcome.shape, -1, dtype=np.int32)
-    fam = family & (outcome == K.CONVERGED)
+    fam = family & (outcome == Outcome.CONVERGED)
     if fam.any():
         first = np.flatnonzero(fam)[0]
         ids[fam] = table.add(FAMILY, 1, final[first], value)
-    fixed = (outcome == K.CONVERGED) & ~fam
-    cyc = outcome == K.PERIODIC
+    fixed = (outcome == Outcome.CONVERGED) & ~fam
+    cyc = outcome == Outcome.PERIODIC
     rep = final.copy()
     if cyc.any():
         where = np.flatnonzero(cyc)
@@ -129,10 +138,10 @@ def label_chunk(table: AttractorTable, value: float, outcome: np.ndarray, period
         local = np.empty(first.size, dtype=np.int32)
         for u in order:
             cell = sel[first[u]]
-            kind = FIXED_POINT if outcome[cell] == K.CONVERGED else CYCLE
+            kind = FIXED_POINT if outcome[cell] == Outcome.CONVERGED else CYCLE
             local[u] = table.add(kind, int(period[cell]), rep[cell], value)
         ids[sel] = local[inverse.ravel()]
-    chaos = outcome == K.CHAOTIC
+    chaos = outcome == Outcome.CHAOTIC
     if chaos.any():
         first = np.flatnonzero(chaos)[0]
         ids[chaos] = table.add(CHAOTIC_SET, 0, final[first], value)

@@ -73,7 +73,7 @@ def create_or_open(path: str, template: xr.Dataset, chunks: dict, fingerprint: s
     ctx = _quiet()
     try:
         # dask-backed variables are only declared; the mask (numpy, all False) is written
-        _io._encode(lazy).to_zarr(path, mode="w-", compute=False, consolidated=False,
+        _io.encode(lazy).to_zarr(path, mode="w-", compute=False, consolidated=False,
                                   encoding=encoding)
     finally:
         ctx.__exit__(None, None, None)
@@ -107,7 +107,7 @@ def finish(path: str, table: xr.Dataset) -> None:
     attrs = dict(zarr.open_group(path, mode="r").attrs)   # appending may replace them
     ctx = _quiet()
     try:
-        _io._encode(table).to_zarr(path, mode="a", consolidated=False)
+        _io.encode(table).to_zarr(path, mode="a", consolidated=False)
     finally:
         ctx.__exit__(None, None, None)
     group = zarr.open_group(path, mode="r+")
@@ -127,7 +127,7 @@ def open_result(path: str) -> xr.Dataset:
         ds = xr.open_zarr(path, consolidated=False)
     finally:
         ctx.__exit__(None, None, None)
-    ds = _io._decode(ds)
+    ds = _io.decode(ds)
     ds.attrs.pop(FINGERPRINT, None)
     ds.attrs.pop(COMPLETE, None)
     return ds.drop_vars(MASK)

@@ -1,4 +1,4 @@
-"""One chunk of a basin sweep: initial states, the right hot loop, per-cell results."""
+"""One chunk of a basin sweep: its plan, the schema of its results, the right hot loop."""
 
 from __future__ import annotations
 
@@ -6,18 +6,39 @@ import dataclasses
 
 import numpy as np
 
-from ..models._base import RegressionModel
-from ..models._second_order import QuadraticRegression2D
+from .._outcomes import Outcome
+from .._stopping import OrbitEnds, StoppingRule, block_length, checkpoint_interval
+from .._stopping import converged, diverged, first_interval, returned
 from . import _kernels as K
 
-#: Outcome codes and their CF flag meanings.
-OUTCOMES = {K.CONVERGED: "converged", K.PERIODIC: "periodic", K.DIVERGED: "diverged",
-            K.UNDECIDED: "undecided", K.CHAOTIC: "chaotic"}
 
-#: Outputs of a chunk: name -> (dtype, has a state axis).
-FIELDS = {"outcome": (np.int8, False), "period": (np.int16, False), "steps": (np.int32, False),
-          "final": (np.float64, True), "lyapunov": (np.float64, False),
-          "final_loss": (np.float64, False), "final_sharpness": (np.float64, False)}
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One per-cell result of a sweep: the schema that drives the result template, the chunk
+    views, the store's region writes and the kernels' outputs."""
+
+    key: str                   # name in a chunk's outputs
+    dtype: type
+    long_name: str
+    units: str | None = "1"
+    state: bool = False        # carries a state axis
+    model_only: bool = False   # only for GD on a model
+    kernel: bool = True        # filled by the hot loop (else by the model's final values)
+
+
+#: The per-cell results, in order. ``final`` is stored as ``final_theta`` (models) or ``final_x``.
+SCHEMA = (
+    Field("outcome", np.int8, "outcome", None),
+    Field("period", np.int16, "minimal period (1: converged, 0: none)"),
+    Field("steps", np.int32, "iterations used"),
+    Field("final", np.float64, "state where the orbit stopped", None, state=True),
+    Field("lyapunov", np.float64, "finite-time Lyapunov exponent over the last window",
+          "1/iteration"),
+    Field("final_loss", np.float64, "loss at the final state", None, model_only=True,
+          kernel=False),
+    Field("final_sharpness", np.float64, "sharpness at the final state", None,
+          model_only=True, kernel=False),
+)
 
 
 @dataclasses.dataclass
@@ -30,16 +51,10 @@ class Plan:
     values: np.ndarray         # swept parameter values
     axes: list                 # grid coordinates, one 1-D array per gridded state component
     base: np.ndarray           # the state components not gridded
-    steps: int
-    tol: float
-    radius: float
-    max_period: int
-    cycle_rtol: float
-    lyapunov_steps: int
-    chaos_threshold: float
-    scaling: bool
+    rule: StoppingRule         # when each orbit stops
+    scaling: bool              # let a model's own loop use its scaling symmetry
     rows: int                  # rows of the first grid axis per chunk
-    path: str                  # "qr2d", "kernel" or "numpy"
+    path: str                  # "model" (the model's grid_kernel), "kernel" or "numpy"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -48,6 +63,22 @@ class Plan:
     @property
     def dim(self) -> int:
         return self.mapping.dim
+
+    @property
+    def prefix(self) -> str:
+        return "theta" if self.model is not None else "x"
+
+    @property
+    def grid_dims(self) -> list[str]:
+        return [f"{self.prefix}_{i + 1}" for i in range(len(self.axes))]
+
+    def fields(self) -> tuple[Field, ...]:
+        """Return the per-cell results this sweep has."""
+        return tuple(f for f in SCHEMA if self.model is not None or not f.model_only)
+
+    def var_name(self, field: Field) -> str:
+        """Return the Dataset variable name of ``field``."""
+        return f"final_{self.prefix}" if field.key == "final" else field.key
 
     @property
     def n_blocks(self) -> int:
@@ -59,6 +90,11 @@ class Plan:
 
     def row_slice(self, block: int) -> slice:
         return slice(block * self.rows, min(len(self.axes[0]), (block + 1) * self.rows))
+
+    def cells(self, block: int) -> int:
+        """Return the number of grid cells in row block ``block``."""
+        rows = self.row_slice(block)
+        return (rows.stop - rows.start) * int(np.prod([len(a) for a in self.axes[1:]]))
 
     def start_points(self, block: int) -> np.ndarray:
         """Return the initial states ``(cells, dim)`` of a row block, in C order of the grid."""
@@ -74,18 +110,21 @@ class Plan:
         return self.mapping.with_params(**{self.param: value})
 
 
-def choose_path(mapping, model) -> str:
-    if isinstance(model, QuadraticRegression2D):
-        return "qr2d"
+def choose_path(mapping, model, n_axes: int, base: np.ndarray) -> str:
+    """Return the loop a sweep runs: the model's own (its ``grid_kernel`` hook, for a 2-D grid
+    over the whole state), the generic compiled loop (a map with a ``kernel``) or numpy."""
+    hook = getattr(model, "grid_kernel", None)
+    if hook is not None and n_axes == mapping.dim == 2:
+        return "model"
     if getattr(mapping, "kernel", None) is not None:
         return "kernel"
     return "numpy"
 
 
-def empty_fields(n: int, dim: int) -> dict:
-    """Return uninitialised output arrays for ``n`` cells."""
-    return {name: np.empty((n, dim) if state else n, dtype=dtype)
-            for name, (dtype, state) in FIELDS.items()}
+def empty_fields(n: int, plan: Plan) -> dict:
+    """Return uninitialised output arrays for ``n`` cells, keyed like the schema."""
+    return {f.key: np.empty((n, plan.dim) if f.state else n, dtype=f.dtype)
+            for f in plan.fields()}
 
 
 def compute_chunk(plan: Plan, key: tuple[int, int], out: dict | None = None) -> dict:
@@ -95,54 +134,34 @@ def compute_chunk(plan: Plan, key: tuple[int, int], out: dict | None = None) -> 
     """
     vi, block = key
     value = float(plan.values[vi])
-    n = int(np.prod([len(a) for a in plan.axes[1:]])) * len(range(len(plan.axes[0]))[
-        plan.row_slice(block)])
     if out is None:
-        out = empty_fields(n, plan.dim)
-    args = (plan.steps, plan.tol, plan.radius, plan.max_period, plan.cycle_rtol,
-            min(plan.lyapunov_steps, plan.steps), plan.chaos_threshold,
-            out["outcome"], out["period"], out["steps"], out["final"], out["lyapunov"])
-    if plan.path == "qr2d":
-        _run_qr2d(plan, value, plan.axes[0][plan.row_slice(block)], plan.axes[1], args, out)
+        out = empty_fields(plan.cells(block), plan)
+    else:
+        missing = {f.key for f in SCHEMA if f.kernel} - set(out)
+        if missing:
+            out = {**empty_fields(plan.cells(block), plan), **out}
+    ends = OrbitEnds(out["outcome"], out["period"], out["steps"], out["final"], out["lyapunov"])
+    if plan.path == "model":
+        plan.model.grid_kernel.sweep(plan.axes[0][plan.row_slice(block)], plan.axes[1], value,
+                                     plan.rule, ends, scaling=plan.scaling)
     elif plan.path == "kernel":
         mapping = plan.map_at(value)
-        kern = mapping.kernel
-        has_jac = kern.jacobian is not None
-        K.map_sweep(kern.step, kern.jacobian if has_jac else kern.step, has_jac,
-                    plan.start_points(block), mapping.param_vector(), *args)
+        K.map_sweep(mapping.kernel, plan.start_points(block), mapping.param_vector(), plan.rule,
+                    ends)
     else:
-        _numpy_sweep(plan.map_at(value), plan.start_points(block), *args)
-    _final_values(plan, value, out)
+        numpy_sweep(plan.map_at(value), plan.start_points(block), plan.rule, ends)
+    _final_values(plan, out)
     return out
 
 
-def _run_qr2d(plan: Plan, lr: float, axis1: np.ndarray, axis2: np.ndarray, args: tuple,
-              out: dict) -> None:
+def _final_values(plan: Plan, out: dict) -> None:
     model = plan.model
-    steps, tol, radius, max_period, rtol, lyap, threshold = args[:7]
-    axis1 = np.ascontiguousarray(axis1)
-    if plan.scaling and lr != 1.0:
-        # MATH.md section 3: in u = sqrt(lr) theta the step is GD with step size 1 on the
-        # model with target lr E, and every stopping rule rescales exactly (z -> lr z,
-        # |theta|^2 -> |u|^2 / lr); the Jacobian is unchanged (conjugation by a scalar).
-        s = np.sqrt(lr)
-        K.qr2d_sweep(axis1, axis2, s, 1.0, model.eps, lr * model.target, steps, lr * tol,
-                     radius * s, max_period, rtol, lyap, threshold, *args[7:], tol, lr)
-        out["final"] /= s
-    else:
-        K.qr2d_sweep(axis1, axis2, 1.0, lr, model.eps, model.target, steps, tol, radius,
-                     max_period, rtol, lyap, threshold, *args[7:], tol, 1.0)
-
-
-def _final_values(plan: Plan, value: float, out: dict) -> None:
-    model = plan.model
-    loss, sharp = out["final_loss"], out["final_sharpness"]
     if model is None:
-        loss[:] = np.nan
-        sharp[:] = np.nan
         return
-    if plan.path == "qr2d":
-        K.qr2d_final(out["final"], model.eps, model.target, loss, sharp)
+    loss, sharp = out["final_loss"], out["final_sharpness"]
+    hook = getattr(model, "grid_kernel", None)
+    if plan.path == "model":
+        hook.final(out["final"], loss, sharp)
     else:
         ok = np.all(np.isfinite(out["final"]), axis=1)
         loss[:] = np.nan
@@ -151,15 +170,16 @@ def _final_values(plan: Plan, value: float, out: dict) -> None:
             with np.errstate(all="ignore"):
                 loss[ok] = model.loss(out["final"][ok])
                 sharp[ok] = model.sharpness(out["final"][ok])
-    diverged = out["outcome"] == K.DIVERGED
-    loss[diverged] = np.nan
-    sharp[diverged] = np.nan
+    gone = out["outcome"] == Outcome.DIVERGED
+    loss[gone] = np.nan
+    sharp[gone] = np.nan
 
 
 # -- the vectorised numpy path (maps without a compiled kernel) ---------------------------------
-def _numpy_sweep(mapping, x0, steps, tol, radius, max_period, cycle_rtol, lyap_steps, threshold,
-                 code, period, used, final, ftle):
-    """The loop of the compiled kernels, written on whole batches of live points."""
+def numpy_sweep(mapping, x0, rule: StoppingRule, ends: OrbitEnds) -> None:
+    """The loop of the compiled kernels, written on whole batches of live points with the same
+    tests of the stopping rule."""
+    code, period, used, final, ftle = ends
     n, d = x0.shape
     x = x0.copy()
     check = x0.copy()
@@ -168,31 +188,32 @@ def _numpy_sweep(mapping, x0, steps, tol, radius, max_period, cycle_rtol, lyap_s
     lsum = np.zeros(n)
     idx = np.arange(n)
     cnt = np.zeros(n, dtype=np.int64)
-    tol2, radius2, rtol2 = tol * tol, radius * radius, cycle_rtol * cycle_rtol
-    cap = K.checkpoint_interval(max_period)
-    every = min(4 * K.COMPACT, cap)
-    t_lyap = max(steps - lyap_steps, 0)
-    step = mapping._step
-    params = dict(mapping.params)
+    kr = rule.kernel()
+    steps = kr.steps
+    cap = checkpoint_interval(kr.max_period)
+    every = first_interval(kr.max_period)
+    t_lyap = max(steps - kr.lyapunov_steps, 0)
+    step = mapping.batch_step()
+    running = -1
     t = tc = 0
     ftle[:] = np.nan
     with np.errstate(all="ignore"):
         while idx.size and t < steps:
-            k = K._block_length(t, steps, t_lyap)
-            stop = np.zeros(idx.size, dtype=np.int8)
+            k = block_length(t, steps, t_lyap)
+            stop = np.full(idx.size, running, dtype=np.int8)
             for _ in range(k):
-                run = np.flatnonzero(stop == 0)
+                run = np.flatnonzero(stop == running)
                 if run.size == 0:
                     break
                 xr = x[run]
                 r2 = np.einsum("ij,ij->i", xr, xr)
-                div = ~(r2 <= radius2)
-                y = step(xr, **params)
+                div = diverged(r2, kr.radius2)
+                y = step(xr)
                 dy = y - xr
                 jump2 = np.einsum("ij,ij->i", dy, dy)
-                conv = ~div & (jump2 <= tol2 * (1.0 + r2))
-                stop[run[div]] = 3
-                stop[run[conv]] = 1
+                conv = ~div & converged(jump2, r2, kr.tol2)
+                stop[run[div]] = Outcome.DIVERGED
+                stop[run[conv]] = Outcome.CONVERGED
                 go = ~(div | conv)
                 mv = run[go]
                 if t >= t_lyap and mv.size:
@@ -207,17 +228,18 @@ def _numpy_sweep(mapping, x0, steps, tol, radius, max_period, cycle_rtol, lyap_s
                 lsum += np.log(nrm)
                 vec /= nrm[:, None]
             since = t - tc
-            live = stop == 0
+            live = stop == running
             dx = x - check
-            y = step(x, **params)
+            y = step(x)
             dy = y - x
             jump2 = np.einsum("ij,ij->i", dy, dy)
-            cyc = live & (np.einsum("ij,ij->i", dx, dx) <= rtol2 * jump2) & (jump2 <= 4 * radius2)
-            stop[cyc] = 2
-            done = stop != 0
+            cyc = live & returned(np.einsum("ij,ij->i", dx, dx), jump2, kr.rtol2, kr.radius2)
+            stop[cyc] = Outcome.PERIODIC
+            done = stop != running
             j = idx[done]
-            code[j] = stop[done] - 1
-            period[j] = np.where(stop[done] == 1, 1, np.where(stop[done] == 2, since, 0))
+            code[j] = stop[done]
+            period[j] = np.where(stop[done] == Outcome.CONVERGED, 1,
+                                 np.where(stop[done] == Outcome.PERIODIC, since, 0))
             used[j] = cnt[done]
             final[j] = x[done]
             keep = ~done
@@ -229,7 +251,7 @@ def _numpy_sweep(mapping, x0, steps, tol, radius, max_period, cycle_rtol, lyap_s
                 check = x.copy()
         n_lyap = steps - t_lyap
         lam = lsum / n_lyap if n_lyap > 0 else np.full(idx.size, np.nan)
-        code[idx] = np.where(lam > threshold, K.CHAOTIC, K.UNDECIDED)
+        code[idx] = np.where(lam > kr.chaos_threshold, Outcome.CHAOTIC, Outcome.UNDECIDED)
         period[idx] = 0
         used[idx] = cnt
         final[idx] = x
@@ -244,7 +266,7 @@ def reduce_cycles(plan: Plan, value: float, final: np.ndarray, detected: np.ndar
     if n == 0:
         return period, rep
     mapping = plan.map_at(value)
-    rtol = 100.0 * plan.cycle_rtol
+    rtol = 100.0 * plan.rule.cycle_rtol
     detected = detected.astype(np.int64)
     kern = mapping.kernel
     if kern is not None:
@@ -252,6 +274,7 @@ def reduce_cycles(plan: Plan, value: float, final: np.ndarray, detected: np.ndar
                         rtol, period, rep)
         return period, rep
     # numpy: the same search on batches of cells with equal detected return time
+    step = mapping.batch_step()
     with np.errstate(all="ignore"):
         for big in np.unique(detected):
             sel = np.flatnonzero(detected == big)
@@ -260,7 +283,7 @@ def reduce_cycles(plan: Plan, value: float, final: np.ndarray, detected: np.ndar
                 orbit = np.empty((part.size, big + 1, plan.dim))
                 orbit[:, 0] = final[part]
                 for k in range(big):
-                    orbit[:, k + 1] = mapping._step(orbit[:, k], **mapping.params)
+                    orbit[:, k + 1] = step(orbit[:, k])
                 jump2 = np.sum((orbit[:, 1] - orbit[:, 0]) ** 2, axis=1)
                 q = np.full(part.size, big)
                 for cand in range(big - 1, 0, -1):
@@ -277,9 +300,11 @@ def reduce_cycles(plan: Plan, value: float, final: np.ndarray, detected: np.ndar
 
 def family_mask(plan: Plan, outcome: np.ndarray, final_loss: np.ndarray) -> np.ndarray:
     """Return which converged cells ended on the zero-loss set of a regression model (a
-    non-isolated family of fixed points): residual norm at most ``sqrt(tol)``."""
-    if not isinstance(plan.model, RegressionModel):
+    non-isolated family of fixed points): residual norm at most ``sqrt(tol)``. Models say they
+    have residuals by their ``residual`` method and ``scale``."""
+    scale = getattr(plan.model, "scale", None)
+    if scale is None or not callable(getattr(plan.model, "residual", None)):
         return np.zeros(outcome.shape, dtype=bool)
     with np.errstate(invalid="ignore"):
-        return (outcome == K.CONVERGED) & (np.sqrt(2.0 * final_loss / plan.model.scale)
-                                           <= np.sqrt(plan.tol))
+        return (outcome == Outcome.CONVERGED) & (np.sqrt(2.0 * final_loss / scale)
+                                                 <= np.sqrt(plan.rule.tol))

@@ -9,13 +9,13 @@ import numpy as np
 import xarray as xr
 from numba import prange
 
+from .. import _stopping
+from .. import _stopping_nb as rule_tests
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
-from ..systems._iterate import DIVERGENCE_BOUND
-from ..models._base import RegressionModel
+from .._labels import provenance
+from .._outcomes import Outcome
 from ..models import resolve_swept
-
-OUTCOME = {0: "bounded", 1: "diverged"}
+from ..systems._iterate import RADIUS
 
 
 @functools.lru_cache(maxsize=None)
@@ -25,12 +25,13 @@ def _diagram_kernel(step):
 
     The loop iterates ``x0`` ``steps`` times for each parameter row of ``pmat`` (in parallel)
     and stores the last ``keep`` iterates in ``out[i]``; ``last[i]`` is the index of the last
-    finite iterate (``steps`` when the orbit stayed within ``bound``). Compiled once per step
+    iterate within the radius (``steps`` if it never left; ``radius2`` is its square, rule 1
+    of :mod:`dynsys._stopping`). Compiled once per step
     function and process (closures cannot use numba's on-disk cache).
     """
 
     @numba.njit(parallel=True)
-    def kernel(x0, pmat, steps, keep, bound, out, last):
+    def kernel(x0, pmat, steps, keep, radius2, out, last):
         n_par = pmat.shape[0]
         dim = x0.shape[0]
         first = steps - keep
@@ -41,11 +42,10 @@ def _diagram_kernel(step):
             last[i] = steps
             for t in range(steps):
                 step(x, p, y)
-                ok = True
+                r2 = 0.0
                 for j in range(dim):
-                    if not (abs(y[j]) <= bound):   # also catches NaN
-                        ok = False
-                if not ok:
+                    r2 += y[j] * y[j]
+                if rule_tests.diverged(r2, radius2):
                     last[i] = t
                     break
                 for j in range(dim):
@@ -57,7 +57,7 @@ def _diagram_kernel(step):
     return kernel
 
 
-def _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last):
+def _python_diagram(mapping, param, values, x0, steps, keep, radius2, out, last):
     """The pure-Python fallback of :func:`_diagram_kernel` for maps without a kernel."""
     first = steps - keep
     with np.errstate(all="ignore"):
@@ -67,7 +67,7 @@ def _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last):
             last[i] = steps
             for t in range(steps):
                 x = m.step(x)
-                if not np.all(np.abs(x) <= bound):
+                if _stopping.diverged(float(np.dot(x, x)), radius2):
                     last[i] = t
                     break
                 if t >= first:
@@ -79,9 +79,9 @@ def _resolve(system, param):
     return resolve_swept(system, param)
 
 
-def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 100,
-                        param: str | None = None,
-                        divergence_bound: float = DIVERGENCE_BOUND) -> xr.Dataset:
+def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int = 100,
+                        param: str | None = None, radius: float | None = None,
+                        lr_range=None, divergence_bound: float | None = None) -> xr.Dataset:
     """Return the orbit diagram: the last ``keep`` of ``steps`` iterates of ``x0`` for every
     parameter value, as an ``xr.Dataset`` over dims (``lr`` or ``param``, ``sample``).
 
@@ -89,8 +89,9 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
     ----------
     system : Model or Map
         A model (gradient descent on it, parameter ``lr``) or any map.
-    lr_range : array or (start, stop, num)
-        The parameter values (step sizes for models and GD maps).
+    values : array or (start, stop, num)
+        The parameter values (step sizes for models and GD maps). ``lr_range=`` is the same
+        argument under the name of a step-size sweep (deprecated for other parameters).
     x0 : array (dim,)
         The initial state, the same for every parameter value.
     steps : int
@@ -101,17 +102,18 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
     param : str, optional
         The parameter swept: ``"lr"`` for models and GD maps (the default); for other maps one
         of their parameters (the default when the map has exactly one).
-    divergence_bound : float
-        An orbit with a component beyond this in absolute value counts as diverged; its
-        remaining samples are NaN and its ``outcome`` is ``diverged``. No warnings are raised.
+    radius : float
+        An orbit with ``|x| > radius`` (or not finite) has diverged (default 1e30, as for every
+        loop that follows one orbit); its remaining samples are NaN and its ``outcome`` is ``diverged``. No warnings
+        are raised. ``divergence_bound`` is its deprecated name.
 
     Returns
     -------
     xarray.Dataset
         ``theta`` (models and GD maps) or ``x`` over (the swept parameter, ``sample``, ``param``, the state components);
         for models also ``loss``, ``sharpness`` and (regression models) ``ntk_eigenvalue``
-        over (param, ``sample``); ``outcome`` (bounded/diverged, CF flags) and
-        ``diverged_at`` (the first iterate beyond the bound, -1 if none) over param.
+        over (param, ``sample``); ``outcome`` (:class:`~dynsys.Outcome`: bounded or diverged)
+        and ``diverged_at`` (the first iterate beyond the radius, -1 if none) over param.
 
     Notes
     -----
@@ -127,13 +129,17 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
     2
     """
     mapping, model, param = _resolve(system, param)
-    values = check.value_range("lr_range", lr_range, positive=(param == "lr"))
+    values = check.swept_values("bifurcation_diagram", values, lr_range, param)
     x0 = check.array("x0", x0, dim=mapping.dim)
     if x0.ndim != 1:
         raise ValueError(f"x0 must be one point of shape ({mapping.dim},), got shape {x0.shape}")
     steps = check.integer("steps", steps, minimum=1)
     keep = check.integer("keep", keep, minimum=1, maximum=steps)
-    bound = check.real("divergence_bound", divergence_bound, positive=True)
+    radius = check.real("radius", check.renamed("bifurcation_diagram", "divergence_bound",
+                                                divergence_bound, "radius", radius,
+                                                default=RADIUS),
+                        positive=True, hi=_stopping.MAX_RADIUS)
+    radius2 = radius * radius
 
     n = values.size
     out = np.full((n, keep, mapping.dim), np.nan)
@@ -143,10 +149,10 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
         base = mapping.param_vector()
         pmat = np.repeat(base[None, :], n, axis=0)
         pmat[:, list(mapping.params).index(param)] = values
-        _diagram_kernel(kernel.step)(np.ascontiguousarray(x0), pmat, steps, keep, bound,
-                        out, last)
+        _diagram_kernel(kernel.step)(np.ascontiguousarray(x0), pmat, steps, keep, radius2,
+                                     out, last)
     else:
-        _python_diagram(mapping, param, values, x0, steps, keep, bound, out, last)
+        _python_diagram(mapping, param, values, x0, steps, keep, radius2, out, last)
 
     is_model = model is not None
     state = "theta" if is_model else "x"
@@ -155,9 +161,10 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
     data = {
         state: ((param, "sample", "param"), out,
                 {"long_name": "parameters" if is_model else "state"}),
-        "outcome": ((param,), diverged.astype(np.int8), flag_attrs(OUTCOME, "orbit outcome")),
+        "outcome": ((param,), np.where(diverged, Outcome.DIVERGED, Outcome.BOUNDED).astype(
+            np.int8), Outcome.cf_attrs("outcome of the orbit")),
         "diverged_at": ((param,), np.where(diverged, last + 1, -1).astype(np.int64),
-                        {"long_name": "first iterate beyond the divergence bound (-1: none)",
+                        {"long_name": "first iterate beyond the divergence radius (-1: none)",
                          "units": "1"}),
     }
     if is_model:
@@ -165,7 +172,7 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
             data["loss"] = ((param, "sample"), model.loss(out), {"long_name": "loss"})
             data["sharpness"] = ((param, "sample"), model.sharpness(out),
                                  {"long_name": "sharpness (top Hessian eigenvalue)"})
-            if isinstance(model, RegressionModel):
+            if callable(getattr(model, "ntk_eigenvalue", None)):
                 data["ntk_eigenvalue"] = ((param, "sample"), model.ntk_eigenvalue(out),
                                           {"long_name": "top NTK eigenvalue"})
                 if model.n_outputs == 1:
@@ -179,7 +186,7 @@ def bifurcation_diagram(system, lr_range, *, x0, steps: int = 1000, keep: int = 
     ds["sample"].attrs.update(long_name="iterate", units="1")
     described = model if is_model else mapping
     ds.attrs.update(provenance(described, analysis="bifurcation_diagram", param=param,
-                               steps=steps, keep=keep, x0=x0,
+                               steps=steps, keep=keep, x0=x0, radius=radius,
                                compiled=int(kernel is not None)))
     ds.attrs.pop(f"param_{param}", None)    # the swept parameter is the coordinate
     return ds

@@ -9,14 +9,22 @@ import time
 
 import numpy as np
 
-from ._main import (CLIError, add_output_options, add_system_options, parse_floats, parse_grid,
+from .. import plot
+from .._io import save
+from .._outcomes import Outcome
+from ..basins import basins
+from ..bifurcation import bifurcation_diagram
+from ..eos import eos_region
+from ..models import Model, QuadraticRegression2D, gd_map
+from ..orbits import fixed_points, lyapunov_spectrum, periodic_orbits, trajectory
+from ..systems import Map
+
+from ._options import (CLIError, add_output_options, add_system_options, parse_floats, parse_grid,
                     parse_interval, parse_range, system_from_args)
 
 
 def _save_and_plot(ds, args, plot_fn=None) -> str:
-    import dynsys
-
-    path = dynsys.save(ds, args.output)
+    path = save(ds, args.output)
     lines = [f"wrote {path}"]
     if args.plot is not None:
         if plot_fn is None:
@@ -34,19 +42,16 @@ def _progress(args):
 
 # -- trajectory ---------------------------------------------------------------------------
 def _trajectory(args) -> str:
-    import dynsys
-
     system = system_from_args(args)
-    is_model = isinstance(system, dynsys.Model)
-    ds = dynsys.trajectory(system, args.x0, lr=args.lr if is_model else None, steps=args.steps)
-    status = "diverged" if int(ds.status) else "bounded"
+    is_model = isinstance(system, Model)
+    ds = trajectory(system, args.x0, lr=args.lr if is_model else None, steps=args.steps)
+    status = Outcome(int(ds.outcome)).name.lower()
     head = f"trajectory of {ds.attrs['system']} ({ds.attrs['system_params']}), {args.steps} steps: {status}"
     if is_model:
         top = ds.ntk_eigenvalue if "ntk_eigenvalue" in ds else ds.sharpness
         head += (f"\n  final loss {float(ds.loss[-1]):.3e}, lr x top eigenvalue "
                  f"{args.lr * float(top[-1]):.6f} (edge of stability at 2)")
-    plot = dynsys.plot.trajectory if is_model else None
-    return head + "\n" + _save_and_plot(ds, args, plot)
+    return head + "\n" + _save_and_plot(ds, args, plot.trajectory if is_model else None)
 
 
 def register_trajectory(sub):
@@ -63,8 +68,6 @@ def register_trajectory(sub):
 
 # -- basins -------------------------------------------------------------------------------
 def _basins(args) -> str:
-    import dynsys
-
     system = system_from_args(args)
     n1, n2 = args.grid
     dim = system.dim
@@ -72,12 +75,12 @@ def _basins(args) -> str:
     kwargs = dict(grid=grid, steps=args.steps, progress=_progress(args))
     if args.store is not None:
         kwargs["store"] = str(args.store)
-    if isinstance(system, dynsys.Map):
+    if isinstance(system, Map):
         if not args.sweep:
             raise CLIError("--sweep NAME is required for a map (the parameter to vary)")
         kwargs["param"] = args.sweep
     start = time.perf_counter()
-    ds = dynsys.basins(system, args.lr, **kwargs)
+    ds = basins(system, args.lr, **kwargs)
     elapsed = time.perf_counter() - start
     outcome = ds.outcome
     meanings = str(outcome.attrs["flag_meanings"]).split()
@@ -88,7 +91,7 @@ def _basins(args) -> str:
     starts = f"{n1}" if dim == 1 else f"{n1} x {n2}"
     head = (f"basins of {ds.attrs.get('system')} over {ds.sizes[sweep]} value(s) of {sweep} "
             f"x {starts} starts, {args.steps} steps max, in {elapsed:.1f} s\n  {counts}")
-    return head + "\n" + _save_and_plot(ds, args, dynsys.plot.basins)
+    return head + "\n" + _save_and_plot(ds, args, plot.basins)
 
 
 def register_basins(sub):
@@ -115,19 +118,17 @@ def register_basins(sub):
 
 # -- bifurcation --------------------------------------------------------------------------
 def _bifurcation(args) -> str:
-    import dynsys
-
     system = system_from_args(args)
     kwargs = dict(x0=args.x0, steps=args.steps, keep=args.keep)
-    if isinstance(system, dynsys.Map):
+    if isinstance(system, Map):
         if not args.sweep:
             raise CLIError("--sweep NAME is required for a map (the parameter to vary)")
         kwargs["param"] = args.sweep
-    ds = dynsys.bifurcation_diagram(system, args.lr, **kwargs)
+    ds = bifurcation_diagram(system, args.lr, **kwargs)
     sweep = [d for d in ds.dims if d != "sample" and d != "param"][0]
     head = (f"orbit diagram of {ds.attrs.get('system')}: {ds.sizes[sweep]} value(s) of {sweep}, "
             f"{args.steps} steps, last {args.keep} kept")
-    return head + "\n" + _save_and_plot(ds, args, lambda d, path: dynsys.plot.bifurcation(
+    return head + "\n" + _save_and_plot(ds, args, lambda d, path: plot.bifurcation(
         d, path=path))
 
 
@@ -147,10 +148,8 @@ def register_bifurcation(sub):
 
 # -- orbits -------------------------------------------------------------------------------
 def _orbits(args) -> str:
-    import dynsys
-
     system = system_from_args(args)
-    mapping = dynsys.gd_map(system, args.lr) if isinstance(system, dynsys.Model) else system
+    mapping = gd_map(system, args.lr) if isinstance(system, Model) else system
     bounds = [tuple(b) for b in args.bounds] if args.bounds else None
     if bounds is None:
         raise CLIError("--bounds is required, e.g. --bounds=-3:3 --bounds=-12:12")
@@ -158,11 +157,11 @@ def _orbits(args) -> str:
         raise CLIError(f"--bounds given {len(bounds)} time(s); the system has dimension "
                        f"{mapping.dim}")
     if args.period == 1:
-        ds = dynsys.fixed_points(mapping, bounds=bounds)
+        ds = fixed_points(mapping, bounds=bounds)
         size = ds.sizes.get("point", 0)
         what = f"{size} fixed point(s)"
     else:
-        ds = dynsys.periodic_orbits(mapping, args.period, bounds=bounds)
+        ds = periodic_orbits(mapping, args.period, bounds=bounds)
         size = ds.sizes.get("orbit", 0)
         what = f"{size} orbit(s) of period dividing {args.period}"
     stable = int(np.asarray(ds.stable).any(axis=tuple(range(1, ds.stable.ndim))).sum()) \
@@ -186,11 +185,9 @@ def register_orbits(sub):
 
 # -- lyapunov -----------------------------------------------------------------------------
 def _lyapunov(args) -> str:
-    import dynsys
-
     system = system_from_args(args)
-    mapping = dynsys.gd_map(system, args.lr) if isinstance(system, dynsys.Model) else system
-    da = dynsys.lyapunov_spectrum(mapping, args.x0, steps=args.steps, transient=args.transient)
+    mapping = gd_map(system, args.lr) if isinstance(system, Model) else system
+    da = lyapunov_spectrum(mapping, args.x0, steps=args.steps, transient=args.transient)
     values = ", ".join(f"{v:.6f}" for v in np.asarray(da))
     head = f"Lyapunov spectrum of {mapping.name} from {args.x0}: ({values})"
     return head + "\n" + _save_and_plot(da, args)
@@ -210,9 +207,7 @@ def register_lyapunov(sub):
 
 # -- eos ----------------------------------------------------------------------------------
 def _eos(args) -> str:
-    import dynsys
-
-    model = dynsys.QuadraticRegression2D(args.eps, args.target)
+    model = QuadraticRegression2D(args.eps, args.target)
     kwargs = {"progress": _progress(args)}
     if args.delta is not None:
         kwargs["delta"] = args.delta
@@ -225,11 +220,11 @@ def _eos(args) -> str:
         lrs = value_range("--lr", kwargs.get("lr_range", (0.5, 2.0, 16)), positive=True)
         (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)
         kwargs["grid"] = ((lo1, hi1, args.grid[0]), (lo2, hi2, args.grid[1]))
-    region = dynsys.eos_region(model, **kwargs)
+    region = eos_region(model, **kwargs)
     head = f"edge-of-stability region of the 2-D model (eps={args.eps:g}, E={args.target:g}):\n" \
            f"  {region.summary()}"
     return head + "\n" + _save_and_plot(region.dataset, args,
-                                        lambda d, path: dynsys.plot.eos_region(region, path=path))
+                                        lambda d, path: plot.eos_region(region, path=path))
 
 
 def register_eos(sub):

@@ -5,99 +5,99 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .. import _stopping
+from .. import _stopping_nb as rule_tests
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
+from .._labels import provenance
 from .._numba import njit
-from ..systems._iterate import DIVERGENCE_BOUND
-from ..models._base import Model, RegressionModel
-from ..models import gd_map
+from .._outcomes import Outcome
+from ..models import Model, gd_map
 
-#: Outcome codes of :func:`limit_sharpness`.
-OUTCOME = {0: "converged", 1: "diverged", 2: "undecided"}
+_CONVERGED, _DIVERGED, _UNDECIDED = (int(Outcome.CONVERGED), int(Outcome.DIVERGED),
+                                     int(Outcome.UNDECIDED))
 
 
 @njit(cache=False)   # takes a dispatcher: not cacheable
-def _converge_kernel(step, starts, p, max_steps, tol, bound, out, used, status):
-    """Iterate each start until a step moves it by <= tol (1 + |x|), it leaves ``bound``, or
-    ``max_steps`` pass. Writes the last state, the steps used and the outcome code."""
+def _converge_kernel(step, starts, p, rule, out, used, outcome):
+    """Iterate each start until the stopping rule says diverged or converged (the step test
+    at every step), or ``rule.steps`` pass. Writes the last state, the steps used and the
+    outcome code."""
     n, dim = starts.shape
     x = np.empty(dim)
     y = np.empty(dim)
     for i in range(n):
         for j in range(dim):
             x[j] = starts[i, j]
-        status[i] = 2
-        used[i] = max_steps
-        for t in range(max_steps):
+        outcome[i] = _UNDECIDED
+        used[i] = rule.steps
+        for t in range(rule.steps):
             step(x, p, y)
-            move = 0.0
-            size = 0.0
-            bad = False
+            r2 = 0.0
+            jump2 = 0.0
             for j in range(dim):
-                d = abs(y[j] - x[j])
-                if d > move:
-                    move = d
-                a = abs(y[j])
-                if a > size:
-                    size = a
-                if not (a <= bound):
-                    bad = True
+                r2 += x[j] * x[j]
+                jump2 += (y[j] - x[j]) * (y[j] - x[j])
+            y2 = 0.0
             for j in range(dim):
                 x[j] = y[j]
-            if bad:
-                status[i] = 1
+                y2 += y[j] * y[j]
+            if rule_tests.diverged(y2, rule.radius2):
+                outcome[i] = _DIVERGED
                 used[i] = t + 1
                 break
-            if move <= tol * (1.0 + size):
-                status[i] = 0
+            if rule_tests.converged(jump2, r2, rule.tol2):
+                outcome[i] = _CONVERGED
                 used[i] = t + 1
                 break
         for j in range(dim):
             out[i, j] = x[j]
 
 
-def run_to_convergence(model: Model, starts: np.ndarray, lr: float, *, max_steps: int,
-                       tol: float, bound: float = DIVERGENCE_BOUND):
-    """Return ``(last_states, steps_used, outcome)`` of GD from each row of ``starts``."""
+def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
+                       rule: _stopping.StoppingRule):
+    """Return ``(last_states, steps_used, outcome)`` of GD from each row of ``starts``,
+    stopping by ``rule`` (divergence and the step test every step; no cycle detection)."""
     starts = np.ascontiguousarray(starts, dtype=float).reshape(-1, model.dim)
     n = starts.shape[0]
     out = np.empty_like(starts)
     used = np.zeros(n, dtype=np.int64)
-    status = np.zeros(n, dtype=np.int8)
+    outcome = np.zeros(n, dtype=np.int8)
     mapping = gd_map(model, lr)
     if mapping.kernel is not None:
-        _converge_kernel(mapping.kernel.step, starts, mapping.param_vector(), max_steps, tol,
-                         bound, out, used, status)
-        return out, used, status
-    # generic path: vectorised over the batch in numpy
+        _converge_kernel(mapping.kernel.step, starts, mapping.param_vector(), rule.kernel(),
+                         out, used, outcome)
+        return out, used, outcome
+    # generic path: the same tests, vectorised over the batch in numpy
     x = starts.copy()
     active = np.ones(n, dtype=bool)
-    status[:] = 2
-    used[:] = max_steps
+    outcome[:] = Outcome.UNDECIDED
+    used[:] = rule.steps
     with np.errstate(all="ignore"):
-        for t in range(max_steps):
+        for t in range(rule.steps):
             if not active.any():
                 break
             xa = x[active]
             ya = xa - lr * model.grad(xa)
             idx = np.flatnonzero(active)
-            bad = ~np.all(np.abs(ya) <= bound, axis=1)
-            done = np.max(np.abs(ya - xa), axis=1) <= tol * (1 + np.max(np.abs(ya), axis=1))
+            bad = rule.diverged(np.sum(ya * ya, axis=1))
+            done = rule.converged(np.sum((ya - xa) ** 2, axis=1), np.sum(xa * xa, axis=1))
             x[idx] = ya
-            status[idx[bad]] = 1
-            status[idx[done & ~bad]] = 0
+            outcome[idx[bad]] = Outcome.DIVERGED
+            outcome[idx[done & ~bad]] = Outcome.CONVERGED
             used[idx[bad | done]] = t + 1
             active[idx[bad | done]] = False
     out[:] = x
-    return out, used, status
+    return out, used, outcome
 
 
-def limit_sharpness(model, theta0, lr, *, max_steps: int = 10_000_000, tol: float = 1e-12,
-                    divergence_bound: float = DIVERGENCE_BOUND) -> xr.Dataset:
+def limit_sharpness(model, theta0, lr, *, steps: int | None = None, tol: float = 1e-12,
+                    radius: float | None = None, max_steps: int | None = None,
+                    divergence_bound: float | None = None) -> xr.Dataset:
     """Return the limit of GD from each start and ``lr`` times its sharpness, as a Dataset.
 
-    GD is iterated (compiled when the model has a kernel) until a step moves the state by at
-    most ``tol (1 + |theta|_inf)``; near the edge the contraction per step is
+    GD is iterated (compiled when the model has a ``gd_kernel``) until, by the library's
+    :class:`~dynsys.StoppingRule`, a step moves the state by at most ``tol sqrt(1 + |theta|^2)``
+    or the state leaves the ball of radius ``radius``; near the edge the contraction per step is
     ``|1 - lr S| ~ 1 - lr delta``, so for small offsets ``delta`` this can take ~1/(lr delta)
     times log(1/tol) steps. ``tol`` should not be much below 1e-12: with a multiplier
     ``-1 + lr delta`` across the solution set, rounding errors of one step (~1e-16) are undone
@@ -111,11 +111,14 @@ def limit_sharpness(model, theta0, lr, *, max_steps: int = 10_000_000, tol: floa
         Starts (a batch).
     lr : float
         Step size (> 0).
-    max_steps : int
-        Largest number of steps per start; starts that have not converged by then are
-        ``undecided``.
+    steps : int
+        Largest number of steps per start (default 10^7); starts that have not converged by
+        then are ``undecided``. ``max_steps`` is its deprecated name.
     tol : float
-        Convergence tolerance on the step length (relative to 1 + |theta|).
+        Convergence tolerance on the step length (relative to ``sqrt(1 + |theta|^2)``).
+    radius : float
+        Divergence radius (default 1e30: only near overflow). ``divergence_bound`` is its
+        deprecated name.
 
     Returns
     -------
@@ -124,7 +127,7 @@ def limit_sharpness(model, theta0, lr, *, max_steps: int = 10_000_000, tol: floa
         (``lr`` times the sharpness at the limit, top NTK eigenvalue for regression models
         which is the same at a zero-residual limit), ``offset`` (``2/lr`` minus the limiting
         sharpness), ``gfs_sharpness`` where it is available in closed form, ``final_loss``,
-        ``steps`` and ``outcome`` (converged, diverged, undecided).
+        ``steps`` and ``outcome`` (:class:`~dynsys.Outcome`: converged, diverged, undecided).
 
     Examples
     --------
@@ -141,16 +144,20 @@ def limit_sharpness(model, theta0, lr, *, max_steps: int = 10_000_000, tol: floa
     theta0 = check.array("theta0", theta0, dim=model.dim)
     flat = theta0.reshape(-1, model.dim)
     lr = check.lr(lr)
-    max_steps = check.integer("max_steps", max_steps, minimum=1)
+    steps = check.renamed("limit_sharpness", "max_steps", max_steps, "steps", steps,
+                          default=10_000_000)
+    radius = check.renamed("limit_sharpness", "divergence_bound", divergence_bound, "radius",
+                           radius, default=_stopping.ORBIT_RADIUS)
+    steps = check.integer("steps", steps, minimum=1)
     tol = check.real("tol", tol, positive=True, hi=1e-3)
-    bound = check.real("divergence_bound", divergence_bound, positive=True)
-    last, used, status = run_to_convergence(model, flat, lr, max_steps=max_steps, tol=tol,
-                                            bound=bound)
-    ok = status != 1
+    radius = check.real("radius", radius, positive=True, hi=_stopping.MAX_RADIUS)
+    rule = _stopping.StoppingRule(steps=steps, tol=tol, radius=radius)
+    last, used, status = run_to_convergence(model, flat, lr, rule)
+    ok = status != Outcome.DIVERGED
     lam = np.full(flat.shape[0], np.nan)
     loss = np.full(flat.shape[0], np.nan)
     if ok.any():
-        if isinstance(model, RegressionModel):
+        if callable(getattr(model, "ntk_eigenvalue", None)):
             lam[ok] = model.ntk_eigenvalue(last[ok])
         else:
             lam[ok] = model.sharpness(last[ok])
@@ -165,7 +172,7 @@ def limit_sharpness(model, theta0, lr, *, max_steps: int = 10_000_000, tol: floa
                    {"long_name": "offset delta = 2/lr - limiting sharpness"}),
         "final_loss": (("start",), loss, {"long_name": "loss at the last state"}),
         "steps": (("start",), used, {"long_name": "GD steps used", "units": "1"}),
-        "outcome": (("start",), status, flag_attrs(OUTCOME, "outcome of GD")),
+        "outcome": (("start",), status, Outcome.cf_attrs("outcome of GD")),
     }
     if _closed_form_available(model):
         data["gfs_sharpness"] = (("start",), gfs_sharpness(model, flat),
@@ -173,5 +180,5 @@ def limit_sharpness(model, theta0, lr, *, max_steps: int = 10_000_000, tol: floa
                                                "from the start"})
     ds = xr.Dataset(data, coords={"param": [f"theta_{i + 1}" for i in range(model.dim)]})
     ds.attrs.update(provenance(gd_map(model, lr), analysis="limit_sharpness",
-                               max_steps=max_steps, tol=tol))
+                               steps=steps, tol=tol, radius=radius))
     return ds

@@ -14,9 +14,10 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
+from .._labels import provenance
+from .._outcomes import Outcome
 from ..models import QuadraticRegression2D
-from ._converge import OUTCOME, limit_sharpness
+from ._converge import limit_sharpness
 
 
 def offset_formula(eps, lr_target):
@@ -70,14 +71,16 @@ def eos_start(model, lr, lr_gfs_sharpness, *, theta_1=0.3) -> np.ndarray:
 
 
 def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3,
-                 max_steps: int = 20_000_000, tol: float = 1e-12) -> xr.Dataset:
+                 steps: int | None = None, tol: float = 1e-12,
+                 max_steps: int | None = None) -> xr.Dataset:
     """Return the measured limit offset of the 2-D model over a table of ``eps`` and ``lr E``.
 
     For each ``eps``, ``lr E`` and prescribed GFS sharpness ``lr lambda_GFS`` (in ``lr_gfs``,
     each > 2 so that GD is past the edge), GD at ``lr = 1`` runs to convergence from the start
     :func:`eos_start` builds (first coordinate ``theta_1``); the limit sharpness and the offset
     ``lr delta = 2 - lr lambda_inf`` are recorded next to the leading-order formula
-    ``eps (1 - lr E)/2``.
+    ``eps (1 - lr E)/2``. ``steps`` (default 2 x 10^7) is the budget per start (``max_steps`` is
+    its deprecated name) and ``tol`` the convergence tolerance of :func:`limit_sharpness`.
 
     Returns
     -------
@@ -94,6 +97,8 @@ def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3
     >>> float(ds.relative_error.round(3).squeeze())
     0.014
     """
+    budget = check.integer("steps", check.renamed("limit_offset", "max_steps", max_steps,
+                                                  "steps", steps, default=20_000_000), minimum=1)
     eps = check.value_range("eps", eps, positive=True)
     lr_target = check.value_range("lr_target", lr_target)
     if np.any(lr_target >= 1):
@@ -114,14 +119,14 @@ def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3
         for j, tgt in enumerate(lr_target):
             model = QuadraticRegression2D(float(e), float(tgt))
             th = eos_start(model, 1.0, lr_gfs, theta_1=theta_1)
-            res = limit_sharpness(model, th, 1.0, max_steps=max_steps, tol=tol)
+            res = limit_sharpness(model, th, 1.0, steps=budget, tol=tol)
             lam[i, j] = res.lr_sharpness.values
             steps[i, j] = res.steps.values
             outcome[i, j] = res.outcome.values
             starts[i, j] = th
     formula = offset_formula(eps[:, None], lr_target[None, :])[..., None]
     offset = 2.0 - lam
-    ok = outcome == 0
+    ok = outcome == Outcome.CONVERGED
     hi = np.max(np.where(ok, offset, -np.inf), axis=-1)
     lo = np.min(np.where(ok, offset, np.inf), axis=-1)
     spread = np.where(ok.any(axis=-1), (hi - lo) / formula[..., 0], np.nan)
@@ -141,7 +146,7 @@ def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3
                              {"long_name": "(max - min) over converged starts of the offset, "
                                            "relative to the formula", "units": "1"}),
             "steps": (dims, steps, {"long_name": "GD steps to convergence", "units": "1"}),
-            "outcome": (dims, outcome, flag_attrs(OUTCOME, "outcome of GD")),
+            "outcome": (dims, outcome, Outcome.cf_attrs("outcome of GD")),
             "theta0": ((*dims, "param"), starts, {"long_name": "start (at lr = 1)"}),
         },
         coords={"eps": eps, "lr_target": lr_target, "lr_gfs": lr_gfs,
@@ -153,7 +158,7 @@ def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3
                               units="1")
     ds.attrs.update(provenance(QuadraticRegression2D(float(eps[0]), float(lr_target[0])),
                                analysis="limit_offset", lr=1.0, theta_1=theta_1,
-                               max_steps=max_steps, tol=tol))
+                               steps=budget, tol=tol))
     ds.attrs["system_params"] = "table over eps and lr_target (see coords)"
     return ds
 
@@ -186,7 +191,7 @@ def fit_offset(ds: xr.Dataset, *, eps_max: float = 0.03) -> xr.Dataset:
         sub = ds.isel(lr_target=j).where(ds.eps <= eps_max, drop=True)
         # the universal value at each eps: the median over the converged starts (robust to a
         # catapulting start)
-        y = sub.scaled_residual.where(sub.outcome == 0).median("lr_gfs").values
+        y = sub.scaled_residual.where(sub.outcome == Outcome.CONVERGED).median("lr_gfs").values
         x = sub.eps.values
         keep = np.isfinite(y)
         x, y = x[keep], y[keep]

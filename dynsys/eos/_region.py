@@ -82,18 +82,20 @@ class EoSRegion:
 
 
 def _default_delta(model) -> float:
-    eps = getattr(model, "eps", None)
-    if eps is None:
-        raise TypeError("delta is required for models other than QuadraticRegression2D")
-    return float(eps)
+    hook = getattr(model, "default_delta", None)
+    if hook is None:
+        raise TypeError(f"delta is required: {type(model).__name__} has no default_delta hook")
+    return float(hook())
 
 
 def _default_grid(model, lr_values) -> tuple:
-    """A positive-quadrant grid wide enough to hold the EoS set of the 2-D model."""
-    eps = max(getattr(model, "eps", 0.05), 1e-3)
-    lr_min = float(np.min(lr_values))
-    t1_hi = 2.0 * np.sqrt(2.0 / lr_min)
-    t2_hi = 3.0 * np.sqrt(2.0 / (eps * lr_min))
+    """A positive-quadrant grid wide enough to hold the EoS set: the model's ``default_box``
+    at the smallest step size, its first axis as is and its second stretched by 3/2."""
+    hook = getattr(model, "default_box", None)
+    if hook is None:
+        raise TypeError(f"grid is required: {type(model).__name__} has no default_box hook")
+    (_, t1_hi), (_, t2_hi) = hook(float(np.min(lr_values)))[:2]
+    t2_hi = 1.5 * t2_hi
     return ((t1_hi / 128, t1_hi, 96), (t2_hi / 128, t2_hi, 96))
 
 
@@ -161,8 +163,8 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     if not isinstance(model, Model) or model.dim != 2:
         raise TypeError(f"model must be a dynsys Model with 2 parameters, got {model!r}")
     lr_values = check.value_range("lr_range", lr_range, positive=True)
-    grid = check.grid("grid", _default_grid(model, lr_values) if grid is None else grid)
     delta = check.real("delta", _default_delta(model) if delta is None else delta, positive=True)
+    grid = check.grid("grid", _default_grid(model, lr_values) if grid is None else grid)
     steps = check.integer("steps", steps, minimum=1)
     refine = check.integer("refine", refine, minimum=0)
     n_check = check.integer("n_check", n_check, minimum=1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
@@ -12,26 +14,91 @@ from ..systems._map import MapKernel
 from ..systems._vectorise import BatchFunction
 
 
-class Model(abc.ABC):
-    """A twice-differentiable loss ``L: R^P -> R``.
+@dataclasses.dataclass(frozen=True)
+class GridKernel:
+    """A model's own compiled basin loop over a 2-D grid of starts (the ``grid_kernel`` hook).
 
-    What an implementer provides (all vectorised over leading axes of ``theta``, shape
+    1. ``sweep(axis1, axis2, lr, rule, ends, *, scaling)``: run GD at step size ``lr`` from every
+       point of the grid ``axis1 x axis2`` (C order), stopping by ``rule`` (a
+       :class:`~dynsys.StoppingRule`, whose tests in :mod:`dynsys._stopping` the loop must call),
+       and fill ``ends`` (an :class:`~dynsys._stopping.OrbitEnds` of flat arrays); ``scaling``
+       allows a loop to use a scaling symmetry of the model as long as the results are those of
+       plain GD;
+    2. ``final(states, loss, sharpness)``: fill the loss and the sharpness at the final states
+       (NaN where not finite);
+    3. ``name``: recorded as the result's ``compute_path``.
+    """
+
+    sweep: Callable
+    final: Callable
+    name: str = "model"
+
+
+class Model(abc.ABC):
+    """A twice-differentiable loss ``L: R^P -> R`` that gradient descent runs on.
+
+    What an implementer must provide (all vectorised over leading axes of ``theta``, shape
     ``(..., P)``):
 
-    * ``dim`` (P) and ``name``;
-    * ``loss(theta) -> (...)``, ``grad(theta) -> (..., P)``, ``hessian(theta) -> (..., P, P)``;
-    * ``describe() -> dict`` of scalar parameters (recorded as provenance on every result).
+    1. ``dim`` (P) and ``name``;
+    2. ``loss(theta) -> (...)``;
+    3. ``grad(theta) -> (..., P)``;
+    4. ``hessian(theta) -> (..., P, P)``;
+    5. ``describe() -> dict`` of its scalar parameters (recorded as provenance on every result;
+       the default is empty).
 
-    Optional: ``gd_kernel`` (a :class:`~dynsys.systems.MapKernel` of the GD step, whose first
-    parameter is ``lr``) used by the compiled loops, and ``symmetries``, orthogonal matrices
-    ``S`` with ``L(S theta) = L(theta)`` (so GD commutes with them).
+    That is enough for every analysis: GD as a map (:func:`~dynsys.gd_map`), trajectories,
+    orbits, basins (a numpy loop), bifurcations, gradient-flow solutions (an ODE solver). The
+    optional hooks below unlock faster or exact paths; every algorithm asks for the hook, never
+    for a class, and the conformance suite (``tests/test_conformance.py``) checks each hook a
+    model has against the generic path:
 
-    ``sharpness`` (top Hessian eigenvalue) has a generic implementation.
+    1. ``gd_kernel``: a :class:`~dynsys.MapKernel` of numba functions for the GD step (first
+       parameter ``lr``, then its ``constants``). Unlocks the compiled loops of basins,
+       trajectories, orbit diagrams, Lyapunov spectra and limit sharpness.
+    2. ``grid_kernel``: a :class:`GridKernel`, the model's own basin loop over 2-D grids
+       (the fastest path of :func:`~dynsys.basins`; the 2-D model has one).
+    3. ``symmetries``: orthogonal matrices ``S`` with ``L(S theta) = L(theta)`` (GD commutes
+       with them); orbits related by them are reported once.
+    4. ``gfs_limit(theta) -> (theta_inf, sharpness)``: the gradient-flow solution in closed
+       form; used by :func:`~dynsys.gfs_sharpness` (and so by the EoS analyses) instead of
+       integrating the flow.
+    5. ``default_box(lr) -> ((lo, hi), ...)``: the box of starts where the dynamics at step size
+       ``lr`` happen, used for default grids (:func:`~dynsys.basins`,
+       :func:`~dynsys.eos_region`).
+    6. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
+       :func:`~dynsys.eos_region` (Theorem 1's ``O(eps)``).
+
+    :class:`RegressionModel` adds residuals (NTK, families of minima).
+
+    Examples
+    --------
+    A new model with a compiled GD kernel is one class in one file: GD on the double well
+    ``L = (theta^2 - 1)^2 / 4``, whose kernel the basin sweep then runs.
+
+    >>> import numba, numpy as np, dynsys
+    >>> @numba.njit
+    ... def double_well_step(x, p, out):          # p = (lr,)
+    ...     out[0] = x[0] - p[0] * (x[0] ** 3 - x[0])
+    >>> class DoubleWell(dynsys.Model):
+    ...     dim, name = 1, "double_well"
+    ...     gd_kernel = dynsys.MapKernel(double_well_step, None, ("lr",))
+    ...     def loss(self, theta):
+    ...         return 0.25 * (np.asarray(theta)[..., 0] ** 2 - 1.0) ** 2
+    ...     def grad(self, theta):
+    ...         theta = np.asarray(theta)
+    ...         return theta ** 3 - theta
+    ...     def hessian(self, theta):
+    ...         return (3.0 * np.asarray(theta) ** 2 - 1.0)[..., None]
+    >>> ds = dynsys.basins(DoubleWell(), [0.5], grid=((-1.5, 1.5, 7),), steps=2000)
+    >>> ds.attrs["compute_path"], ds.final_theta.values[0, :, 0].round(6).tolist()
+    ('kernel', [-1.0, -1.0, -1.0, 0.0, 1.0, 1.0, 1.0])
     """
 
     dim: int
     name: str = "model"
     gd_kernel: MapKernel | None = None
+    grid_kernel: GridKernel | None = None
     symmetries: tuple = ()
 
     @abc.abstractmethod

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _validate as check
 from .._numba import njit
 from ..systems._map import MapKernel
+from . import _gfs_closed
 from ._base import RegressionModel
 
 
@@ -67,6 +68,11 @@ class ScalarNetwork(RegressionModel):
             s[[i, j]] = -1.0
             flips.append(np.diag(s))
         self.symmetries = tuple(flips)
+
+    def gfs_limit(self, theta):
+        """Return ``(theta_inf, sharpness)`` of gradient flow from ``theta``, in closed form
+        (the ``gfs_limit`` hook)."""
+        return _gfs_closed.scalar_limit(self, np.asarray(theta, dtype=float))
 
     def describe(self) -> dict:
         return {"depth": self.depth, "target": self.target, "scale": self.scale}

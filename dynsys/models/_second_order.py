@@ -6,8 +6,11 @@ import numpy as np
 
 from .. import _validate as check
 from .._numba import njit
+import functools
+
 from ..systems._map import MapKernel
-from ._base import RegressionModel
+from . import _gfs_closed, _qr2d_kernels
+from ._base import GridKernel, RegressionModel
 
 
 class SecondOrderRegression(RegressionModel):
@@ -149,7 +152,27 @@ class QuadraticRegression2D(SecondOrderRegression):
         self.eps, self.target = eps, target
         self._meta = {"eps": eps, "target": target}
         self.gd_kernel = MapKernel(_qr2d_gd_step, _qr2d_gd_jacobian, ("lr",), (eps, target))
+        self.grid_kernel = GridKernel(functools.partial(_qr2d_kernels.sweep_grid, eps, target),
+                                      functools.partial(_qr2d_kernels.final_values, eps, target),
+                                      name="qr2d")
         self.symmetries = tuple(np.diag(s) for s in ([1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]))
+
+    def gfs_limit(self, theta):
+        """Return ``(theta_inf, sharpness)`` of gradient flow from ``theta``, in closed form
+        (the ``gfs_limit`` hook)."""
+        return _gfs_closed.qr2d_limit(self, np.asarray(theta, dtype=float))
+
+    def default_box(self, lr: float):
+        """Return ``((-c1, c1), (-c2, c2))``, twice the scales at which ``lr lambda = 2``:
+        ``c1 = 2 sqrt(2/lr)``, ``c2 = 2 sqrt(2/(eps lr))`` (eps floored at 1e-3)."""
+        c1 = 2.0 * np.sqrt(2.0 / lr)
+        c2 = 2.0 * np.sqrt(2.0 / (max(self.eps, 1e-3) * lr))
+        return ((-c1, c1), (-c2, c2))
+
+    def default_delta(self) -> float:
+        """Return ``eps``: the EoS band ``2 - eps <= lr S_inf <= 2`` of Theorem 1 (twice the
+        leading-order offset ``eps (1 - lr E) / 2``)."""
+        return float(self.eps)
 
     def __repr__(self) -> str:
         return f"QuadraticRegression2D(eps={self.eps!r}, target={self.target!r})"

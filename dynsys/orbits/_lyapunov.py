@@ -8,7 +8,10 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._numba import njit
-from ..systems._iterate import DIVERGENCE_BOUND
+from .. import _stopping
+from .. import _stopping_nb as rule_tests
+from .._outcomes import Outcome
+from ..systems._iterate import RADIUS
 from ..models import resolve_system
 
 
@@ -81,9 +84,10 @@ def _fd_jacobian(step, x, p, out, xp, f1, f2, f3, f4):
 
 
 @njit(cache=False)   # takes a dispatcher: not cacheable
-def _benettin_loop(step, jac, analytic, x0, p, transient, steps, n_batches, bound, sums):
+def _benettin_loop(step, jac, analytic, x0, p, transient, steps, n_batches, radius2, sums):
     """Run the QR method; add ``log |R_jj|`` of step ``t`` (after the transient) into
-    ``sums[batch(t), j]``. Return the step at which the orbit left ``bound`` (-1 if never)."""
+    ``sums[batch(t), j]``. Return the step at which the orbit diverged (rule 1 of
+    :mod:`dynsys._stopping`, ``radius2`` the squared radius; -1 if never)."""
     dim = x0.shape[0]
     x = x0.copy()
     y = np.empty(dim)
@@ -107,9 +111,12 @@ def _benettin_loop(step, jac, analytic, x0, p, transient, steps, n_batches, boun
                 m[i, j] = s
         _gram_schmidt(m, q, logr)
         step(x, p, y)
+        r2 = 0.0
         for k in range(dim):
-            if not abs(y[k]) <= bound:          # also catches NaN
-                return t + 1
+            r2 += y[k] * y[k]
+        if rule_tests.diverged(r2, radius2):
+            return t + 1
+        for k in range(dim):
             x[k] = y[k]
         if t >= transient:
             b = min((t - transient) // batch_len, n_batches - 1)
@@ -124,7 +131,7 @@ def _no_jacobian(x, p, out):
     out[0, 0] = np.nan
 
 
-def _python_loop(mapping, x0, transient, steps, n_batches, bound, sums) -> int:
+def _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums) -> int:
     """The same loop in Python, for maps without a compiled kernel."""
     dim = mapping.dim
     x = x0.copy()
@@ -135,7 +142,7 @@ def _python_loop(mapping, x0, transient, steps, n_batches, bound, sums) -> int:
             q, r = np.linalg.qr(mapping.jacobian(x) @ q)
             logr = np.log(np.abs(np.diagonal(r)))
             x = mapping.step(x)
-            if not np.all(np.abs(x) <= bound):
+            if _stopping.diverged(float(np.dot(x, x)), radius2):
                 return t + 1
             if t >= transient:
                 sums[min((t - transient) // batch_len, n_batches - 1)] += logr
@@ -143,8 +150,8 @@ def _python_loop(mapping, x0, transient, steps, n_batches, bound, sums) -> int:
 
 
 def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
-                      batches: int = 20,
-                      divergence_bound: float = DIVERGENCE_BOUND) -> xr.DataArray:
+                      batches: int = 20, radius: float | None = None,
+                      divergence_bound: float | None = None) -> xr.DataArray:
     """Return the Lyapunov spectrum along the orbit of ``x0`` as an ``xr.DataArray`` over dim
     ``exponent``, largest first, in nats per iteration.
 
@@ -156,8 +163,9 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
     Jacobian, or compiled finite differences if it has none); otherwise it runs in Python
     with the map's Jacobian (analytic or numerical).
 
-    An orbit that leaves ``divergence_bound`` (or overflows) gives NaN exponents with
-    ``attrs["status"] = "diverged"`` and the step in ``attrs["diverged_at_step"]``.
+    An orbit that diverges (``|x| > radius`` or not finite) gives NaN exponents with
+    ``attrs["outcome"] = "diverged"`` (an :class:`~dynsys.Outcome` name, ``outcome_code`` its
+    code) and the step in ``attrs["diverged_at_step"]``.
 
     Parameters
     ----------
@@ -173,14 +181,16 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
         Step size (required for a model).
     batches : int
         Number of batches for the standard error (>= 2; fewer if ``steps`` is smaller).
-    divergence_bound : float
-        A state component beyond this in absolute value counts as divergence.
+    radius : float
+        Divergence radius (default 1e30, as for every loop that follows one orbit);
+        ``divergence_bound`` is its deprecated name.
 
     Returns
     -------
     xarray.DataArray
         ``lyapunov_exponent`` over ``exponent`` (1 .. dim); attrs ``standard_error``
-        (per exponent), ``sum`` (of the exponents), ``status`` ("ok" or "diverged"),
+        (per exponent), ``sum`` (of the exponents), ``outcome`` ("bounded" or "diverged") and
+        ``outcome_code``,
         ``diverged_at_step``, ``method``, ``jacobian``, ``steps``, ``transient``, ``batches``
         and provenance.
 
@@ -200,7 +210,11 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
     steps = check.integer("steps", steps, minimum=1)
     transient = check.integer("transient", transient, minimum=0)
     batches = check.integer("batches", batches, minimum=2)
-    bound = check.real("divergence_bound", divergence_bound, positive=True)
+    radius = check.real("radius", check.renamed("lyapunov_spectrum", "divergence_bound",
+                                                divergence_bound, "radius", radius,
+                                                default=RADIUS),
+                        positive=True, hi=_stopping.MAX_RADIUS)
+    radius2 = radius * radius
     n_batches = min(batches, steps)
     dim = mapping.dim
     sums = np.zeros((n_batches, dim))
@@ -209,11 +223,11 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
         analytic = kernel.jacobian is not None
         jac = kernel.jacobian if analytic else _no_jacobian
         diverged = _benettin_loop(kernel.step, jac, analytic, np.ascontiguousarray(x0),
-                                  mapping.param_vector(), transient, steps, n_batches, bound,
+                                  mapping.param_vector(), transient, steps, n_batches, radius2,
                                   sums)
         how = "analytic (compiled kernel)" if analytic else "finite differences (compiled)"
     else:
-        diverged = _python_loop(mapping, x0, transient, steps, n_batches, bound, sums)
+        diverged = _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums)
         how = "analytic" if mapping.has_analytic_jacobian else "finite differences"
     diverged = int(diverged)
     batch_len = max(steps // n_batches, 1)
@@ -235,7 +249,9 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
         "long_name": "Lyapunov exponent", "units": "1/iteration",
         "standard_error": np.asarray(stderr, dtype=float),
         "sum": total,
-        "status": "diverged" if diverged >= 0 else "ok",
+        "outcome": (Outcome.DIVERGED if diverged >= 0 else Outcome.BOUNDED).name.lower(),
+        "outcome_code": int(Outcome.DIVERGED if diverged >= 0 else Outcome.BOUNDED),
+        "radius": radius,
         "diverged_at_step": diverged,
         "method": "QR (Benettin) with modified Gram-Schmidt; standard error from batch means",
         "jacobian": how, "steps": steps, "transient": transient, "batches": n_batches,

@@ -6,12 +6,11 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
+from .._labels import provenance
+from .._outcomes import Outcome
 from ..models._base import RegressionModel
 from ..models._gd import resolve_system
-from ..systems._iterate import DIVERGENCE_BOUND, orbit
-
-STATUS = {0: "bounded", 1: "diverged"}
+from ..systems._iterate import RADIUS, orbit
 
 
 def state_labels(system, model) -> list[str]:
@@ -20,8 +19,8 @@ def state_labels(system, model) -> list[str]:
     return [f"{prefix}_{i + 1}" for i in range(system.dim)]
 
 
-def trajectory(system, x0, *, lr=None, steps: int,
-               divergence_bound: float = DIVERGENCE_BOUND) -> xr.Dataset:
+def trajectory(system, x0, *, lr=None, steps: int, radius: float | None = None,
+               divergence_bound: float | None = None) -> xr.Dataset:
     """Return the orbit of ``x0`` as an ``xr.Dataset`` over dim ``step`` (0 .. ``steps``).
 
     Parameters
@@ -35,16 +34,17 @@ def trajectory(system, x0, *, lr=None, steps: int,
         Step size; required for models.
     steps : int
         Number of iterations (>= 1).
-    divergence_bound : float
-        A state with a component beyond this in absolute value counts as diverged; the orbit
-        stops there and later states are NaN (``status`` = diverged).
+    radius : float
+        A state with ``|x| > radius`` (or not finite) has diverged; the orbit stops there and
+        later states are NaN (``outcome`` = diverged). Default 1e30 (only near overflow,
+        as for every loop that follows one orbit). ``divergence_bound`` is its deprecated name.
 
     Returns
     -------
     xarray.Dataset
         ``theta`` (models) or ``x`` (maps) over ``(step, param)``; for models also ``loss``,
         ``sharpness`` and, for regression models, ``ntk_eigenvalue`` and ``residual``;
-        ``status`` (bounded or diverged) and provenance attrs.
+        ``outcome`` (:class:`~dynsys.Outcome`: bounded or diverged) and provenance attrs.
 
     Examples
     --------
@@ -60,16 +60,19 @@ def trajectory(system, x0, *, lr=None, steps: int,
     if x0.ndim != 1:
         raise ValueError(f"x0 must be one point of shape ({mapping.dim},), got shape {x0.shape}")
     steps = check.integer("steps", steps, minimum=1)
-    bound = check.real("divergence_bound", divergence_bound, positive=True)
+    radius = check.real("radius", check.renamed("trajectory", "divergence_bound",
+                                                divergence_bound, "radius", radius,
+                                                default=RADIUS), positive=True, hi=1e150)
 
-    states, last = orbit(mapping, x0, steps, bound=bound)
+    states, last = orbit(mapping, x0, steps, radius=radius)
     labels = state_labels(mapping, model)
     state_name = "theta" if model is not None else "x"
     coords = {"step": np.arange(steps + 1), "param": labels}
     data = {
         state_name: (("step", "param"), states,
                      {"long_name": "parameters" if model is not None else "state"}),
-        "status": ((), np.int8(0 if last == steps else 1), flag_attrs(STATUS, "orbit status")),
+        "outcome": ((), np.int8(Outcome.BOUNDED if last == steps else Outcome.DIVERGED),
+                    Outcome.cf_attrs("outcome of the orbit")),
     }
     if model is not None:
         finite = states[: last + 1]
@@ -86,7 +89,7 @@ def trajectory(system, x0, *, lr=None, steps: int,
                 data["residual"] = (("step", "output"), full, {"long_name": "residual z"})
     ds = xr.Dataset(data, coords=coords)
     ds["step"].attrs.update(long_name="iteration", units="1")
-    ds.attrs.update(provenance(mapping, analysis="trajectory", steps=steps,
+    ds.attrs.update(provenance(mapping, analysis="trajectory", steps=steps, radius=radius,
                                diverged_at_step=-1 if last == steps else last + 1,
                                x0=x0))
     return ds

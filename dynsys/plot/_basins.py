@@ -35,7 +35,7 @@ def basins(ds, *, values=None, max_facets: int = 4, path=None):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    if not isinstance(ds, xr.Dataset) or "outcome" not in ds:
+    if not isinstance(ds, xr.Dataset) or "outcome" not in ds or "attractor" not in ds:
         raise TypeError("ds must be a Dataset returned by dynsys.basins (with 'outcome')")
     if not isinstance(max_facets, int) or max_facets < 1:
         raise ValueError(f"max_facets must be an integer >= 1, got {max_facets!r}")

@@ -1,41 +1,49 @@
-"""Iterating a map: the compiled loop and its pure-Python fallback."""
+"""Iterating a map for a fixed number of steps: the compiled loop and its numpy fallback.
+
+Both stop by rule 1 of the library's stopping rule (:mod:`dynsys._stopping`): a state with
+``|x| > radius`` or not finite has diverged.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _stopping
+from .. import _stopping_nb as rule_tests
 from .._numba import njit
 
-#: States with a component larger than this in absolute value count as diverged.
-DIVERGENCE_BOUND = 1e30
+#: The default divergence radius of fixed-step loops (:data:`dynsys._stopping.ORBIT_RADIUS`).
+RADIUS = _stopping.ORBIT_RADIUS
 
 
 @njit(cache=False)   # takes a dispatcher: not cacheable
-def _orbit_kernel(step, x0, p, steps, bound, out):
-    """Fill ``out[0..steps]`` with the orbit of ``x0``; return the last finite index."""
+def _orbit_kernel(step, x0, p, steps, radius2, out):
+    """Fill ``out[0..steps]`` with the orbit of ``x0``; return the last index within radius."""
     dim = x0.shape[0]
     for j in range(dim):
         out[0, j] = x0[j]
     for t in range(steps):
         step(out[t], p, out[t + 1])
+        r2 = 0.0
         for j in range(dim):
-            v = out[t + 1, j]
-            if not (abs(v) <= bound):   # also catches NaN
-                return t
+            r2 += out[t + 1, j] * out[t + 1, j]
+        if rule_tests.diverged(r2, radius2):
+            return t
     return steps
 
 
-def orbit(system, x0: np.ndarray, steps: int, *, bound: float = DIVERGENCE_BOUND):
+def orbit(system, x0: np.ndarray, steps: int, *, radius: float = RADIUS):
     """Return ``(states, last)``: the orbit ``(steps + 1, dim)`` of ``x0`` under the map
-    ``system`` and the index of its last state within ``bound`` (``steps`` if it never left).
+    ``system`` and the index of its last state within ``radius`` (``steps`` if it never left).
 
     States after divergence are NaN. Uses the map's compiled kernel when it has one.
     """
     out = np.full((steps + 1, system.dim), np.nan)
+    radius2 = radius * radius
     kernel = getattr(system, "kernel", None)
     if kernel is not None:
         last = _orbit_kernel(kernel.step, np.ascontiguousarray(x0, dtype=float),
-                             system.param_vector(), steps, bound, out)
+                             system.param_vector(), steps, radius2, out)
         out[last + 1:] = np.nan
         return out, int(last)
     out[0] = x0
@@ -43,7 +51,7 @@ def orbit(system, x0: np.ndarray, steps: int, *, bound: float = DIVERGENCE_BOUND
     with np.errstate(all="ignore"):
         for t in range(steps):
             x = system.step(x)
-            if not np.all(np.abs(x) <= bound):
+            if _stopping.diverged(float(np.dot(x, x)), radius2):
                 return out, t
             out[t + 1] = x
     return out, steps

@@ -35,20 +35,27 @@ class MapKernel:
 class Map:
     """A discrete dynamical system ``x' = step(x, **params)`` on R^dim.
 
-    What an implementer provides:
+    What an implementer must provide:
 
-    * ``step(x, **params)``: the image of ``x``; ``x`` has shape ``(..., dim)`` and the result the
-      same shape. It may be written for one point (shape ``(dim,)``) and is then looped for you,
-      or for batches (detected automatically on the first batch call, or said with
-      ``vectorized=``).
-    * ``jacobian(x, **params)`` (optional): ``(..., dim, dim)``, ``J[i, j] = d step_i / d x_j``.
-      When omitted it is computed by fourth-order central differences (accurate to ~1e-10 for
-      smooth maps with O(1) derivatives).
-    * ``dim`` and ``params``, a dict of named scalar parameters passed to ``step`` as keywords.
+    1. ``step(x, **params)``: the image of ``x``; ``x`` has shape ``(..., dim)`` and the result
+       the same shape. It may be written for one point (shape ``(dim,)``) and is then looped for
+       you, or for batches (detected automatically on the first batch call, or said with
+       ``vectorized=``).
+    2. ``dim`` and ``params``, a dict of named scalar parameters passed to ``step`` as keywords.
 
-    Optional extras used by the algorithms when present: ``kernel`` (a :class:`MapKernel` of
-    numba functions, used by the compiled loops), and ``symmetries``, a list of ``(dim, dim)``
-    matrices ``S`` with ``step(S x) = S step(x)`` (orbits related by them are reported once).
+    That is enough for every analysis (trajectories, orbits, Lyapunov spectra, basins in a
+    numpy loop, orbit diagrams, continuation). The optional hooks below unlock more; every
+    algorithm asks for the hook, and ``tests/test_conformance.py`` checks each against the
+    generic path:
+
+    1. ``jacobian(x, **params)``: ``(..., dim, dim)``, ``J[i, j] = d step_i / d x_j``. Without
+       it the Jacobian is computed by fourth-order central differences (accurate to ~1e-10 for
+       smooth maps with O(1) derivatives); with it multipliers, Lyapunov spectra and Newton
+       steps are exact.
+    2. ``kernel``: a :class:`MapKernel` of numba functions; unlocks the compiled loops of
+       basins, trajectories, orbit diagrams and Lyapunov spectra (checked to equal ``step``).
+    3. ``symmetries``: ``(dim, dim)`` matrices ``S`` with ``step(S x) = S step(x)``; orbits
+       related by them are reported once.
 
     Examples
     --------
@@ -144,6 +151,14 @@ class Map:
 
     __call__ = step
 
+    def batch_step(self, **params):
+        """Return ``f(x)``, the map at these parameters on a batch ``x`` of shape
+        ``(n, dim)``, without the input checks of :meth:`step` (for loops that call it often).
+        """
+        resolved = self._resolve(params)
+        fn = self._step
+        return lambda x: fn(x, **resolved)
+
     def jacobian(self, x, **params) -> np.ndarray:
         """Return the Jacobian ``(..., dim, dim)`` at ``x`` (analytic if given, else numerical)."""
         x = check.array("x", x, dim=self.dim, finite=False)
@@ -151,6 +166,11 @@ class Map:
         if self._jac is not None:
             return self._jac(x, **resolved)
         return _numdiff.jacobian(lambda p: self._step(p, **resolved), x)
+
+    @property
+    def step_function(self):
+        """The ``step`` callable the map was built from (as given, before vectorising)."""
+        return self._step_fn
 
     @property
     def has_analytic_jacobian(self) -> bool:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import dynsys
-from dynsys.basins._sweep import OUTCOMES
+from dynsys import Outcome
 
-CODE = {v: k for k, v in OUTCOMES.items()}
+CODE = {v: k for k, v in Outcome.meanings().items()}
 
 
 def _check_cells_against_iteration(system, ds, cells, *, lr_name, tol=1e-12, radius=1e6):
@@ -27,7 +27,7 @@ def _check_cells_against_iteration(system, ds, cells, *, lr_name, tol=1e-12, rad
         if used == 0:
             orbit = x0[None]
         else:
-            traj = dynsys.trajectory(mapping, x0, steps=used, divergence_bound=1e300)
+            traj = dynsys.trajectory(mapping, x0, steps=used, radius=1e150)
             orbit = (traj["theta"] if "theta" in traj else traj["x"]).values
         final = point[state].values
         assert np.array_equal(orbit[-1], final), (cell, orbit[-1], final)

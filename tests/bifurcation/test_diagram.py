@@ -34,7 +34,7 @@ def test_model_variables_and_divergence_recorded_without_warnings():
     for name in ("theta", "loss", "sharpness", "ntk_eigenvalue", "outcome", "diverged_at"):
         assert name in ds
     assert ds.sharpness.dims == ("lr", "sample")
-    diverged = ds.outcome.values == 1
+    diverged = ds.outcome.values == dynsys.Outcome.DIVERGED
     assert diverged.any() and (~diverged).any()
     assert np.isnan(ds.theta.values[diverged]).all()
     assert np.all(ds.diverged_at.values[diverged] > 0)
@@ -42,7 +42,7 @@ def test_model_variables_and_divergence_recorded_without_warnings():
     # recorded quantities are the model's at the recorded states
     ok = ~diverged
     np.testing.assert_allclose(ds.loss.values[ok], model.loss(ds.theta.values[ok]), rtol=1e-12)
-    assert ds.outcome.attrs["flag_meanings"] == "bounded diverged"
+    assert ds.outcome.attrs["flag_meanings"] == dynsys.Outcome.cf_attrs("")["flag_meanings"]
 
 
 def test_compiled_and_python_paths_agree():

@@ -37,7 +37,7 @@ def test_sampled_points_reach_the_edge_by_plain_iteration(region):
         theta0 = np.array([rng.uniform(a1, b1), rng.uniform(a2, b2)])
         lr = rng.uniform(lo, hi)
         ds = dynsys.trajectory(model, theta0, lr=lr, steps=300_000)
-        assert int(ds.status) == 0
+        assert int(ds.outcome) == dynsys.Outcome.BOUNDED
         assert abs(float(ds.residual[-1, 0])) < 1e-9
         scaled = lr * float(ds.sharpness[-1])
         assert 2 - region.delta <= scaled <= 2, (theta0, lr, scaled)

@@ -41,7 +41,7 @@ def test_scaling_symmetry_along_trajectories(lr, lr2, eta_e, t1, t2, eps):
     a = dynsys.trajectory(dynsys.QuadraticRegression2D(eps, eta_e / lr), theta0, lr=lr, steps=300)
     b = dynsys.trajectory(dynsys.QuadraticRegression2D(eps, eta_e / lr2),
                           np.sqrt(lr / lr2) * theta0, lr=lr2, steps=300)
-    assert int(a.status) == int(b.status)
+    assert int(a.outcome) == int(b.outcome)
     ok = np.isfinite(a.theta.values).all(-1) & (np.abs(a.theta.values) < 1e6).all(-1)
     scaled = np.sqrt(lr2 / lr) * b.theta.values[ok]
     np.testing.assert_allclose(scaled, a.theta.values[ok], rtol=1e-9, atol=1e-9)
@@ -59,7 +59,7 @@ def test_progressive_sharpening_then_edge_of_stability(eps, eta_e):
     theta0 = np.array([0.3, np.sqrt(2.5 / eps)])   # eps theta_2^2 = 2.5: the flow ends past 2/lr
     ds = dynsys.trajectory(model, theta0, lr=lr, steps=400_000)
     lam = ds.ntk_eigenvalue.values
-    assert int(ds.status) == 0
+    assert int(ds.outcome) == dynsys.Outcome.BOUNDED
     assert lr * lam[0] < 2                                  # starts below the edge
     assert lr * lam.max() > 2                               # progressive sharpening past it
     assert abs(float(ds.residual[-1, 0])) < 1e-10           # converged

@@ -44,7 +44,7 @@ def test_divergence_is_data_not_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ds = dynsys.trajectory(dynsys.QuadraticRegression2D(0.1), [10.0, 10.0], lr=2.0, steps=100)
-    assert int(ds.status) == 1
+    assert int(ds.outcome) == dynsys.Outcome.DIVERGED
     k = ds.attrs["diverged_at_step"]
     assert 0 < k <= 100
     assert np.isnan(ds.theta.values[k:]).all() and np.isfinite(ds.theta.values[:k]).all()

@@ -1,0 +1,111 @@
+"""Option parsing shared by the subcommands of ``dynsys``: value parsers, option groups, errors."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+from .. import maps
+from ..models import QuadraticRegression2D
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (and exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- value parsers ------------------------------------------------------------------------
+def parse_range(text: str):
+    """Return ``(start, stop, num)`` from ``"start:stop:num"``, or a list from ``"a,b,c"``."""
+    try:
+        if ":" in text:
+            start, stop, num = text.split(":")
+            return (float(start), float(stop), int(num))
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected start:stop:num or a comma-separated list, got {text!r}") from None
+
+
+def parse_interval(text: str) -> tuple[float, float]:
+    """Return ``(lo, hi)`` from ``"lo:hi"``."""
+    try:
+        lo, hi = text.split(":")
+        return (float(lo), float(hi))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected lo:hi, got {text!r}") from None
+
+
+def parse_floats(text: str) -> list[float]:
+    """Return a list of floats from ``"a,b"``."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """Return ``(n1, n2)`` from ``"N"`` or ``"N1xN2"``."""
+    try:
+        parts = text.lower().split("x")
+        if len(parts) == 1:
+            return (int(parts[0]), int(parts[0]))
+        n1, n2 = parts
+        return (int(n1), int(n2))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or N1xN2, got {text!r}") from None
+
+
+def parse_param(text: str) -> tuple[str, float]:
+    """Return ``(name, value)`` from ``"name=value"``."""
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name:
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}") from None
+
+
+# -- shared options -----------------------------------------------------------------------
+MAP_NAMES = ("logistic", "henon", "linear")   # extended at run time from dynsys.maps.__all__
+
+
+def add_system_options(parser: argparse.ArgumentParser, *, maps: bool = True) -> None:
+    group = parser.add_argument_group("system (default: the 2-D model of Agarwala et al.)")
+    group.add_argument("--eps", type=float, default=0.05,
+                       help="eps of the 2-D model, Q = diag(1, -eps) (default 0.05)")
+    group.add_argument("--target", type=float, default=0.0, help="target E (default 0)")
+    if maps:
+        group.add_argument("--map", default=None, metavar="NAME",
+                           help="use a built-in map instead (see dynsys.maps: logistic, henon, "
+                                "...); set its parameters with --param")
+        group.add_argument("--param", type=parse_param, action="append", default=[],
+                           metavar="NAME=VALUE", help="a parameter of the built-in map")
+
+
+def system_from_args(args):
+    """Return the Map or Model the options name."""
+    name = getattr(args, "map", None)
+    if name is None:
+        return QuadraticRegression2D(args.eps, args.target)
+    available = [n for n in maps.__all__ if n != "linear"]
+    if name not in available:
+        raise CLIError(f"unknown map {name!r}; built-in maps are {available}")
+    return getattr(maps, name)(**dict(args.param))
+
+
+def add_output_options(parser: argparse.ArgumentParser, default_name: str) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("-o", "--output", type=pathlib.Path,
+                       default=pathlib.Path("data") / default_name,
+                       help=f"dataset path, .nc or .zarr (default data/{default_name})")
+    group.add_argument("--plot", type=pathlib.Path, default=None, metavar="PATH.png",
+                       help="also draw the figure to this file")
