@@ -10,12 +10,13 @@ from ._io import load, save
 from ._outcomes import FlagTable, Outcome
 from ._stopping import StoppingRule
 from ._version import __version__
-from .models import (LossModel, Model, QuadraticRegression2D, RegressionModel, ScalarNetwork,
+from .models import (AutodiffModel, LossModel, Model, QuadraticRegression2D, RegressionModel,
+                     ScalarNetwork,
                      SecondOrderRegression)
 from .systems import Map, MapKernel
 from .models import GDMap, gd_map
 
-from . import orbits  # noqa: F401
+from . import networks, orbits  # noqa: F401
 from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
                      periodic_orbits)
 from .basins import basin_entropy, basins, basins_fractal_test, uncertainty_exponent
@@ -36,7 +37,7 @@ __all__ = [
     # systems
     "Map", "MapKernel", "GDMap", "gd_map", "maps",
     # models
-    "Model", "LossModel", "RegressionModel", "SecondOrderRegression", "QuadraticRegression2D",
+    "Model", "LossModel", "AutodiffModel", "networks", "RegressionModel", "SecondOrderRegression", "QuadraticRegression2D",
     "ScalarNetwork",
     # analyses
     "trajectory",

@@ -1,9 +1,11 @@
 """Models: losses that gradient descent runs on."""
 
+from ._autodiff import AutodiffModel
 from ._base import LossModel, Model, RegressionModel
 from ._gd import GDMap, gd_map, resolve_swept, resolve_system
 from ._scalar import ScalarNetwork
 from ._second_order import QuadraticRegression2D, SecondOrderRegression
 
-__all__ = ["Model", "LossModel", "RegressionModel", "SecondOrderRegression",
-           "QuadraticRegression2D", "ScalarNetwork", "GDMap", "gd_map", "resolve_system", "resolve_swept"]
+__all__ = ["Model", "LossModel", "RegressionModel", "AutodiffModel", "SecondOrderRegression",
+           "QuadraticRegression2D", "ScalarNetwork", "GDMap", "gd_map", "resolve_system",
+           "resolve_swept"]

@@ -147,6 +147,29 @@ class Model(abc.ABC):
         """
         return LossModel(loss, grad, hessian, dim=dim, name=name, vectorized=vectorized)
 
+    @classmethod
+    def from_jax(cls, loss, params, *, name: str | None = None, meta: dict | None = None):
+        """Return an autodiff model of a JAX loss ``loss(params) -> scalar`` (needs JAX).
+
+        ``params`` is any pytree of float arrays (the start); the model works on its flat
+        float64 vector ``model.theta0`` and ``model.unflatten(theta)`` gives the pytree back.
+        Derivatives are exact (JAX): gradient, Hessian-vector products, the top of the
+        Hessian spectrum by Lanczos (:meth:`~dynsys.models.AutodiffModel.top_eigenpairs`) and
+        ``grad S = nabla^3 L[u, u]``. Float64 is enforced (JAX's ``jax_enable_x64`` is switched
+        on; float32 params are upcast with a warning). Raises ImportError naming the
+        ``dynsys[jax]`` extra when JAX is not installed.
+
+        Examples
+        --------
+        >>> import jax.numpy as jnp, numpy as np, dynsys
+        >>> m = dynsys.Model.from_jax(lambda p: 1.5 * jnp.sum(p["w"] ** 2), {"w": np.ones(3)})
+        >>> m.dim, float(m.sharpness(m.theta0))
+        (3, 3.0)
+        """
+        from ._jax import from_jax
+
+        return from_jax(loss, params, name=name, meta=meta)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.describe().items())
         return f"{type(self).__name__}({params})"
