@@ -1,0 +1,118 @@
+"""The model zoo and GD with the spectrum tracked by HVPs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dynsys
+
+pytest.importorskip("jax")
+import jax.numpy as jnp  # noqa: E402
+
+from dynsys.networks import digits, mlp, spectrum_trajectory, teacher_student  # noqa: E402
+
+
+def test_digits_fixed_subset_one_hot():
+    X, Y = digits(50, classes=4, seed=2)
+    X2, Y2 = digits(50, classes=4, seed=2)
+    np.testing.assert_array_equal(X, X2)
+    assert X.shape == (50, 64) and Y.shape == (50, 4)
+    assert np.all(Y.sum(axis=1) == 1) and set(np.unique(Y)) == {0.0, 1.0}
+    np.testing.assert_allclose(X.mean(axis=0), 0.0, atol=1e-12)
+    assert not np.array_equal(digits(50, classes=4, seed=3)[0], X)
+    with pytest.raises(ValueError, match="n"):
+        digits(10_000)
+    with pytest.raises(ValueError, match="classes"):
+        digits(10, classes=11)
+
+
+def test_teacher_student_is_its_teacher():
+    X, Y = teacher_student(30, d_in=4, d_out=2, teacher_width=6, activation="tanh", seed=0)
+    assert X.shape == (30, 4) and Y.shape == (30, 2)
+    # a student of the teacher's architecture at the teacher's weights has zero loss
+    net = mlp(X, Y, width=6, depth=1, activation="tanh", seed=1)   # teacher seed = seed + 1
+    assert float(net.loss(net.theta0)) < 1e-28
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "gelu", "linear"])
+def test_mlp_loss_is_mse_and_gradient_exact(activation):
+    X, Y = teacher_student(10, d_in=3, d_out=2, seed=4)
+    net = mlp(X, Y, width=3, depth=2, activation=activation, seed=0)
+    assert net.dim == (3 + 1) * 3 + (3 + 1) * 3 + (3 + 1) * 2
+    p = net.unflatten(net.theta0)
+    act = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0), "linear": lambda x: x,
+           "gelu": dynsys.networks._zoo._gelu_np}[activation]
+    h = X
+    for layer in p[:-1]:
+        h = act(h @ np.asarray(layer["w"]) + np.asarray(layer["b"]))
+    out = h @ np.asarray(p[-1]["w"]) + np.asarray(p[-1]["b"])
+    assert abs(float(net.loss(net.theta0)) - 0.5 * np.sum((out - Y) ** 2) / 10) < 1e-13
+    e = np.zeros(net.dim)
+    e[5] = 1e-6
+    fd = (net.loss_at(net.theta0 + e) - net.loss_at(net.theta0 - e)) / 2e-6
+    assert abs(fd - net.grad_at(net.theta0)[5]) < 1e-8
+
+
+def test_mlp_bad_input():
+    X, Y = teacher_student(10, d_in=3)
+    with pytest.raises(ValueError, match="activation"):
+        mlp(X, Y, activation="sigmoid")
+    with pytest.raises(ValueError, match="Y must have shape"):
+        mlp(X, Y[:5])
+    with pytest.raises(ValueError, match="width"):
+        mlp(X, Y, width=0)
+
+
+def test_spectrum_trajectory_matches_plain_gd_and_dense_spectrum():
+    X, Y = digits(40, classes=3)
+    net = mlp(X, Y, width=4, depth=1, activation="tanh", seed=0)
+    ds = spectrum_trajectory(net, net.theta0, lr=0.5, steps=60, every=20, top_k=2,
+                             save_theta=True)
+    theta = net.theta0.copy()
+    for t in range(60):                            # plain numpy GD through the protocol
+        assert abs(float(net.loss(theta)) - float(ds.loss[t])) <= 1e-12
+        theta = theta - 0.5 * net.grad(theta)
+    np.testing.assert_allclose(ds.theta_final, theta, rtol=1e-11, atol=1e-13)
+    assert ds.check_step.values.tolist() == [0, 20, 40, 60]
+    for c in range(4):
+        dense = np.linalg.eigvalsh(net.hessian(ds.theta.values[c]))[::-1][:2]
+        np.testing.assert_allclose(ds.eigenvalues.values[c], dense, rtol=1e-9)
+    assert int(ds.outcome) == dynsys.Outcome.BOUNDED
+    assert ds.n_hvp.values[0] > 0
+
+
+def test_spectrum_trajectory_divergence_is_data():
+    X, Y = teacher_student(10, d_in=3, seed=0)
+    net = mlp(X, Y, width=4, depth=1, seed=0)
+    S0 = float(net.sharpness(net.theta0))
+    ds = spectrum_trajectory(net, net.theta0, lr=20.0 / S0, steps=400, every=50)
+    assert int(ds.outcome) == dynsys.Outcome.DIVERGED
+    k = int(ds.attrs["diverged_at_step"])
+    assert 0 < k < 400
+    assert np.all(np.isfinite(ds.loss.values[:k])) and np.all(np.isnan(ds.loss.values[k:]))
+
+
+def test_nan_loss_is_diverged_not_an_error():
+    m = dynsys.Model.from_jax(lambda p: jnp.where(p[0] > 1.5, jnp.nan, 0.5 * jnp.sum(p ** 2)),
+                              np.array([1.0, 0.5]))
+    ds = spectrum_trajectory(m, [1.0, 0.5], lr=1.0, steps=10, every=2)
+    assert int(ds.outcome) == dynsys.Outcome.BOUNDED      # lr = 1: at the minimum at once
+    m2 = dynsys.Model.from_jax(lambda p: jnp.where(jnp.abs(p[0]) > 1.5, jnp.nan,
+                                                   -0.5 * jnp.sum(p ** 2)), np.array([1.0, 0.5]))
+    ds2 = spectrum_trajectory(m2, [1.0, 0.5], lr=0.5, steps=10, every=5)
+    assert int(ds2.outcome) == dynsys.Outcome.DIVERGED
+    # p_0 = 1, 1.5, 2.25: the loss is NaN from step 2; steps 0 and 1 are kept
+    assert int(ds2.attrs["diverged_at_step"]) == 2
+    np.testing.assert_allclose(ds2.loss.values[:2], [-0.625, -0.5 * (1.5 ** 2 + 0.75 ** 2)])
+    assert np.all(np.isnan(ds2.loss.values[2:])) and np.all(np.isnan(ds2.theta_final))
+
+
+def test_spectrum_trajectory_bad_input():
+    m = dynsys.QuadraticRegression2D(0.1)
+    with pytest.raises(ValueError, match="every"):
+        spectrum_trajectory(m, [1.0, 1.0], lr=0.5, steps=10, every=0)
+    with pytest.raises(ValueError, match="theta0"):
+        spectrum_trajectory(m, [1.0, 1.0, 2.0], lr=0.5, steps=10)
+    with pytest.raises(TypeError, match="model"):
+        spectrum_trajectory("m", [1.0], lr=0.5, steps=10)
