@@ -122,12 +122,12 @@ class AutodiffModel(Model):
         out = np.full(flat.shape[0], np.nan)
         for i, t in enumerate(flat):
             if np.all(np.isfinite(t)):
-                vals = self._top(t, 1, None, 0.0)[0]
+                vals = self._top(t, 1, None, 1e-11)[0]
                 out[i] = vals[0]
         return out.reshape(theta.shape[:-1])
 
     # -- spectrum ------------------------------------------------------------------------
-    def top_eigenpairs(self, theta, k: int = 1, *, v0=None, tol: float = 0.0,
+    def top_eigenpairs(self, theta, k: int = 1, *, v0=None, tol: float = 1e-11,
                        method: str = "auto", return_info: bool = False):
         """Return ``(values, vectors)``: the ``k`` largest Hessian eigenvalues (descending)
         and unit eigenvectors (columns, shape ``(P, k)``) at one point ``theta``.
@@ -140,7 +140,7 @@ class AutodiffModel(Model):
             Warm start: the previous top eigenvector(s) (their sum starts the Krylov space).
         tol : float
             Lanczos stops when every pair has residual ``|H u - lambda u| <= tol * S``
-            (at least 1e-11; the eigenvalue error is then at most that, and typically its
+            (at least 1e-12; the eigenvalue error is then at most that, and typically its
             square over the eigengap).
         method : {"auto", "lanczos", "dense"}
             ``"lanczos"``: Lanczos on HVPs with full reorthogonalisation, no dense Hessian;
@@ -184,9 +184,9 @@ class AutodiffModel(Model):
         if v0 is not None:
             start = v0 if v0.ndim == 1 else v0.sum(axis=1)
         vals, vecs, n, ok = lanczos_top(lambda x: self.hvp(theta, x), P, k, start,
-                                        tol=max(tol, 1e-11))
+                                        tol=max(tol, 1e-12))
         if not ok and np.all(np.isfinite(vals)):
-            raise RuntimeError(f"Lanczos did not converge to tol {max(tol, 1e-11):g} at "
+            raise RuntimeError(f"Lanczos did not converge to tol {max(tol, 1e-12):g} at "
                                f"P = {P}, k = {k}")
         return vals, vecs, n
 

@@ -11,11 +11,11 @@ from .._outcomes import Outcome
 from ..models._base import Model
 
 
-def _spectrum(model, theta, k, v0):
+def _spectrum(model, theta, k, v0, tol):
     """Top-k eigenpairs and HVP count: the model's Lanczos hook if it has one, else dense."""
     top = getattr(model, "top_eigenpairs", None)
     if top is not None:
-        vals, vecs, info = top(theta, k, v0=v0, return_info=True)
+        vals, vecs, info = top(theta, k, v0=v0, tol=tol, return_info=True)
         return vals, vecs, info["n_hvp"]
     h = np.asarray(model.hessian(theta), dtype=float)
     if not np.all(np.isfinite(h)):
@@ -38,7 +38,7 @@ def _gd_chunk(model, theta, lr, n):
 
 
 def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k: int = 1,
-                        radius: float = 1e12, save_theta: bool = False,
+                        radius: float = 1e12, tol: float = 1e-8, save_theta: bool = False,
                         progress=None) -> xr.Dataset:
     """Return GD's loss at every step and the top Hessian eigenvalues every ``every`` steps.
 
@@ -63,6 +63,9 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
         Divergence: a non-finite loss or parameter, or ``max |theta| > radius`` at a
         checkpoint, stops the run (outcome ``diverged``); what was computed is kept and the
         remaining entries are NaN.
+    tol : float
+        Relative residual at which Lanczos stops (see ``AutodiffModel.top_eigenpairs``); the
+        eigenvalues are then accurate to about ``tol`` relative or better.
     save_theta : bool
         Also store the parameters at every checkpoint (``theta``, over ``(check, param)``).
     progress : callable, optional
@@ -94,6 +97,7 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
     every = check.integer("every", every, minimum=1)
     top_k = check.integer("top_k", top_k, minimum=1, maximum=model.dim)
     radius = check.real("radius", radius, positive=True)
+    tol = check.real("tol", tol, positive=True, hi=0.1)
     checks = list(range(0, steps + 1, every))
     if checks[-1] != steps:
         checks.append(steps)
@@ -112,7 +116,7 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
         if not np.all(np.isfinite(theta)) or np.abs(theta).max() > radius:
             diverged_at = s
             break
-        vals, new_vecs, n_hvp[c] = _spectrum(model, theta, top_k, vecs)
+        vals, new_vecs, n_hvp[c] = _spectrum(model, theta, top_k, vecs, tol)
         eig[c] = vals
         if np.all(np.isfinite(new_vecs)):
             vecs = new_vecs
@@ -148,6 +152,6 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
     ds["step"].attrs.update(long_name="iteration", units="1")
     ds["check_step"].attrs.update(long_name="iteration of the checkpoint", units="1")
     ds.attrs.update(provenance(model, analysis="spectrum_trajectory", lr=lr, steps=steps,
-                               every=every, top_k=top_k, radius=radius,
+                               every=every, top_k=top_k, radius=radius, tol=tol,
                                diverged_at_step=diverged_at))
     return ds

@@ -116,3 +116,23 @@ def test_spectrum_trajectory_bad_input():
         spectrum_trajectory(m, [1.0, 1.0, 2.0], lr=0.5, steps=10)
     with pytest.raises(TypeError, match="model"):
         spectrum_trajectory("m", [1.0], lr=0.5, steps=10)
+
+
+def test_network_eos_study_quick(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "analyses" / "network_eos.py"), "--quick",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ds = dynsys.load(tmp_path / "network_eos.nc")
+    assert (tmp_path / "network_eos.png").stat().st_size > 10_000
+    at_edge = ds.edge_step.values > 0
+    assert at_edge.sum() >= 2                       # progressive sharpening to 2/lr ...
+    # ... then lr S hovers at 2 while the loss keeps falling, with increases on the way
+    assert np.all(np.abs(ds.mean_lrS.values[at_edge] - 2.0) < 0.1)
+    assert np.all(ds.loss_end.values[at_edge] < ds.loss_at_edge.values[at_edge])
+    assert np.all(ds.loss_up_share.values[at_edge] > 0.0)
+    assert np.all(ds.outcome.values == dynsys.Outcome.BOUNDED)
