@@ -50,7 +50,9 @@ class AutodiffModel(Model):
        compiled loop, ``losses[t]`` the loss before step ``t``; unlocks the fast path of
        :func:`dynsys.networks.spectrum_trajectory`;
     9. ``unflatten(theta)`` / ``flatten(params)``: the backend's parameter structure (a
-       pytree) from the flat vector and back; ``theta0``, the flat initial parameters.
+       pytree) from the flat vector and back; ``theta0``, the flat initial parameters;
+    10. ``hvp_operator(theta) -> (v -> H(theta) v)``: HVPs at a fixed point with the work
+        that does not depend on ``v`` (the forward pass) done once; used by Lanczos.
 
     Provided here: ``loss``, ``grad`` and ``hessian`` over leading axes (the :class:`Model`
     protocol; ``hessian`` only up to ``P = HESSIAN_MAX``), :meth:`top_eigenpairs` (Lanczos on
@@ -183,7 +185,9 @@ class AutodiffModel(Model):
         start = None
         if v0 is not None:
             start = v0 if v0.ndim == 1 else v0.sum(axis=1)
-        vals, vecs, n, ok = lanczos_top(lambda x: self.hvp(theta, x), P, k, start,
+        make = getattr(self, "hvp_operator", None)
+        matvec = make(theta) if make is not None else (lambda x: self.hvp(theta, x))
+        vals, vecs, n, ok = lanczos_top(matvec, P, k, start,
                                         tol=max(tol, 1e-12))
         if not ok and np.all(np.isfinite(vals)):
             raise RuntimeError(f"Lanczos did not converge to tol {max(tol, 1e-12):g} at "

@@ -100,6 +100,10 @@ class JaxModel(AutodiffModel):
         self._vloss = jax.jit(jax.vmap(f))
         self._vgrad = jax.jit(jax.vmap(grad))
         self._hvp = jax.jit(hvp)
+        # H at a fixed theta as a linear map: the forward pass is done once (linearize), and
+        # its residuals travel as a pytree into one compiled apply
+        self._linearize = jax.jit(lambda theta: jax.linearize(grad, theta)[1])
+        self._apply = jax.jit(lambda lin, v: lin(v))
         self._hess = jax.jit(jax.hessian(f))
         self._third = jax.jit(third_uu)
         self._gd = jax.jit(gd_steps, static_argnums=2)
@@ -117,6 +121,12 @@ class JaxModel(AutodiffModel):
 
     def hvp(self, theta, v):
         return np.asarray(self._hvp(self._j(theta), self._j(v)))
+
+    def hvp_operator(self, theta):
+        """Return ``v -> H(theta) v`` with the linearisation at ``theta`` computed once."""
+        lin = self._linearize(self._j(theta))
+        apply, jnp = self._apply, self._jnp
+        return lambda v: np.asarray(apply(lin, jnp.asarray(v)))
 
     def third_uu(self, theta, u):
         return np.asarray(self._third(self._j(theta), self._j(u)))
