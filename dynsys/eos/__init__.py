@@ -28,3 +28,7 @@ from ._maxbox import largest_box  # noqa: E402
 from ._region import Box, EoSRegion, eos_region  # noqa: E402
 
 __all__ += ["eos_region", "eos_critical_eps", "EoSRegion", "Box", "largest_box"]
+from ._damian import (TrackingStatus, edge_quantities, project_authors,  # noqa: E402
+                      stable_set_tracking)
+
+__all__ += ["edge_quantities", "project_authors", "stable_set_tracking", "TrackingStatus"]

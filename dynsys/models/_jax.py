@@ -81,6 +81,11 @@ class JaxModel(AutodiffModel):
         if not jnp.issubdtype(value.dtype, jnp.floating):
             raise TypeError(f"loss must return a real float, got dtype {value.dtype}")
 
+        low = _low_precision(jax, f, flat)
+        if low:
+            warnings.warn(f"the loss computes in {sorted(low)} somewhere (arrays made before "
+                          "float64 was enabled, or an explicit cast?): derivatives will not be "
+                          "float64-accurate", UserWarning, stacklevel=4)
         grad = jax.grad(f)
 
         def hvp(theta, v):
@@ -164,6 +169,35 @@ class JaxModel(AutodiffModel):
 
     def describe(self) -> dict:
         return dict(self._meta)
+
+
+def _low_precision(jax, f, flat) -> set:
+    """Return the floating dtypes narrower than float64 anywhere in the traced loss."""
+    found = set()
+
+    def visit(jaxpr):
+        for var in list(jaxpr.constvars) + list(jaxpr.invars):
+            _note(var.aval)
+        for eqn in jaxpr.eqns:
+            for var in eqn.outvars:
+                _note(var.aval)
+            for param in eqn.params.values():
+                inner = getattr(param, "jaxpr", None)
+                if inner is not None:
+                    visit(getattr(inner, "jaxpr", inner))
+
+    def _note(aval):
+        dtype = getattr(aval, "dtype", None)
+        if dtype is not None and np.issubdtype(dtype, np.floating) and dtype.itemsize < 8:
+            found.add(str(dtype))
+
+    closed = jax.make_jaxpr(f)(flat)
+    for const in closed.consts:
+        dtype = getattr(const, "dtype", None)
+        if dtype is not None and np.issubdtype(dtype, np.floating) and dtype.itemsize < 8:
+            found.add(str(dtype))
+    visit(closed.jaxpr)
+    return found
 
 
 def from_jax(loss, params, *, name=None, meta=None) -> JaxModel:

@@ -24,7 +24,7 @@ def jax_qr2d(eps, target, theta0):
 
 
 def jax_second_order(m: dynsys.SecondOrderRegression):
-    z0, J0, Q = (jnp.asarray(a) for a in (m.z0, m.J0, m.Q))
+    z0, J0, Q = m.z0, m.J0, m.Q              # NumPy float64 constants
 
     def loss(theta):
         z = z0 + J0 @ theta + 0.5 * jnp.einsum("apq,p,q->a", Q, theta, theta)
@@ -157,6 +157,12 @@ def test_pytree_round_trip():
     assert float(m.loss(m.theta0)) == 8.0
     with pytest.raises(ValueError, match="theta must have shape"):
         m.unflatten(np.zeros(3))
+
+
+def test_float32_constants_in_the_loss_are_reported():
+    c = jnp.ones(3, dtype=jnp.float32)
+    with pytest.warns(UserWarning, match="float32"):
+        dynsys.Model.from_jax(lambda p: jnp.sum(c * p ** 2), np.ones(3))
 
 
 def test_float32_params_are_upcast_with_a_warning():
