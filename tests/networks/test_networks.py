@@ -136,3 +136,22 @@ def test_network_eos_study_quick(tmp_path):
     assert np.all(ds.loss_end.values[at_edge] < ds.loss_at_edge.values[at_edge])
     assert np.all(ds.loss_up_share.values[at_edge] > 0.0)
     assert np.all(ds.outcome.values == dynsys.Outcome.BOUNDED)
+
+
+def test_network_self_stabilisation_study_quick(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "analyses" / "network_self_stabilisation.py"),
+                           "--quick", "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ds = dynsys.load(tmp_path / "network_self_stabilisation.nc")
+    assert (tmp_path / "network_self_stabilisation.png").stat().st_size > 10_000
+    assert ds.sizes["case"] == 2 and np.all(ds.tracked_steps.values > 10)
+    # theta+ stays close to GD and the predicted loss to GD's (numbers printed by the script)
+    assert np.all(ds.constrained_distance.values < 0.2)
+    assert np.all(ds.loss_rel_error.values < 0.2)
+    assert np.all(np.isfinite(ds.x_rms_error.values))
