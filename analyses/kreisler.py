@@ -1,7 +1,10 @@
 """GFS sharpness along GD (Kreisler et al.): scalar networks of depth 2-4 and the 2-D model.
 
-Many random starts and step sizes in the edge-of-stability regime (lr phi(theta0) > 2 and GD
-converges): the GFS sharpness phi is evaluated at every step, and the largest one-step increase
+Many random starts and step sizes past the edge (lr phi(theta0) > 2), every run classified as
+EoS (converged with 2 - delta <= lr S_inf <= 2, delta = 0.1), catapult (converged below that
+band), diverged or undecided, and the increases reported per class; for the 2-D model also
+violent starts with a large negative residual (z0 below x_-(eps), the lower branch of its
+growth condition, at lr = 1; the scan's own lr = c / phi0 differs). The GFS sharpness phi is evaluated at every step, and the largest one-step increase
 is recorded, with the parameters of every run in which it increases and whether the increase
 happened at a step where the one-step growth condition holds (an imbalance factor
 1 - lr^2 r^2/(w_i^2 w_j^2) of modulus > 1; for the 2-D model lr z > x_c). Writes
@@ -32,7 +35,12 @@ def _systems(quick: bool):
         model = dynsys.QuadraticRegression2D(eps, 0.0)
         starts = dynsys.eos_start(model, 1.0, rng.uniform(2.05, 4.0, n),
                                   theta_1=rng.uniform(0.05, 2.5, n))
-        yield f"2-D eps {eps:g}", model, starts, lr_gfs
+        # violent starts: z0 below x_-(eps) (the lower branch of the growth condition at lr 1)
+        k = max(2, n // 4)
+        x0 = dynsys.qr2d_increase_threshold(eps, "lower") * rng.uniform(1.01, 1.3, k)
+        a0 = rng.uniform(0.05, 1.0, k)
+        violent = np.column_stack([a0, np.sqrt((a0 ** 2 - 2 * x0) / eps)])
+        yield f"2-D eps {eps:g}", model, np.vstack([starts, violent]), lr_gfs
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
@@ -82,7 +90,28 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     result["summary_max_increase_calm"] = ("system_name", [s[6] for s in summary],
                                            {"long_name": "largest increase of phi over those "
                                                          "runs", "units": "1"})
-    result = result.assign_coords(system_name=names)
+    classes = list(dynsys.eos.RunClass)
+    per = {"runs": [], "increasing": [], "max": []}
+    for name in names:
+        sub = result.where(result.system == name, drop=True)
+        row = {"runs": [], "increasing": [], "max": []}
+        for cls in classes:
+            sel = sub.run_class == int(cls)
+            inc = sub.max_increase.where(sel)
+            row["runs"].append(int(sel.sum()))
+            row["increasing"].append(int((inc > 1e-10).sum()))
+            row["max"].append(float(inc.max()) if bool(sel.any()) else float("nan"))
+        for key in per:
+            per[key].append(row[key])
+    dims = ("system_name", "run_class_name")
+    result["class_runs"] = (dims, np.array(per["runs"]), {"long_name": "runs per class"})
+    result["class_runs_increasing"] = (dims, np.array(per["increasing"]),
+                                       {"long_name": "runs per class in which phi increased"})
+    result["class_max_increase"] = (dims, np.array(per["max"]),
+                                    {"long_name": "largest relative one-step increase of phi "
+                                                  "per class", "units": "1"})
+    result = result.assign_coords(system_name=names,
+                                  run_class_name=[c.name.lower() for c in classes])
     result.attrs.update(dynsys._labels.provenance(dynsys.ScalarNetwork(2), analysis="kreisler",
                                                   steps=steps, noise=1e-10))
     result.attrs["system_params"] = "several systems (see system)"
@@ -112,6 +141,11 @@ def main(argv=None):
               f"{int(s.summary_unexplained)} increases without the growth condition; "
               f"{int(s.summary_runs_calm)} runs never met it: max increase "
               f"{float(s.summary_max_increase_calm):.2g}")
+        parts = [f"{c} {int(s.class_runs.sel(run_class_name=c))} "
+                 f"({int(s.class_runs_increasing.sel(run_class_name=c))} increasing, max "
+                 f"{float(s.class_max_increase.sel(run_class_name=c)):.3g})"
+                 for c in r.run_class_name.values]
+        print("    by class: " + "; ".join(parts))
     inc = r.where((r.eos == 1) & (r.max_increase > 1e-10), drop=True)
     for k in range(min(inc.sizes["run"], 5)):
         print(f"  increase {float(inc.max_increase[k]):.3g} at step {int(inc.increase_step[k])}: "

@@ -6,9 +6,10 @@ from ._offset import eos_start, fit_offset, limit_offset, offset_formula
 
 __all__ = ["gfs_sharpness", "gfs_solution", "limit_sharpness", "eos_start", "limit_offset",
            "fit_offset", "offset_formula"]
-from ._kreisler import gfs_trajectory, kreisler_scan, qr2d_increase_threshold  # noqa: E402
+from ._kreisler import (RunClass, gfs_trajectory, kreisler_scan,  # noqa: E402
+                        qr2d_increase_threshold)
 
-__all__ += ["gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold"]
+__all__ += ["gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold", "RunClass"]
 from ._constrained import (constrained_trajectory, edge_geometry,  # noqa: E402
                            project_stable_set, third_derivative)
 from ._self_stabilisation import (predicted_dynamics, self_stabilisation,  # noqa: E402

@@ -23,6 +23,7 @@ from scipy.optimize import brentq
 
 from .. import _validate as check
 from .._labels import provenance
+from .._outcomes import FlagTable
 from ..orbits._trajectory import trajectory
 from ..models import QuadraticRegression2D, ScalarNetwork
 from ._gfs import gfs_sharpness
@@ -32,26 +33,56 @@ from ._constrained import one_point
 NOISE = 1e-10
 
 
-def qr2d_increase_threshold(eps: float) -> float:
-    """Return ``x_c``: a GD step of the 2-D model with ``lr z > x_c`` increases the GFS sharpness.
+class RunClass(FlagTable):
+    """What a GD run of a Kreisler scan did (MATH.md section 5)."""
 
-    ``x_c`` is the root above 1 of ``eps log(x - 1) + log(1 + eps x) = 0``.
+    #: converged from past the edge (lr phi0 > 2) with 2 - delta <= lr S_inf <= 2
+    EOS = 0
+    #: converged from past the edge, below that band (lr S_inf < 2 - delta)
+    CATAPULT = 1
+    #: the loss or the parameters stopped being finite
+    DIVERGED = 2
+    #: finite but not converged within the step budget (or lr S_inf > 2)
+    UNDECIDED = 3
+    #: converged from a start with lr phi0 <= 2 (no edge to reach)
+    BELOW_EDGE = 4
+
+
+def qr2d_increase_threshold(eps: float, branch: str = "upper") -> float:
+    """Return a threshold of the 2-D model's GFS-sharpness growth condition.
+
+    One GD step multiplies ``|theta_1|^eps |theta_2|`` by ``g(x) = |1 - x|^eps |1 + eps x|``
+    (``x = lr z``), and the GFS sharpness grows with it; ``g(x) > 1`` exactly when ``x > x_c``
+    (``branch="upper"``: the root above 1 of ``eps log(x - 1) + log(1 + eps x) = 0``) or
+    ``x < x_-`` (``branch="lower"``: the root below ``-1/eps`` of
+    ``eps log(1 - x) + log(-1 - eps x) = 0``, about ``-1.83/eps`` at ``eps = 0.05``).
 
     Examples
     --------
     >>> import dynsys
     >>> round(dynsys.qr2d_increase_threshold(1e-6), 4)
     1.2785
+    >>> round(0.05 * dynsys.qr2d_increase_threshold(0.05, "lower"), 3)
+    -1.834
     """
     eps = check.real("eps", eps, positive=True)
+    branch = check.choice("branch", branch, ("upper", "lower"))
+    if branch == "upper":
+        def f(x):
+            return eps * np.log(x - 1) + np.log1p(eps * x)
 
-    def f(x):
-        return eps * np.log(x - 1) + np.log1p(eps * x)
+        hi = 2.0
+        while f(hi) < 0:
+            hi = 1 + 2 * (hi - 1)
+        return float(brentq(f, 1 + 1e-12, hi, xtol=1e-14, rtol=1e-14))
+
+    def h(a):                                  # x = -a / eps with a > 1
+        return eps * np.log1p(a / eps) + np.log(a - 1)
 
     hi = 2.0
-    while f(hi) < 0:
-        hi = 1 + 2 * (hi - 1)
-    return float(brentq(f, 1 + 1e-12, hi, xtol=1e-14, rtol=1e-14))
+    while h(hi) < 0:
+        hi *= 2
+    return float(-brentq(h, 1 + 1e-15, hi, xtol=1e-15, rtol=1e-14) / eps)
 
 
 def _growth_possible(model, theta: np.ndarray, lr: float) -> np.ndarray:
@@ -63,7 +94,8 @@ def _growth_possible(model, theta: np.ndarray, lr: float) -> np.ndarray:
         if isinstance(model, QuadraticRegression2D):
             if model.eps > 0:
                 x = lr * model.residual(th)[:, 0]
-                out[finite] = x > qr2d_increase_threshold(model.eps)
+                out[finite] = ((x > qr2d_increase_threshold(model.eps))
+                               | (x < qr2d_increase_threshold(model.eps, "lower")))
             return out
         prod = np.prod(th, axis=1)
         r = model.scale * (prod - model.target) * prod
@@ -83,7 +115,7 @@ def gfs_trajectory(model, theta0, *, lr, steps: int) -> xr.Dataset:
     ``gfs_increase``, the relative change ``phi_{t+1}/phi_t - 1`` clipped below at 0 (at the
     step it arrives at), ``growth_possible`` (whether the step from that state can increase it:
     for scalar networks an imbalance factor ``1 - lr^2 r^2/(w_i^2 w_j^2)`` of modulus > 1, for
-    the 2-D model ``lr z > x_c``), and the attrs ``max_gfs_increase`` and ``max_gfs_increase_step``.
+    the 2-D model ``lr z > x_c`` or ``lr z < x_-``), and the attrs ``max_gfs_increase`` and ``max_gfs_increase_step``.
 
     Examples
     --------
@@ -121,7 +153,7 @@ def gfs_trajectory(model, theta0, *, lr, steps: int) -> xr.Dataset:
 
 
 def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
-                  converged_loss: float = 1e-20) -> xr.Dataset:
+                  converged_loss: float = 1e-20, delta: float = 0.1) -> xr.Dataset:
     """Return the largest increase of the GFS sharpness along GD, over starts and step sizes.
 
     For each start ``theta0`` (a row of ``starts``) and each value ``c`` of ``lr_gfs`` GD runs
@@ -133,13 +165,17 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     xarray.Dataset
         Over dims ``start`` and ``lr_gfs``: ``lr``, ``max_increase`` (largest relative increase
         ``phi_{t+1}/phi_t - 1``, 0 if none), ``increase_step``, ``converged`` (final loss below
-        ``converged_loss``), ``eos`` (converged and ``c > 2``), ``final_lr_sharpness``,
+        ``converged_loss``), ``run_class`` (:class:`RunClass`: eos when converged from
+        ``c > 2`` with ``2 - delta <= lr S_inf <= 2``, catapult when converged from ``c > 2``
+        below that band, diverged, undecided, below_edge), ``eos`` (``run_class == eos``),
+        ``final_lr_sharpness``,
         ``loss_oscillations`` and ``sharpness_oscillations`` (steps at which the loss,
         respectively the sharpness, went up: evidence that they are not monotone),
         ``max_lr_residual`` (largest ``lr |z|`` along the orbit), ``unexplained_increases``
         (increases at steps that fail the growth condition of :func:`gfs_trajectory`),
         ``growth_steps`` (steps at which that condition held); attrs ``max_increase_eos``
-        (over the EoS runs) and ``noise`` (changes below it are rounding).
+        (over the EoS runs), ``noise`` (changes below it are rounding), ``delta``, and per
+        class ``runs_<class>``, ``runs_increasing_<class>`` and ``max_increase_<class>``.
 
     Examples
     --------
@@ -157,6 +193,7 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     lr_gfs = check.value_range("lr_gfs", lr_gfs, positive=True)
     steps = check.integer("steps", steps, minimum=1)
     converged_loss = check.real("converged_loss", converged_loss, positive=True)
+    delta = check.real("delta", delta, positive=True, hi=2.0)
     phi0 = gfs_sharpness(model, starts)
     if np.any(~(phi0 > 0)):
         raise ValueError("every start must have a positive GFS sharpness (got "
@@ -168,6 +205,7 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
             ("increase_step", "loss_oscillations", "sharpness_oscillations",
              "unexplained_increases", "growth_steps")}
     converged = np.zeros(shape, dtype=np.int8)
+    diverged = np.zeros(shape, dtype=bool)
     for i, th in enumerate(starts):
         for j, c in enumerate(lr_gfs):
             lr = float(c / phi0[i])
@@ -182,12 +220,24 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
             loss = ds.loss.values
             top = ds.ntk_eigenvalue.values
             converged[i, j] = int(np.isfinite(loss[-1]) and loss[-1] < converged_loss)
+            diverged[i, j] = not np.all(np.isfinite(ds.theta.values[-1]))
             out["final_lr_sharpness"][i, j] = lr * top[-1]
             with np.errstate(invalid="ignore"):
                 ints["loss_oscillations"][i, j] = int(np.sum(np.diff(loss) > 0))
                 ints["sharpness_oscillations"][i, j] = int(np.sum(np.diff(top) > 0))
                 out["max_lr_residual"][i, j] = lr * np.nanmax(np.abs(ds.residual.values))
-    eos = (converged == 1) & (lr_gfs[None, :] > 2)
+    past = np.broadcast_to(lr_gfs[None, :] > 2, shape)
+    final = out["final_lr_sharpness"]
+    with np.errstate(invalid="ignore"):
+        in_band = (final >= 2 - delta) & (final <= 2)
+        below = final < 2 - delta
+    run_class = np.full(shape, int(RunClass.UNDECIDED), dtype=np.int8)
+    conv = converged == 1
+    run_class[conv & ~past] = RunClass.BELOW_EDGE
+    run_class[conv & past & in_band] = RunClass.EOS
+    run_class[conv & past & below] = RunClass.CATAPULT
+    run_class[diverged] = RunClass.DIVERGED
+    eos = run_class == RunClass.EOS
     labels = [f"theta0_{k + 1}" for k in range(model.dim)]
     res = xr.Dataset(
         {
@@ -201,8 +251,11 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
                               {"long_name": "step of the largest increase", "units": "1"}),
             "converged": (("start", "lr_gfs"), converged,
                           {"long_name": "GD converged (final loss tiny)"}),
+            "run_class": (("start", "lr_gfs"), run_class,
+                          RunClass.cf_attrs("what the GD run did")),
             "eos": (("start", "lr_gfs"), eos.astype(np.int8),
-                    {"long_name": "converged with lr phi(theta0) > 2 (edge of stability)"}),
+                    {"long_name": "converged from lr phi(theta0) > 2 to 2 - delta <= lr S_inf "
+                                  "<= 2 (edge of stability)"}),
             "final_lr_sharpness": (("start", "lr_gfs"), out["final_lr_sharpness"],
                                    {"long_name": "lr x final top NTK eigenvalue", "units": "1"}),
             "loss_oscillations": (("start", "lr_gfs"), ints["loss_oscillations"],
@@ -225,7 +278,14 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     inc_eos = res.max_increase.where(res.eos == 1)
     worst = float(inc_eos.max()) if bool((res.eos == 1).any()) else float("nan")
     res.attrs.update(provenance(model, analysis="kreisler_scan", steps=steps, noise=NOISE,
-                                converged_loss=converged_loss))
+                                converged_loss=converged_loss, delta=delta))
+    for cls in RunClass:
+        name = cls.name.lower()
+        inc = res.max_increase.where(res.run_class == cls)
+        res.attrs[f"runs_{name}"] = int((res.run_class == cls).sum())
+        res.attrs[f"runs_increasing_{name}"] = int((inc > NOISE).sum())
+        res.attrs[f"max_increase_{name}"] = (float(inc.max()) if res.attrs[f"runs_{name}"]
+                                             else float("nan"))
     res.attrs["max_increase_eos"] = worst
     res.attrs["runs_eos"] = int(res.eos.sum())
     res.attrs["runs_increasing_eos"] = int((inc_eos > NOISE).sum())

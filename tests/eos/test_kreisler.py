@@ -54,3 +54,43 @@ def test_gfs_trajectory_fields():
                                                                  seed=0), [[0, 0]], [3.0])
     with pytest.raises(ValueError, match="starts"):
         dynsys.kreisler_scan(dynsys.ScalarNetwork(2), [1.0, 2.0, 3.0], [3.0])
+
+
+@pytest.mark.parametrize("eps", [0.01, 0.05, 0.2])
+def test_both_branches_of_the_2d_growth_condition(eps):
+    """g(x) = |1 - x|^eps |1 + eps x| is 1 at x_c and at x_-; one GD step from lr z beyond
+    either raises the GFS sharpness, from just inside lowers it."""
+    upper = dynsys.qr2d_increase_threshold(eps)
+    lower = dynsys.qr2d_increase_threshold(eps, "lower")
+    for x in (upper, lower):
+        assert abs(eps * np.log(abs(1 - x)) + np.log(abs(1 + eps * x))) < 1e-12
+    assert lower < -1 / eps < 0 < 1 < upper
+    m = dynsys.QuadraticRegression2D(eps, 0.0)
+    for x, grows in ((upper * 1.05, True), (upper * 0.95, False), (lower * 1.05, True),
+                     (lower * 0.95, False)):
+        if x > 0:                                       # z = x at lr = 1
+            start = np.array([np.sqrt(2 * x + eps), 1.0])
+        else:
+            start = np.array([0.5, np.sqrt((0.25 - 2 * x) / eps)])
+        step = dynsys.gd_map(m, 1.0).step(start)
+        phi0, phi1 = dynsys.gfs_sharpness(m, np.stack([start, step]))
+        assert (phi1 > phi0) == grows, (x, phi0, phi1)
+        ds = dynsys.gfs_trajectory(m, start, lr=1.0, steps=1)
+        assert int(ds.growth_possible[0]) == int(grows)
+
+
+def test_runs_are_classified_eos_catapult_diverged():
+    net = dynsys.ScalarNetwork(2)
+    starts = [[1.5, 0.6], [2.0, 0.3], [0.9, -1.2]]
+    ds = dynsys.kreisler_scan(net, starts, [1.5, 2.2, 3.0, 40.0], steps=3000, delta=0.1)
+    cls = ds.run_class.values
+    final = ds.final_lr_sharpness.values
+    assert ds.run_class.attrs["flag_meanings"] == "eos catapult diverged undecided below_edge"
+    eos, cat = cls == dynsys.eos.RunClass.EOS, cls == dynsys.eos.RunClass.CATAPULT
+    assert np.all((final[eos] >= 1.9) & (final[eos] <= 2.0))
+    assert np.all(final[cat] < 1.9)
+    assert np.all(cls[:, 0] == dynsys.eos.RunClass.BELOW_EDGE)
+    assert np.all(cls[:, -1] == dynsys.eos.RunClass.DIVERGED)   # lr phi0 = 40
+    assert np.array_equal(ds.eos.values == 1, eos)
+    total = sum(ds.attrs[f"runs_{c.name.lower()}"] for c in dynsys.eos.RunClass)
+    assert total == cls.size
