@@ -533,7 +533,12 @@ class _Extender:
         limit = 64 if depth is None else depth
         previous = None
         for _ in range(limit):
-            result = self.switch(result, record, param_range, opts)
+            try:
+                result = self.switch(result, record, param_range, opts)
+            except ValueError:
+                if depth is not None:
+                    raise
+                break                 # the accumulation point: no cycle can be resolved
             index = len(result.raw_branches) - 1
             nxt = [r for r in result.points if r["branch"] == index and r["kind"] == "PD"]
             if not nxt:

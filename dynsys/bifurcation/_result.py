@@ -19,7 +19,6 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
-from ..models._base import RegressionModel
 
 _STATE_LONG_NAME = {"theta": "parameters", "x": "state"}
 #: The kinds of special points, in the order their labels are numbered.
@@ -359,7 +358,7 @@ class ContinuationResult:
                 data["loss"] = (("s",), self.model.loss(X), {"long_name": "loss"})
                 data["sharpness"] = (("s",), self.model.sharpness(X),
                                      {"long_name": "sharpness (top Hessian eigenvalue)"})
-                if isinstance(self.model, RegressionModel):
+                if getattr(self.model, "ntk_eigenvalue", None) is not None:
                     data["ntk_eigenvalue"] = (("s",), self.model.ntk_eigenvalue(X),
                                               {"long_name": "top NTK eigenvalue"})
         ds = xr.Dataset(data, coords={"s": s, "param": self._labels_for(n),
