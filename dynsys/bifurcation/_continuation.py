@@ -530,27 +530,37 @@ class _Extender:
                           skip=skip)
 
     def cascade(self, result, record, param_range, opts, depth):
-        limit = 64 if depth is None else depth
-        previous = None
-        for _ in range(limit):
+        """Switch at ``record`` and at the nearest doubling of each new branch, ``depth``
+        times; with ``depth=None`` until no doubling is found, the interval between doublings
+        is below ``CASCADE_MIN_INTERVAL (1 + |p|)`` or the doubling cycle would exceed period
+        ``CASCADE_MAX_PERIOD``."""
+        count = 0
+        while True:
+            if depth is not None and count >= depth:
+                break
+            if depth is None and 2 * record["period"] > CASCADE_MAX_PERIOD:
+                break
             try:
                 result = self.switch(result, record, param_range, opts)
             except ValueError:
                 if depth is not None:
                     raise
-                break                 # the accumulation point: no cycle can be resolved
+                break                 # near the accumulation point: no cycle resolved
+            count += 1
             index = len(result.raw_branches) - 1
             nxt = [r for r in result.points if r["branch"] == index and r["kind"] == "PD"]
             if not nxt:
                 break
             p = record["u"][-1]
-            new = min(nxt, key=lambda r: abs(r["u"][-1] - p))
-            gap = abs(new["u"][-1] - p)
-            if depth is None and (gap <= 1e-9 * (1.0 + abs(p)) or (
-                    previous is not None and gap > previous)):
+            record = min(nxt, key=lambda r: abs(r["u"][-1] - p))
+            if depth is None and abs(record["u"][-1] - p) <= CASCADE_MIN_INTERVAL * (1 + abs(p)):
                 break
-            previous, record = gap, new
         return result
+
+
+#: Where an open-ended cascade (``depth=None``) stops (see ``_Extender.cascade``).
+CASCADE_MIN_INTERVAL = 1e-6
+CASCADE_MAX_PERIOD = 256
 
 
 EXTENDER = _Extender()

@@ -234,10 +234,10 @@ class ContinuationResult:
     def cascade(self, point="PD1", *, depth: int | None = None, param_range=None,
                 **options) -> ContinuationResult:
         """Return a new result after following the period-doubling cascade from ``point``:
-        switch at it, then at the first period doubling of each new branch, ``depth`` times
-        (default: until the next doubling is not found in ``param_range`` or the intervals
-        between doublings fall below ``1e-9`` of the parameter, the accumulation limit of
-        double precision). :attr:`doublings` gives the chain and its Feigenbaum ratios.
+        switch at it, then at the nearest period doubling of each new branch, ``depth`` times
+        (default: until no doubling is found in ``param_range``, the interval between
+        doublings falls below ``1e-6 (1 + |p|)`` or the next cycle would have a period above
+        256). :attr:`doublings` gives the chain and its Feigenbaum ratios.
 
         Examples
         --------

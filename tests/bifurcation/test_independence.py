@@ -326,3 +326,15 @@ def test_the_result_module_is_plain_data():
                 if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & {"_continuation", "_special_points", "_normal_form", "_problem"}
     assert "flip_coefficients" not in source and "locate(" not in source
+
+
+@pytest.mark.slow
+def test_open_ended_cascade_reaches_the_accumulation_point():
+    # depth=None: doublings until the cycle would exceed period 256 (PD1 .. PD9)
+    res = dynsys.continuation(dynsys.maps.logistic(2.8), [1 - 1 / 2.8], param="r",
+                              param_range=(2.5, 3.5701)).cascade()
+    d = res.doublings
+    assert d.period.values.tolist() == [2 ** k for k in range(9)]
+    assert d.attrs["feigenbaum_estimate"] == pytest.approx(FEIGENBAUM, rel=1e-4)
+    # r_infinity = 3.5699456718709449... (Briggs 1991)
+    assert d.attrs["accumulation_estimate"] == pytest.approx(3.5699456718709449, abs=1e-8)
