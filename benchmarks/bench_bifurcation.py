@@ -55,14 +55,14 @@ def main():
 
     def cascade():
         res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r",
-                                  bounds=(2.5, 3.5675))
+                                  param_range=(2.5, 3.5675))
         for label in ("PD1", "PD2", "PD3"):
             res = res.switch(label)
         return res
     timed("continuation: logistic cascade to PD4 (3 switches)", cascade)
     timed("continuation: 2-D model curve flip (family, lr) + switch",
           lambda: dynsys.continuation(model, [np.sqrt(0.05) * 6.0, 6.0], param="lr",
-                                      bounds=(0.3, 1.6)).switch("PD1", max_points=60))
+                                      param_range=(0.3, 1.6)).switch("PD1", max_points=60))
 
 
 if __name__ == "__main__":

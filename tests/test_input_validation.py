@@ -102,7 +102,8 @@ MODEL_SLOTS = [
 TRAJ = {"system": QR, "x0": [0.5, 2.0], "lr": 0.5, "steps": 5}
 BASINS = {"system": QR, "lr_range": [0.5, 1.0], "grid": GRID, "steps": 5}
 DIAGRAM = {"system": LOGISTIC, "values": [2.8, 3.2], "x0": [0.3], "steps": 10, "keep": 3}
-CONT = {"map": LOGISTIC.with_params(r=2.8), "x0": [0.64], "param": "r", "bounds": (2.5, 2.9),
+CONT = {"system": LOGISTIC.with_params(r=2.8), "x0": [0.64], "param": "r",
+        "param_range": (2.5, 2.9),
         "max_points": 5}
 
 ANALYSIS_SLOTS = [
@@ -146,11 +147,11 @@ ANALYSIS_SLOTS = [
          {**DIAGRAM, "system": QR, "lr_range": [0.5], "x0": [0.5, 2.0], "values": None}, "param", "name",
          ("lr", None)),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "radius", "positive", optional=True),
-    Slot("continuation", dynsys.continuation, CONT, "map", "system"),
+    Slot("continuation", dynsys.continuation, CONT, "system", "system"),
     Slot("continuation", dynsys.continuation, CONT, "x0", "point", 1),
     Slot("continuation", dynsys.continuation, CONT, "param", "name", ("r",)),
     Slot("continuation[model]", dynsys.continuation,
-         {**CONT, "map": QR, "x0": [2.0, 0.0], "param": "lr", "bounds": (0.5, 0.7)}, "param",
+         {**CONT, "system": QR, "x0": [2.0, 0.0], "param": "lr", "param_range": (0.5, 0.7)}, "param",
          "name", ("lr",)),
     Slot("continuation", dynsys.continuation, CONT, "start", "real", optional=True),
     Slot("continuation", dynsys.continuation, CONT, "period", "count", 1),
@@ -298,38 +299,38 @@ def _cases():
             HENON, [1.0], x0=[0.1, 0.1], steps=10, keep=2), "param"),
         ("diagram gd map lr 0", lambda: dynsys.bifurcation_diagram(
             GD, [0.0, 0.5], x0=[0.1, 0.1], steps=10, keep=2), "lr_range"),
-        ("continuation bounds reversed", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.9, 2.5)}), "bounds"),
-        ("continuation bounds empty", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.5, 2.5)}), "bounds"),
-        ("continuation bounds NaN", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (np.nan, 2.9)}), "bounds"),
-        ("continuation bounds 3", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.5, 2.7, 2.9)}), "bounds"),
-        ("continuation bounds strings", lambda: dynsys.continuation(
-            **{**CONT, "bounds": ("a", "b")}), "bounds"),
+        ("continuation param_range reversed", lambda: dynsys.continuation(
+            **{**CONT, "param_range": (2.9, 2.5)}), "param_range"),
+        ("continuation param_range empty", lambda: dynsys.continuation(
+            **{**CONT, "param_range": (2.5, 2.5)}), "param_range"),
+        ("continuation param_range NaN", lambda: dynsys.continuation(
+            **{**CONT, "param_range": (np.nan, 2.9)}), "param_range"),
+        ("continuation param_range 3", lambda: dynsys.continuation(
+            **{**CONT, "param_range": (2.5, 2.7, 2.9)}), "param_range"),
+        ("continuation param_range strings", lambda: dynsys.continuation(
+            **{**CONT, "param_range": ("a", "b")}), "param_range"),
         ("continuation start outside", lambda: dynsys.continuation(**{**CONT, "start": 3.5}),
          "start"),
         ("continuation lr bounds <= 0", lambda: dynsys.continuation(
-            QR, [2.0, 0.0], bounds=(-0.5, 0.7)), "bounds"),
+            QR, [2.0, 0.0], param_range=(-0.5, 0.7)), "param_range"),
         ("continuation not near a fixed point", lambda: dynsys.continuation(
-            SHIFT, [0.0], param="c", bounds=(0.5, 2.0)), "x0"),
+            SHIFT, [0.0], param="c", param_range=(0.5, 2.0)), "x0"),
         ("switch unknown label", lambda: dynsys.continuation(**CONT).switch("PD9"), "PD9"),
         ("switch not a label", lambda: dynsys.continuation(**CONT).switch(3), "point"),
         ("switch unknown option", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.5, 3.2), "max_points": 200}).switch("PD1", speed=2),
+            **{**CONT, "param_range": (2.5, 3.2), "max_points": 200}).switch("PD1", speed=2),
          "speed"),
         ("switch at no special point", lambda: dynsys.continuation(**CONT).switch("PD1"),
          "PD1"),
         ("switch negative step", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.5, 3.2), "max_points": 200}).switch("PD1", step=-0.1),
+            **{**CONT, "param_range": (2.5, 3.2), "max_points": 200}).switch("PD1", step=-0.1),
          "step"),
         ("switch max_points text", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.5, 3.2), "max_points": 200}).switch("PD1", max_points="9"),
+            **{**CONT, "param_range": (2.5, 3.2), "max_points": 200}).switch("PD1", max_points="9"),
          "max_points"),
-        ("switch bounds reversed", lambda: dynsys.continuation(
-            **{**CONT, "bounds": (2.5, 3.2), "max_points": 200}).switch("PD1", bounds=(3.5, 3)),
-         "bounds"),
+        ("switch param_range reversed", lambda: dynsys.continuation(
+            **{**CONT, "param_range": (2.5, 3.2), "max_points": 200}).switch("PD1", param_range=(3.5, 3)),
+         "param_range"),
         ("getitem not a label", lambda: dynsys.continuation(**CONT)[1.5], "point"),
         # orbits
         ("fixed_points bounds reversed", lambda: dynsys.fixed_points(
@@ -464,7 +465,7 @@ def test_valid_bifurcation_diagram_is_labelled(values, steps, data):
 @given(r=st.floats(1.5, 2.9))
 def test_valid_continuation_is_labelled(r):
     res = dynsys.continuation(LOGISTIC.with_params(r=r), [1 - 1 / r], param="r",
-                              bounds=(1.2, 3.2), max_points=60)
+                              param_range=(1.2, 3.2), max_points=60)
     branch = res.branches[0]
     assert "s" in branch.dims and "r" in branch
     assert res.labels == ["PD1"]

@@ -4,8 +4,10 @@
   (numba-compiled, parallel over the parameter values);
 * :func:`continuation`: pseudo-arclength continuation of fixed points of ``F`` and of ``F^k``
   (cycles) in a named parameter, with the special points PD, LP, BP and NS located and branch
-  switching at PD and BP points (:class:`ContinuationResult`). Non-isolated families of fixed
-  points (the solution curve of an over-parametrised model) are continued in a section.
+  switching at PD and BP points and period-doubling cascades with their Feigenbaum ratios
+  (:class:`ContinuationResult`, plain data: the algorithms live in ``_continuation``).
+  Non-isolated families of fixed points (the solution curve of an over-parametrised model)
+  are continued in a section.
 """
 
 from ._continuation import continuation

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Five-point stencil for first derivatives (fourth order).
+#: Five-point stencil for first derivatives (fourth order), central and one-sided (used at the
+#: ends of the parameter domain, so that no evaluation leaves it).
 _D1_OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
 _D1_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
+_D1_FORWARD_OFFSETS = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+_D1_FORWARD_WEIGHTS = np.array([-25.0, 48.0, -36.0, 16.0, -3.0]) / 12.0
 
 
 class NewtonError(RuntimeError):
@@ -33,14 +36,24 @@ class NewtonError(RuntimeError):
         self.residual = residual
 
 
+class OutsideDomain(NewtonError):
+    """A Newton iterate left the parameter domain (the step that led there must be shortened)."""
+
+
 class FixedPointProblem:
     """Fixed points of ``F^period`` of ``mapping`` as functions of the parameter ``param``,
-    optionally with a family section/unfolding ``(L, x_ref)`` (see the module docstring)."""
+    optionally with a family section/unfolding ``(L, x_ref)`` (see the module docstring).
 
-    def __init__(self, mapping, param: str, period: int = 1, family=None):
+    ``domain = (lo, hi)`` is the closed parameter interval the problem may evaluate the map in:
+    Newton iterates that leave it raise :class:`OutsideDomain` and parameter derivatives switch
+    to one-sided stencils near its ends."""
+
+    def __init__(self, mapping, param: str, period: int = 1, family=None,
+                 domain=(-np.inf, np.inf)):
         self.map = mapping
         self.param = param
         self.period = int(period)
+        self.domain = (float(domain[0]), float(domain[1]))
         self.n = mapping.dim
         if family is None:
             self.L = np.zeros((self.n, 0))
@@ -64,11 +77,22 @@ class FixedPointProblem:
     def with_family_reference(self, x_ref) -> FixedPointProblem:
         """Return the same problem with the section through ``x_ref``."""
         family = (self.L, x_ref) if self.m else None
-        return FixedPointProblem(self.map, self.param, self.period, family)
+        return FixedPointProblem(self.map, self.param, self.period, family, self.domain)
 
-    def with_period(self, period: int, x_ref=None) -> FixedPointProblem:
-        family = (self.L, self.x_ref if x_ref is None else x_ref) if self.m else None
-        return FixedPointProblem(self.map, self.param, period, family)
+    def with_period(self, period: int, x_ref=None, family=None) -> FixedPointProblem:
+        """Return the problem for ``F^period`` (same domain; ``family`` replaces the section)."""
+        if family is None and self.m:
+            family = (self.L, self.x_ref if x_ref is None else x_ref)
+        return FixedPointProblem(self.map, self.param, period, family, self.domain)
+
+    def with_domain(self, domain) -> FixedPointProblem:
+        """Return the same problem restricted to the parameter interval ``domain``."""
+        family = (self.L, self.x_ref) if self.m else None
+        return FixedPointProblem(self.map, self.param, self.period, family, domain)
+
+    def inside(self, p) -> bool:
+        """Return whether the parameter value ``p`` lies in the domain."""
+        return bool(self.domain[0] <= p <= self.domain[1])
 
     # -- the map ------------------------------------------------------------------------------
     def step(self, x, p, times: int | None = None):
@@ -80,12 +104,22 @@ class FixedPointProblem:
         return x
 
     def orbit(self, x, p):
-        """Return the ``period`` points of the orbit of ``x`` (rows) and ``F^period(x)``."""
-        pts = [np.asarray(x, dtype=float)]
+        """Return the ``period`` points of the orbit of ``x`` (rows) and ``F^period(x)``
+        (the last few orbits are cached: residual and Jacobians at one point share one)."""
+        x = np.asarray(x, dtype=float)
+        key = (x.tobytes(), float(p))
+        cache = self.__dict__.setdefault("_orbits", {})
+        if key in cache:
+            return cache[key]
+        pts = [x]
         with np.errstate(all="ignore"):
             for _ in range(self.period):
                 pts.append(self.map.step(pts[-1], **{self.param: p}))
-        return np.array(pts[:-1]), pts[-1]
+        out = (np.array(pts[:-1]), pts[-1])
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = out
+        return out
 
     def jacobian_x(self, x, p):
         """Return ``D F^period`` at ``x`` (chain rule over the orbit)."""
@@ -97,16 +131,43 @@ class FixedPointProblem:
                 out = j @ out
         return out
 
-    def derivative_p(self, x, p):
-        """Return ``d F^period / d p`` at ``x`` (fourth-order central differences)."""
+    def _stencil(self, p):
+        """Return ``(h, offsets, weights)`` of a fourth-order first-derivative stencil at ``p``
+        that stays inside the domain (central, else one-sided towards the inside)."""
+        lo, hi = self.domain
         h = 1e-3 * (abs(p) if p != 0 else 1.0)
-        vals = [self.step(x, p + o * h) for o in _D1_OFFSETS]
-        return sum(w * v for w, v in zip(_D1_WEIGHTS, vals, strict=True)) / h
+        h = min(h, max(0.125 * (hi - lo), 1e-300))
+        if p - 2 * h >= lo and p + 2 * h <= hi:
+            return h, _D1_OFFSETS, _D1_WEIGHTS
+        if p + 4 * h <= hi:
+            return h, _D1_FORWARD_OFFSETS, _D1_FORWARD_WEIGHTS
+        return h, -_D1_FORWARD_OFFSETS, -_D1_FORWARD_WEIGHTS
+
+    def derivative_p(self, x, p):
+        """Return ``d F^period / d p`` at ``x``: the chain rule over the orbit,
+        ``sum_j DF^(k-j-1)(x_(j+1)) dF/dp(x_j)``, with the one-step derivative ``dF/dp`` from
+        the map's ``param_derivative(x, name, **params)`` hook when it has one, else from
+        fourth-order differences inside the domain (accurate: one step of the map is smooth
+        in its parameter, where differences of ``F^k`` would amplify rounding by ``DF^k``)."""
+        pts, _ = self.orbit(x, p)
+        hook = getattr(self.map, "param_derivative", None)
+        with np.errstate(all="ignore"):
+            if hook is not None:
+                dps = np.asarray(hook(pts, self.param, **{self.param: p}), dtype=float)
+            else:
+                h, offsets, weights = self._stencil(p)
+                dps = sum(w * self.map.step(pts, **{self.param: p + o * h})
+                          for o, w in zip(offsets, weights, strict=True)) / h
+            jacs = self.map.jacobian(pts, **{self.param: p})
+            out = np.zeros(self.n)
+            for j, dp in zip(jacs, dps, strict=True):
+                out = j @ out + dp
+        return out
 
     # -- the extended system ------------------------------------------------------------------
     def residual(self, u):
         x, mu, p = self.split(u)
-        fx = self.step(x, p)
+        _, fx = self.orbit(x, p)
         top = fx - x + self.L @ mu
         return np.concatenate([top, self.L.T @ (x - self.x_ref)])
 
@@ -147,6 +208,9 @@ class FixedPointProblem:
         prev = np.inf
         res = np.inf
         for it in range(1, max_iter + 1):
+            if not self.inside(u[-1]):
+                raise OutsideDomain(f"Newton left the parameter domain {self.domain} "
+                                    f"({self.param} = {u[-1]:.10g})", res)
             g = self.residual(u)
             rhs = np.concatenate([g, [tangent @ (u - u_pred)]])
             res = float(np.linalg.norm(g))
@@ -161,7 +225,7 @@ class FixedPointProblem:
                 du = np.linalg.lstsq(mat, -rhs, rcond=None)[0]
             u = u + du
             step = float(np.linalg.norm(du))
-            if step <= tol * self.scale(u):
+            if step <= tol * self.scale(u) and self.inside(u[-1]):
                 g = self.residual(u)
                 res = float(np.linalg.norm(g))
                 if res <= 1e3 * tol * self.scale(u):

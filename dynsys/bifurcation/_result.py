@@ -1,26 +1,89 @@
-"""The result of a continuation: branches, special points, branch switching, the graph."""
+"""The result of a continuation: plain data (branches, special points, graph edges) and its
+xarray views.
+
+The result runs no numerics: detection and branch switching live in
+``dynsys.bifurcation._continuation``, which builds results and hands each one the
+:class:`Extender` that :meth:`ContinuationResult.switch` and :meth:`ContinuationResult.cascade`
+delegate to (so this module imports nothing of the algorithms).
+"""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
+import warnings
+from typing import Protocol
 
 import numpy as np
 import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
-from ..models._base import RegressionModel
-from . import _continuation as cont
-from ._normal_form import flip_coefficients
-from ._special_points import KINDS
 
 _STATE_LONG_NAME = {"theta": "parameters", "x": "state"}
+#: The kinds of special points, in the order their labels are numbered.
+KINDS = ("PD", "LP", "BP", "NS")
 
 
 class UnknownPointError(KeyError, ValueError):
     """No special point of that label (a KeyError for lookups, a ValueError for arguments)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """Step-size control and tolerances of a continuation (see :func:`dynsys.continuation`)."""
+
+    step: float
+    min_step: float
+    max_step: float
+    max_points: int
+    tol: float
+    max_state: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Branch:
+    """A traced branch: nodes ``U`` (rows ``u = (x, mu, p)``), unit tangents ``T`` (oriented
+    along the branch), its ``problem`` (it knows the period, the family section and how to
+    evaluate multipliers), the label of the special point it was switched from, and why each
+    end stopped (``start``, ``switch``, ``bounds``, ``max_points``, ``max_state``,
+    ``step_underflow``)."""
+
+    problem: object
+    U: np.ndarray
+    T: np.ndarray
+    parent: str | None
+    ends: tuple[str, str]
+
+
+class Extender(Protocol):
+    """What a result delegates to when it is extended (implemented by the continuation module).
+
+    An implementer provides:
+
+    1. ``switch(result, record, param_range, options) -> ContinuationResult``: the result with
+       the branch that emanates from the special point ``record`` (a dict of
+       :attr:`ContinuationResult.points`) appended;
+    2. ``cascade(result, record, param_range, options, depth) -> ContinuationResult``: the
+       result after switching at ``record`` and then at the next period doubling of each new
+       branch, ``depth`` times or until the cascade accumulates.
+    """
+
+    def switch(self, result, record, param_range, options): ...
+
+    def cascade(self, result, record, param_range, options, depth): ...
+
+
+def _deprecated_range(param_range, bounds, where: str):
+    """Return the parameter range given as ``param_range`` or (deprecated) ``bounds``."""
+    if bounds is not None:
+        if param_range is not None:
+            raise TypeError(f"{where}: give param_range only (bounds is its deprecated name)")
+        warnings.warn(f"{where}: the argument 'bounds' is renamed 'param_range' (the interval "
+                      f"of the continued parameter); 'bounds' will be removed in the next "
+                      f"release", DeprecationWarning, stacklevel=3)
+        return bounds
+    return param_range
 
 
 class ContinuationResult:
@@ -41,57 +104,59 @@ class ContinuationResult:
         state, ``branch``, ``period``, ``multipliers``, and for PD points ``normal_form``
         (``c``: > 0 supercritical, < 0 subcritical), ``rate``/``drift`` (flip of a curve of
         fixed points) and ``criticality``.
+    doublings : xarray.Dataset
+        The period-doubling chains followed by :meth:`switch` / :meth:`cascade`, with the
+        Feigenbaum ratios of successive intervals.
     graph : networkx.DiGraph
         Nodes ``branch0``, ``branch1``, ... and the special-point labels; edges from each branch
         to the special points on it and from a special point to the branch switched from it.
+    param_range : (float, float)
+        The interval of the continued parameter.
     """
 
-    def __init__(self, mapping, model, param, bounds, options):
+    def __init__(self, mapping, model, param, param_range, options, *, extender=None,
+                 branches=(), points=(), edges=()):
         self.map = mapping
         self.model = model
         self.param = param
-        self.bounds = bounds
+        self.param_range = (float(param_range[0]), float(param_range[1]))
         self.options = options
-        self._branches: list[cont.Branch] = []
-        self._points: list[dict] = []
-        self._edges: list[tuple[str, str, str]] = []
+        self._extender = extender
+        self._branches: tuple[Branch, ...] = tuple(branches)
+        self._points: tuple[dict, ...] = tuple(points)
+        self._edges: tuple[tuple[str, str, str], ...] = tuple(edges)
 
-    # -- building -----------------------------------------------------------------------------
-    def _add_branch(self, problem, U, T, *, parent, ends, skip):
-        U, T, found = cont.detect(problem, U, T, skip=skip, tol=min(self.options.tol, 1e-12))
-        index = len(self._branches)
-        self._branches.append(cont.Branch(problem, U, T, parent, ends))
-        name = f"branch{index}"
-        if parent is not None:
-            self._edges.append((parent, name, "switch"))
-        counts = {k: sum(p["kind"] == k for p in self._points) for k in KINDS}
-        for position, kind, u, t in found:
-            counts[kind] += 1
-            label = f"{kind}{counts[kind]}"
-            x, mu, p = problem.split(u)
-            record = {"label": label, "kind": kind, "branch": index, "index": position,
-                      "u": u, "t": t, "period": problem.period,
-                      "multipliers": problem.multipliers(u), "normal_form": np.nan,
-                      "rate": np.nan, "drift": np.nan, "criticality": "", "eigenvector": None}
-            if kind == "PD":
-                coefficients = flip_coefficients(problem, x, p)
-                record.update({k: coefficients[k] for k in
-                               ("normal_form", "rate", "drift", "criticality", "eigenvector")})
-            self._points.append(record)
-            self._edges.append((name, label, "contains"))
+    @property
+    def bounds(self):
+        """Deprecated name of :attr:`param_range`."""
+        warnings.warn("ContinuationResult.bounds is renamed param_range", DeprecationWarning,
+                      stacklevel=2)
+        return self.param_range
 
-    def _copy(self) -> ContinuationResult:
-        new = copy.copy(self)
-        new._branches = list(self._branches)
-        new._points = list(self._points)
-        new._edges = list(self._edges)
-        return new
+    def extended(self, branch: Branch, points, edges) -> ContinuationResult:
+        """Return a new result with ``branch``, the special-point records ``points`` and the
+        graph ``edges`` appended (nothing is recomputed)."""
+        return ContinuationResult(self.map, self.model, self.param, self.param_range,
+                                  self.options, extender=self._extender,
+                                  branches=self._branches + (branch,),
+                                  points=self._points + tuple(points),
+                                  edges=self._edges + tuple(edges))
 
     # -- access -------------------------------------------------------------------------------
     @property
     def labels(self) -> list[str]:
         """The labels of the special points, in order of discovery."""
         return [p["label"] for p in self._points]
+
+    @property
+    def points(self) -> tuple[dict, ...]:
+        """The special-point records (plain dicts; :attr:`special_points` is their Dataset)."""
+        return self._points
+
+    @property
+    def raw_branches(self) -> tuple[Branch, ...]:
+        """The traced branches as :class:`Branch` records (:attr:`branches` are Datasets)."""
+        return self._branches
 
     def _record(self, point) -> dict:
         if isinstance(point, xr.Dataset) and "point" in point.coords and point.point.ndim == 0:
@@ -115,23 +180,8 @@ class ContinuationResult:
         return (f"ContinuationResult({self.map.name}, param={self.param!r}, "
                 f"{len(self._branches)} branch(es); special points: {pts or 'none'})")
 
-    # -- switching ----------------------------------------------------------------------------
-    def switch(self, point, *, bounds=None, **options) -> ContinuationResult:
-        """Return a new result extended by the branch that emanates from ``point``: the
-        period-doubled cycle at a PD point, the crossing branch at a BP.
-
-        ``point`` is a label (``"PD1"``) or a row of :attr:`special_points`. ``bounds`` and the
-        step-size options of :func:`dynsys.continuation` (``step``, ``min_step``,
-        ``max_step``, ``max_points``, ``tol``, ``max_state``) may be overridden.
-
-        Examples
-        --------
-        >>> import dynsys
-        >>> res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.64], param="r",
-        ...                           bounds=(2.5, 3.5)).switch("PD1")
-        >>> float(res["PD2"].r.round(10))        # 1 + sqrt(6)
-        3.4494897428
-        """
+    # -- extending ----------------------------------------------------------------------------
+    def _extension_args(self, point, param_range, bounds, options, where):
         record = self._record(point)
         fields = {f.name for f in dataclasses.fields(self.options)}
         unknown = set(options) - fields
@@ -140,27 +190,118 @@ class ContinuationResult:
         options = {k: check.integer(k, v, minimum=2) if k == "max_points"
                    else check.real(k, v, positive=True) for k, v in options.items()}
         opts = dataclasses.replace(self.options, **options)
-        if bounds is not None:
-            b = check.bounds("bounds", bounds, 1)[0]
-            bounds = (float(b[0]), float(b[1]))
+        param_range = _deprecated_range(param_range, bounds, where)
+        if param_range is not None:
+            b = check.bounds("param_range", param_range, 1)[0]
+            param_range = (float(b[0]), float(b[1]))
         else:
-            bounds = self.bounds
-        branch = self._branches[record["branch"]]
-        if record["kind"] == "PD":
-            problem, U, T, ends, skip = cont.switch_at_flip(
-                branch.problem, record["u"], opts, bounds,
-                {"eigenvector": record["eigenvector"]})
-        elif record["kind"] == "BP":
-            problem, U, T, ends, skip = cont.switch_at_branch_point(
-                branch.problem, record["u"], record["t"], opts, bounds)
-        else:
-            raise ValueError(f"cannot switch branches at {record['label']} (kind "
-                             f"{record['kind']}): switching is defined at PD and BP points")
-        new = self._copy()
-        new.bounds = bounds
-        new._add_branch(problem, U, T, parent=record["label"], ends=ends, skip=skip)
-        new.bounds = self.bounds
-        return new
+            param_range = self.param_range
+        if self._extender is None:
+            raise ValueError("this result was not built by dynsys.continuation; it cannot be "
+                             "extended")
+        return record, param_range, opts
+
+    def switch(self, point, *, param_range=None, bounds=None, **options) -> ContinuationResult:
+        """Return a new result extended by the branch that emanates from ``point``: the
+        period-doubled cycle at a PD point, the crossing branch at a BP.
+
+        ``point`` is a label (``"PD1"``) or a row of :attr:`special_points`. ``param_range``
+        (``bounds`` is its deprecated name) and the step-size options of
+        :func:`dynsys.continuation` (``step``, ``min_step``, ``max_step``, ``max_points``,
+        ``tol``, ``max_state``) may be overridden. The first step of the new branch is set from
+        the branch (at most the distance to the neighbouring special point of the parent
+        branch), not from ``param_range``.
+
+        Raises
+        ------
+        ValueError
+            At LP points (there is no other branch) and at NS points: switching onto the
+            invariant circle born at a Neimark-Sacker point is not implemented (it is not a
+            branch of fixed points; trace it by iterating the map).
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.64], param="r",
+        ...                           param_range=(2.5, 3.5)).switch("PD1")
+        >>> float(res["PD2"].r.round(10))        # 1 + sqrt(6)
+        3.4494897428
+        """
+        record, param_range, opts = self._extension_args(point, param_range, bounds, options,
+                                                         "switch")
+        return self._extender.switch(self, record, param_range, opts)
+
+    def cascade(self, point="PD1", *, depth: int | None = None, param_range=None,
+                **options) -> ContinuationResult:
+        """Return a new result after following the period-doubling cascade from ``point``:
+        switch at it, then at the nearest period doubling of each new branch, ``depth`` times
+        (default: until no doubling is found in ``param_range``, the interval between
+        doublings falls below ``1e-6 (1 + |p|)`` or the next cycle would have a period above
+        256). :attr:`doublings` gives the chain and its Feigenbaum ratios.
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.64], param="r",
+        ...                           param_range=(2.5, 3.57)).cascade(depth=4)
+        >>> res.doublings.r.values.round(6).tolist()
+        [3.0, 3.44949, 3.544090, 3.564407, 3.568759]
+        """
+        if depth is not None:
+            depth = check.integer("depth", depth, minimum=1)
+        record, param_range, opts = self._extension_args(point, param_range, None, options,
+                                                         "cascade")
+        if record["kind"] != "PD":
+            raise ValueError(f"a cascade starts at a period-doubling point, not at "
+                             f"{record['label']} (kind {record['kind']})")
+        return self._extender.cascade(self, record, param_range, opts, depth)
+
+    @property
+    def doublings(self) -> xr.Dataset:
+        """The longest chain of period doublings ``PD -> branch -> PD -> ...`` (each PD lying on
+        the branch switched from the previous one) as an ``xr.Dataset`` over dim ``level``:
+        the label, the parameter value, the period of the cycle that doubles, the interval to
+        the previous doubling and the Feigenbaum ratio ``(p_k - p_{k-1}) / (p_{k+1} - p_k)``
+        (NaN where undefined); attrs give ``feigenbaum_estimate`` (the last ratio) and
+        ``accumulation_estimate`` (geometric extrapolation of the last two intervals)."""
+        chains = []
+        switched = {a: b for a, b, rel in self._edges if rel == "switch"}
+        for rec in self._points:
+            if rec["kind"] != "PD":
+                continue
+            chain = [rec]
+            while chain[-1]["label"] in switched:
+                child = int(switched[chain[-1]["label"]].removeprefix("branch"))
+                nxt = [r for r in self._points if r["kind"] == "PD" and r["branch"] == child]
+                if not nxt:
+                    break
+                chain.append(min(nxt, key=lambda r: abs(r["u"][-1] - chain[-1]["u"][-1])))
+            chains.append(chain)
+        chain = max(chains, key=len) if chains else []
+        p = np.array([r["u"][-1] for r in chain], dtype=float)
+        interval = np.full(p.size, np.nan)
+        interval[1:] = np.diff(p)
+        ratio = np.full(p.size, np.nan)
+        if p.size >= 3:
+            ratio[1:-1] = interval[1:-1] / interval[2:]
+        finite = ratio[np.isfinite(ratio)]
+        delta = float(finite[-1]) if finite.size else np.nan
+        accumulation = (float(p[-1] + interval[-1] / (delta - 1.0)) if np.isfinite(delta)
+                        else np.nan)
+        ds = xr.Dataset(
+            {"label": (("level",), np.array([r["label"] for r in chain], dtype="<U8"),
+                       {"long_name": "special point"}),
+             self.param: (("level",), p, {"long_name": self._param_long_name(), "units": "1"}),
+             "period": (("level",), np.array([r["period"] for r in chain], dtype=np.int64),
+                        {"long_name": "period of the cycle that doubles", "units": "1"}),
+             "interval": (("level",), interval,
+                          {"long_name": "distance to the previous doubling", "units": "1"}),
+             "ratio": (("level",), ratio,
+                       {"long_name": "Feigenbaum ratio of successive intervals", "units": "1"})},
+            coords={"level": np.arange(p.size)})
+        ds.attrs.update(self._provenance(feigenbaum_estimate=delta,
+                                         accumulation_estimate=accumulation))
+        return ds
 
     # -- xarray views ---------------------------------------------------------------------------
     @property
@@ -173,7 +314,7 @@ class ContinuationResult:
     def _provenance(self, **extra) -> dict:
         system = self.model if self.model is not None else self.map
         attrs = provenance(system, analysis="continuation", param=self.param,
-                           bounds=np.asarray(self.bounds, dtype=float), **extra)
+                           param_range=np.asarray(self.param_range, dtype=float), **extra)
         attrs.pop(f"param_{self.param}", None)
         return attrs
 
@@ -217,7 +358,7 @@ class ContinuationResult:
                 data["loss"] = (("s",), self.model.loss(X), {"long_name": "loss"})
                 data["sharpness"] = (("s",), self.model.sharpness(X),
                                      {"long_name": "sharpness (top Hessian eigenvalue)"})
-                if isinstance(self.model, RegressionModel):
+                if getattr(self.model, "ntk_eigenvalue", None) is not None:
                     data["ntk_eigenvalue"] = (("s",), self.model.ntk_eigenvalue(X),
                                               {"long_name": "top NTK eigenvalue"})
         ds = xr.Dataset(data, coords={"s": s, "param": self._labels_for(n),

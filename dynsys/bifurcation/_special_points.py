@@ -21,8 +21,10 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ._problem import NewtonError
+from ._result import KINDS
 
-KINDS = ("PD", "LP", "BP", "NS")
+#: A test function "vanishes at a node" when its defining quantity is this small (relative).
+VANISH_TOL = 1e-8
 
 
 def evaluate(problem, u, t) -> dict:
@@ -40,6 +42,35 @@ def evaluate(problem, u, t) -> dict:
         for j in range(i + 1, free.size):
             ns *= free[i] * free[j] - 1.0
     out["NS"] = float(np.real(ns))
+    return out
+
+
+def vanishing(problem, u, t, *, tol: float = VANISH_TOL) -> list[str]:
+    """Return the kinds whose defining condition holds at the node ``u`` itself (a start on a
+    bifurcation, where the sign-change test of the neighbouring intervals sees no change):
+
+    * ``PD``: a real free multiplier within ``tol`` of -1;
+    * ``BP``: the extended Jacobian ``G_u`` rank deficient (smallest singular value below
+      ``tol`` times the largest);
+    * ``LP``: otherwise, a tangent with parameter component below ``tol``;
+    * ``NS``: a complex pair with modulus within ``tol`` of 1.
+    """
+    mult = problem.multipliers(u)
+    if not np.all(np.isfinite(mult)):
+        return []
+    free = mult[~problem.neutral(mult)]
+    real = free[np.abs(free.imag) <= tol]
+    out = []
+    if real.size and np.min(np.abs(real + 1.0)) <= tol:
+        out.append("PD")
+    sv = np.linalg.svd(problem.jacobian(u), compute_uv=False)
+    if sv[-1] <= tol * max(1.0, sv[0]):
+        out.append("BP")
+    elif abs(float(t[-1])) <= tol:
+        out.append("LP")
+    pair = free[np.abs(free.imag) > tol]
+    if pair.size and np.min(np.abs(np.abs(pair) - 1.0)) <= tol:
+        out.append("NS")
     return out
 
 

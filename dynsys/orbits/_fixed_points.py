@@ -10,15 +10,19 @@ from ._trajectory import state_labels
 from ._periodic import common_variables, run_search, select
 
 
-def fixed_points(system, *, bounds, lr=None, starts: int | None = None, seed: int = 0,
+def fixed_points(system, *, bounds, lr=None, starts: int | None = None,
+                 max_starts: int | None = None, residual_tol: float = 1e-9,
+                 transient: int = 64, seed: int = 0,
                  symmetric_copies: bool = True, xtol: float = 1e-12, max_iter: int = 60,
                  dedup_tol: float = 1e-7, null_tol: float = 1e-7,
                  hyperbolicity_tol: float = 1e-9, family_step: float | None = None,
                  max_family_points: int = 2000) -> xr.Dataset:
     """Return every fixed point of a map in a box as an ``xr.Dataset`` over dim ``point``.
 
-    Isolated fixed points come from damped Gauss-Newton on ``F(x) - x`` started from a
-    scrambled Halton set of seeds, de-duplicated and polished to machine precision.
+    Isolated fixed points come from damped Gauss-Newton on ``F(x) - x`` started from rounds of
+    seeds (as in :func:`dynsys.periodic_orbits`), de-duplicated and polished to machine
+    precision. Only points whose residual ``|F(x) - x|`` is at most ``residual_tol (1 + |x|)``
+    are returned; a map without fixed points in the box gives an empty (labelled) Dataset.
     Non-isolated fixed points (where ``I - DF`` is rank-deficient and the zero set continues,
     like the solution curve ``z = 0`` of an over-parametrised regression model under GD) are
     traced by pseudo-arclength continuation within the box and returned as an ordered sample
@@ -38,7 +42,11 @@ def fixed_points(system, *, bounds, lr=None, starts: int | None = None, seed: in
     lr : float, optional
         Step size (required for a model).
     starts : int, optional
-        Number of Newton seeds (default ``256 * dim``).
+        Seeds of the first round (default ``64 * dim``).
+    max_starts, transient : int, optional
+        As for :func:`dynsys.periodic_orbits`.
+    residual_tol : float
+        A fixed point is accepted when ``|F(x) - x| <= residual_tol (1 + |x|)``.
     seed : int
         Seed of the scrambled Halton sequence.
     symmetric_copies : bool
@@ -77,7 +85,8 @@ def fixed_points(system, *, bounds, lr=None, starts: int | None = None, seed: in
         raise TypeError(f"symmetric_copies must be True or False, got {symmetric_copies!r}")
     options = dict(starts=starts, seed=seed, xtol=xtol, max_iter=max_iter,
                    dedup_tol=dedup_tol, null_tol=null_tol, hyperbolicity_tol=hyperbolicity_tol,
-                   family_step=family_step, max_family_points=max_family_points)
+                   family_step=family_step, max_family_points=max_family_points,
+                   max_starts=max_starts, residual_tol=residual_tol, transient=transient)
     mapping, model, box, settings, result = run_search(system, 1, bounds=bounds, lr=lr,
                                                        options=options)
     rows = select(result, bool(symmetric_copies))

@@ -56,6 +56,8 @@ def orbit_jacobian(mapping, x: np.ndarray, period: int):
     dim = mapping.dim
     points = np.empty(x.shape[:-1] + (period, dim))
     prod = np.broadcast_to(np.eye(dim), x.shape[:-1] + (dim, dim)).copy()
+    if x.size == 0:                                  # an empty batch: nothing to evaluate
+        return points, prod
     with np.errstate(all="ignore"):
         for i in range(period):
             points[..., i, :] = x

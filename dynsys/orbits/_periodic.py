@@ -14,12 +14,18 @@ from ._search import SearchResult, Settings, search
 
 
 def _settings(mapping, period, *, starts, seed, xtol, max_iter, dedup_tol, null_tol,
-              hyperbolicity_tol, family_step, max_family_points) -> Settings:
+              hyperbolicity_tol, family_step, max_family_points, max_starts=None,
+              residual_tol=1e-9, transient=64) -> Settings:
     if starts is None:
-        starts = 256 * mapping.dim * period
+        starts = 64 * mapping.dim * period
+    starts = check.integer("starts", starts, minimum=1)
     return Settings(
-        starts=check.integer("starts", starts, minimum=1),
+        starts=starts,
         seed=check.integer("seed", seed, minimum=0),
+        max_starts=(256 * starts if max_starts is None
+                    else check.integer("max_starts", max_starts, minimum=1)),
+        residual_tol=check.real("residual_tol", residual_tol, positive=True, hi=1e-3),
+        transient=check.integer("transient", transient, minimum=0),
         xtol=check.real("xtol", xtol, positive=True, hi=1e-6),
         max_iter=check.integer("max_iter", max_iter, minimum=1),
         dedup_tol=check.real("dedup_tol", dedup_tol, positive=True, hi=1e-2),
@@ -97,6 +103,8 @@ def common_variables(result: SearchResult, rows: np.ndarray, dim_name: str) -> d
 
 
 def periodic_orbits(system, period: int, *, bounds, lr=None, starts: int | None = None,
+                    max_starts: int | None = None, residual_tol: float = 1e-9,
+                    transient: int = 64,
                     seed: int = 0, symmetric_copies: bool = False, xtol: float = 1e-12,
                     max_iter: int = 60, dedup_tol: float = 1e-7, null_tol: float = 1e-7,
                     hyperbolicity_tol: float = 1e-9, family_step: float | None = None,
@@ -104,11 +112,19 @@ def periodic_orbits(system, period: int, *, bounds, lr=None, starts: int | None 
     """Return every periodic orbit of minimal period dividing ``period`` in a box, as an
     ``xr.Dataset`` over dims ``orbit`` and ``phase``.
 
-    Zeros of ``F^period(x) - x`` are found by damped Gauss-Newton from a scrambled Halton set
-    of ``starts`` seeds in the box (stable and unstable orbits alike), polished to machine
-    precision, reduced to their minimal period, and de-duplicated up to cyclic shifts: each
-    orbit appears once, starting from its lexicographically smallest point. An orbit is
-    reported when all its points lie in the box.
+    Zeros of ``F^d(x) - x`` for every divisor ``d`` of ``period`` are found by damped
+    Gauss-Newton (stable and unstable orbits alike), polished to machine precision, reduced to
+    their minimal period, and de-duplicated up to cyclic shifts: each orbit appears once,
+    starting from its lexicographically smallest point. A zero is kept only if its residual
+    ``|F^d(x) - x|`` is at most ``residual_tol (1 + |x|)``. An orbit is reported when all its
+    points lie in the box.
+
+    Seeds come in rounds: ``starts`` in the first, twice as many in each next one (half of each
+    round scrambled-Halton points of the box, half forward images of Halton points after
+    ``transient`` steps that stay in the box, which lie near the invariant set). The rounds
+    stop when two consecutive rounds find no new orbit (attrs ``complete = 1``) or when the
+    next round would exceed ``max_starts`` seeds in all (``complete = 0``: the count may be
+    short). attrs record ``seed_rounds``, ``seeds_used`` and ``new_orbits_per_round``.
 
     Non-isolated orbits (where ``DF^p - I`` is singular and the zero set continues: a curve of
     fixed points, say) are traced by pseudo-arclength continuation and returned as an ordered
@@ -131,7 +147,13 @@ def periodic_orbits(system, period: int, *, bounds, lr=None, starts: int | None 
     lr : float, optional
         Step size (required for a model).
     starts : int, optional
-        Number of Newton seeds (default ``256 * dim * period``).
+        Seeds of the first round (default ``64 * dim * period``).
+    max_starts : int, optional
+        Budget of seeds over all rounds (default ``256 * starts``).
+    residual_tol : float
+        A zero is accepted when ``|F^d(x) - x| <= residual_tol (1 + |x|)``.
+    transient : int
+        Steps after which forward images are used as seeds (0: box seeds only).
     seed : int
         Seed of the scrambled Halton sequence.
     symmetric_copies : bool
@@ -172,7 +194,8 @@ def periodic_orbits(system, period: int, *, bounds, lr=None, starts: int | None 
     """
     options = dict(starts=starts, seed=seed, xtol=xtol, max_iter=max_iter,
                    dedup_tol=dedup_tol, null_tol=null_tol, hyperbolicity_tol=hyperbolicity_tol,
-                   family_step=family_step, max_family_points=max_family_points)
+                   family_step=family_step, max_family_points=max_family_points,
+                   max_starts=max_starts, residual_tol=residual_tol, transient=transient)
     if not isinstance(symmetric_copies, bool | np.bool_):
         raise TypeError(f"symmetric_copies must be True or False, got {symmetric_copies!r}")
     mapping, model, box, settings, result = run_search(system, period, bounds=bounds, lr=lr,

@@ -20,6 +20,9 @@ class Settings:
 
     starts: int
     seed: int
+    max_starts: int | None = None
+    residual_tol: float = 1e-9
+    transient: int = 64
     xtol: float = 1e-12
     max_iter: int = 60
     dedup_tol: float = 1e-7
@@ -29,7 +32,11 @@ class Settings:
     max_family_points: int = 2000
 
     def attrs(self) -> dict:
-        return {"newton_starts": self.starts, "seed": self.seed, "sampler": "scrambled Halton",
+        return {"newton_starts": self.starts, "seed": self.seed,
+                "max_starts": -1 if self.max_starts is None else self.max_starts,
+                "residual_tol": self.residual_tol, "seed_transient": self.transient,
+                "sampler": "scrambled Halton in the box, half of each round replaced by "
+                           "forward images (after seed_transient steps) that stay in it",
                 "newton_xtol": self.xtol, "newton_max_iter": self.max_iter,
                 "dedup_tol": self.dedup_tol, "null_tol": self.null_tol,
                 "hyperbolicity_tol": self.hyperbolicity_tol,
@@ -72,6 +79,103 @@ def _inside(points: np.ndarray, lo, hi, tol) -> np.ndarray:
     return np.all((points >= lo - tol) & (points <= hi + tol), axis=(-2, -1))
 
 
+def _minimal_periods(points: np.ndarray, hits: np.ndarray, period: int,
+                     residual_tol: float) -> np.ndarray:
+    """Minimal periods of the fixed points ``hits`` of ``F^period`` (orbits ``points``): the
+    smallest divisor ``d`` with ``|F^d(x) - x| <= 10 residual_tol (1 + |x|)`` (a distance
+    criterion would merge distinct orbits that pass close to a fixed point)."""
+    minimal = np.full(hits.shape[0], period)
+    scale = 10.0 * residual_tol * (1.0 + np.max(np.abs(hits), axis=-1))
+    for d in sorted(_divisors(period), reverse=True)[1:]:
+        # points[:, d] is F^d(x) for d < period
+        close = np.max(np.abs(points[:, d] - hits), axis=-1) <= scale
+        minimal[close] = d
+    return minimal
+
+
+def _cells(cycles: np.ndarray, tol) -> np.ndarray:
+    """Integer keys of cycles (m, q, dim) rotated to start at their smallest first coordinate:
+    equal keys for repeated hits of one orbit (to rounding), used to skip duplicates."""
+    q = cycles.shape[1]
+    start = np.argmin(cycles[..., 0], axis=1)
+    idx = (start[:, None] + np.arange(q)[None, :]) % q
+    rolled = np.take_along_axis(cycles, idx[..., None], axis=1)
+    return np.floor(rolled / tol).astype(np.int64).reshape(cycles.shape[0], -1)
+
+
+def _seeds(mapping, sampler, n, lo, hi, transient):
+    """``n`` seeds: half scrambled-Halton points of the box, half forward images of further
+    Halton points after ``transient`` steps that stay in the box (they lie near the invariant
+    set, where the periodic orbits are); Halton points fill in where too few stay."""
+    width = hi - lo
+    box = lo + sampler.random(n) * width
+    n_img = n // 2
+    if n_img == 0 or transient == 0:
+        return box
+    with np.errstate(all="ignore"):
+        img = mapping.iterate(lo + sampler.random(n_img) * width, transient)
+    img = img[np.all(np.isfinite(img), axis=-1) & np.all((img >= lo) & (img <= hi), axis=-1)]
+    return np.concatenate([img, box[: n - img.shape[0]]])
+
+
+def _seed_rounds(mapping, period, lo, hi, s: Settings, tol):
+    """Return ``(hits, info)``: one representative fixed point of ``F^period`` per distinct
+    orbit found by Newton (on ``F^d`` for every divisor ``d`` of the period) from rounds of
+    seeds. Round ``k`` has ``starts * 2^k`` seeds; the rounds stop when two consecutive rounds
+    add no new orbit in the box (``complete``) or when the next round would exceed
+    ``max_starts`` (then ``complete = 0``: more orbits may exist)."""
+    dim = mapping.dim
+    width = hi - lo
+    sampler = qmc.Halton(d=dim, scramble=True, seed=s.seed)
+    seen = CycleIndex(tol)
+    reps: list[np.ndarray] = []
+    divisors = _divisors(period)
+    budget = s.max_starts if s.max_starts is not None else 256 * s.starts
+    n, used, quiet, complete = min(s.starts, budget), 0, 0, False
+    new_per_round, converged = [], 0
+    while not new_per_round or used + n <= budget:
+        seeds = _seeds(mapping, sampler, n, lo, hi, s.transient)
+        used += n
+        new = 0
+        for d in divisors:
+            nd = n if d == period else max(8 * dim, -(-n * d // period))
+            res = solve(mapping, seeds[:nd], d, xtol=s.xtol, max_iter=s.max_iter,
+                        region=(lo - width, hi + width), residual_tol=s.residual_tol)
+            converged += int(res.converged.sum())
+            x = polish(mapping, res.x[res.converged], d)
+            cyc, _ = orbit_jacobian(mapping, x, d)
+            keep = _inside(cyc, lo, hi, tol)
+            x, cyc = x[keep], cyc[keep]
+            m = _minimal_periods(cyc, x, d, s.residual_tol)
+            # non-isolated zeros (families, traced later) never count as new orbits
+            _, dg = residual_and_derivative(mapping, x, d)
+            singular = nullity(dg, s.null_tol) > 0 if x.shape[0] else np.zeros(0, bool)
+            for i in np.flatnonzero(singular)[:64]:
+                reps.append(x[i])
+            # skip repeated hits of one orbit, then match exactly up to cyclic shifts
+            for q in np.unique(m):
+                rows = np.flatnonzero((m == q) & ~singular)
+                if rows.size == 0:
+                    continue
+                _, first = np.unique(_cells(cyc[rows, :q], tol), axis=0, return_index=True)
+                for i in rows[np.sort(first)]:
+                    _, added = seen.add(cyc[i, :q])
+                    if added:
+                        reps.append(x[i])
+                        new += 1
+        new_per_round.append(new)
+        quiet = quiet + 1 if new == 0 else 0
+        if quiet >= 2:
+            complete = True
+            break
+        n *= 2
+    hits = np.array(reps).reshape(-1, dim)
+    info = {"newton_converged": converged, "seed_rounds": len(new_per_round),
+            "seeds_used": int(used), "complete": int(complete),
+            "new_orbits_per_round": np.array(new_per_round, dtype=np.int64)}
+    return hits, info
+
+
 def search(mapping, period: int, lo: np.ndarray, hi: np.ndarray, s: Settings) -> SearchResult:
     """Return every orbit of minimal period dividing ``period`` lying in the box [lo, hi]."""
     dim = mapping.dim
@@ -80,21 +184,12 @@ def search(mapping, period: int, lo: np.ndarray, hi: np.ndarray, s: Settings) ->
     if s.family_step is None:
         s.family_step = float(np.linalg.norm(width)) / 200.0
 
-    # 1. Newton from a space-filling set of seeds
-    sampler = qmc.Halton(d=dim, scramble=True, seed=s.seed)
-    seeds = lo + sampler.random(s.starts) * width
-    res = solve(mapping, seeds, period, xtol=s.xtol, max_iter=s.max_iter,
-                region=(lo - width, hi + width))
-    hits = polish(mapping, res.x[res.converged], period)
+    # 1. rounds of Newton from growing seed sets, over every divisor of the period
+    hits, info = _seed_rounds(mapping, period, lo, hi, s, tol)
 
     # 2. minimal periods; keep the orbits that lie in the box
     points, _ = orbit_jacobian(mapping, hits, period)               # (n, period, dim)
-    minimal = np.full(hits.shape[0], period)
-    for d in sorted(_divisors(period), reverse=True)[1:]:
-        # F^d(x) = x within tolerance: points[:, d % period] is F^d(x) for d < period
-        close = np.all(np.abs(points[:, d] - hits) <= tol * 10, axis=-1)
-        minimal[close] = d
-    info = {"newton_converged": int(res.converged.sum())}
+    minimal = _minimal_periods(points, hits, period, s.residual_tol)
 
     index = CycleIndex(tol)
     loose = np.sqrt(s.dedup_tol) * width      # for degenerate (non-hyperbolic) zeros
@@ -139,7 +234,12 @@ def search(mapping, period: int, lo: np.ndarray, hi: np.ndarray, s: Settings) ->
         x = polish(mapping, hits[minimal == p], p)
         g, dg = residual_and_derivative(mapping, x, p)
         step = np.linalg.norm(least_squares_step(dg, g), axis=-1) if x.shape[0] else np.zeros(0)
-        good = np.isfinite(step) & (step <= 1e-8 * (1 + np.linalg.norm(x, axis=-1)))
+        scale = 1 + np.linalg.norm(x, axis=-1)
+        with np.errstate(all="ignore"):
+            gnorm = np.linalg.norm(g, axis=-1)
+        # a root is a root only if its residual is small (and the Newton step too)
+        good = (np.isfinite(step) & (step <= 1e-8 * scale)
+                & np.isfinite(gnorm) & (gnorm <= s.residual_tol * scale))
         x, dg = x[good], dg[good]
         cyc, _ = orbit_jacobian(mapping, x, p)
         inside = _inside(cyc, lo, hi, tol)

@@ -15,7 +15,7 @@ LOGISTIC_PD = [3.0, 1.0 + np.sqrt(6.0), 3.5440903595519, 3.5644072660954]
 
 @pytest.fixture(scope="module")
 def logistic_cascade():
-    res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r", bounds=(2.5, 3.5675))
+    res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r", param_range=(2.5, 3.5675))
     for label in ("PD1", "PD2", "PD3"):
         res = res.switch(label)
     return res
@@ -58,7 +58,7 @@ def test_cascade_branches_are_cycles_and_stability_changes(logistic_cascade):
 
 def test_two_cycle_branch_closed_form():
     res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r",
-                              bounds=(2.7, 3.4)).switch("PD1")
+                              param_range=(2.7, 3.4)).switch("PD1")
     ds = res.branches[1].isel(s=slice(1, None))   # (the PD point: sqrt is ill-conditioned)
     r, x = ds.r.values, ds.x.values[:, 0]
     lo = (r + 1 - np.sqrt((r - 3) * (r + 1))) / (2 * r)
@@ -67,7 +67,7 @@ def test_two_cycle_branch_closed_form():
 
 
 def test_transcritical_branch_point_and_switch():
-    res = dynsys.continuation(dynsys.maps.logistic(0.5), [0.0], param="r", bounds=(0.2, 2.0))
+    res = dynsys.continuation(dynsys.maps.logistic(0.5), [0.0], param="r", param_range=(0.2, 2.0))
     assert list(res.special_points.kind.values) == ["BP"]
     assert float(res["BP1"].r) == pytest.approx(1.0, abs=1e-12)
     assert float(res["BP1"].x[0]) == pytest.approx(0.0, abs=1e-12)
@@ -86,7 +86,7 @@ def test_fold():
     """x' = x + r - x^2: fixed points x = +- sqrt(r) meet in a fold at r = 0."""
     m = dynsys.Map(lambda x, r: x + r - x ** 2, lambda x, r: (1 - 2 * x)[..., None], dim=1,
                    params={"r": 0.5}, vectorized=True)
-    res = dynsys.continuation(m, [0.7], param="r", bounds=(-0.5, 1.0), step=0.01)
+    res = dynsys.continuation(m, [0.7], param="r", param_range=(-0.5, 1.0), step=0.01)
     lp = res["LP1"]
     assert float(lp.r) == pytest.approx(0.0, abs=1e-12)
     assert float(lp.x[0]) == pytest.approx(0.0, abs=1e-7)
@@ -99,7 +99,7 @@ def test_neimark_sacker_delayed_logistic():
     Jacobian [[0, 1], [-(r - 1), 1]]: det = r - 1, so a complex pair crosses |mu| = 1 at r = 2."""
     m = dynsys.Map(lambda x, r: np.stack([x[..., 1], r * x[..., 1] * (1 - x[..., 0])], -1),
                    dim=2, params={"r": 1.8}, vectorized=True)
-    res = dynsys.continuation(m, [0.45, 0.45], param="r", bounds=(1.5, 2.3))
+    res = dynsys.continuation(m, [0.45, 0.45], param="r", param_range=(1.5, 2.3))
     assert list(res.special_points.kind.values) == ["NS"]
     assert float(res["NS1"].r) == pytest.approx(2.0, abs=1e-9)
     np.testing.assert_allclose(np.abs(res["NS1"].multipliers.values), 1.0, atol=1e-8)
@@ -112,7 +112,7 @@ def test_gd_on_quadratic_flips_at_two_over_h(h):
     model = dynsys.Model.from_loss(lambda t: 0.5 * h * t[..., 0] ** 2,
                                    grad=lambda t: h * t, hessian=lambda t: h * np.ones(
                                        t.shape[:-1] + (1, 1)), dim=1, vectorized=True)
-    res = dynsys.continuation(model, [0.01], param="lr", bounds=(0.2 / h, 3.0 / h))
+    res = dynsys.continuation(model, [0.01], param="lr", param_range=(0.2 / h, 3.0 / h))
     assert float(res["PD1"].lr) == pytest.approx(2.0 / h, rel=1e-13)
     assert str(res["PD1"].criticality.values) == "degenerate"      # a linear map: c = 0
 
@@ -143,7 +143,7 @@ def test_gd_conjugate_to_logistic_reproduces_the_cascade_in_lr():
     np.testing.assert_allclose(dynsys.gd_map(model, lr).step(x[:, None])[:, 0],
                                1 - (1 + lr) * dynsys.maps.logistic(1 + lr).step(
                                    u[:, None])[:, 0] / lr, rtol=1e-13)
-    res = dynsys.continuation(model, [0.0], param="lr", bounds=(1.5, 2.55), start=1.6)
+    res = dynsys.continuation(model, [0.0], param="lr", param_range=(1.5, 2.55), start=1.6)
     res = res.switch("PD1").switch("PD2")
     values = [float(res[f"PD{i}"].lr) for i in (1, 2, 3)]
     np.testing.assert_allclose(values, np.array(LOGISTIC_PD[:3]) - 1.0, rtol=0, atol=1e-10)
@@ -157,7 +157,7 @@ def test_normal_form_sign_and_branch_direction(sign):
     m = dynsys.Map(lambda x, r: -r * x + sign * x ** 3,
                    lambda x, r: (-r + 3 * sign * x ** 2)[..., None], dim=1,
                    params={"r": 0.8}, vectorized=True)
-    res = dynsys.continuation(m, [0.0], param="r", bounds=(0.6, 1.4))
+    res = dynsys.continuation(m, [0.0], param="r", param_range=(0.6, 1.4))
     pd = res["PD1"]
     assert float(pd.r) == pytest.approx(1.0, abs=1e-12)
     assert float(pd.normal_form) == pytest.approx(sign, rel=1e-6)
@@ -191,7 +191,7 @@ def test_normal_form_n_dimensional_against_centre_manifold():
 
     for jacobian in (jac, None):
         m = dynsys.Map(step, jacobian, dim=2, params={"r": 0.9}, vectorized=True)
-        res = dynsys.continuation(m, [0.0, 0.0], param="r", bounds=(0.8, 1.2))
+        res = dynsys.continuation(m, [0.0, 0.0], param="r", param_range=(0.8, 1.2))
         assert float(res["PD1"].normal_form) == pytest.approx(a * a + b + 2, rel=1e-5)
         assert str(res["PD1"].criticality.values) == "subcritical"
 
@@ -199,28 +199,28 @@ def test_normal_form_n_dimensional_against_centre_manifold():
 def test_bad_input():
     m = dynsys.maps.logistic(2.8)
     with pytest.raises(ValueError, match="unknown param 'a'"):
-        dynsys.continuation(m, [0.64], param="a", bounds=(2.5, 3.0))
-    with pytest.raises(ValueError, match="bounds"):
-        dynsys.continuation(m, [0.64], param="r", bounds=(3.0, 2.5))
-    with pytest.raises(ValueError, match="bounds"):
-        dynsys.continuation(m, [0.64], param="r", bounds=(3.0, 3.0))
-    with pytest.raises(ValueError, match="bounds"):
-        dynsys.continuation(m, [0.64], param="r", bounds=())
+        dynsys.continuation(m, [0.64], param="a", param_range=(2.5, 3.0))
+    with pytest.raises(ValueError, match="param_range"):
+        dynsys.continuation(m, [0.64], param="r", param_range=(3.0, 2.5))
+    with pytest.raises(ValueError, match="param_range"):
+        dynsys.continuation(m, [0.64], param="r", param_range=(3.0, 3.0))
+    with pytest.raises(ValueError, match="param_range"):
+        dynsys.continuation(m, [0.64], param="r", param_range=())
     with pytest.raises(ValueError, match="start"):
-        dynsys.continuation(m, [0.64], param="r", bounds=(3.0, 3.5))
+        dynsys.continuation(m, [0.64], param="r", param_range=(3.0, 3.5))
     with pytest.raises(ValueError, match=r"Newton did not converge.*residual"):
         # x' = x + c + x^2 has no real fixed point for c > 0
         dynsys.continuation(dynsys.Map(lambda x, c: x + c + x ** 2, dim=1, params={"c": 1.0}),
-                            [0.3], param="c", bounds=(0.5, 1.5))
+                            [0.3], param="c", param_range=(0.5, 1.5))
     with pytest.raises(ValueError, match="unknown param"):
         dynsys.continuation(dynsys.QuadraticRegression2D(0.1), [1.0, 0.0], param="eps",
-                            bounds=(0.1, 1.0))
+                            param_range=(0.1, 1.0))
     with pytest.raises(ValueError, match="positive"):
         dynsys.continuation(dynsys.QuadraticRegression2D(0.1, 0.5), [1.0, 0.0], param="lr",
-                            bounds=(-1.0, 1.0))
+                            param_range=(-1.0, 1.0))
     with pytest.raises(ValueError, match="period"):
-        dynsys.continuation(m, [0.64], param="r", bounds=(2.5, 3.0), period=0)
-    res = dynsys.continuation(m, [0.64], param="r", bounds=(2.5, 3.2))
+        dynsys.continuation(m, [0.64], param="r", param_range=(2.5, 3.0), period=0)
+    res = dynsys.continuation(m, [0.64], param="r", param_range=(2.5, 3.2))
     with pytest.raises(KeyError, match="PD7"):
         res.switch("PD7")
     with pytest.raises(TypeError, match="unknown option"):

@@ -35,7 +35,7 @@ def test_flip_on_the_solution_curve(eps, target, theta_2):
     model = dynsys.QuadraticRegression2D(eps, target)
     x0 = _curve_point(eps, target, theta_2)
     lam = float(model.ntk_eigenvalue(x0))
-    res = dynsys.continuation(model, x0, param="lr", bounds=(0.5 / lam, 3.0 / lam))
+    res = dynsys.continuation(model, x0, param="lr", param_range=(0.5 / lam, 3.0 / lam))
     branch = res.branches[0]
     assert branch.attrs["family"] == 1
     # the section pins the point: the state is constant along the lr-branch
@@ -59,7 +59,7 @@ def test_off_axis_flip_is_elliptic_with_the_closed_form_coefficient(eps, target,
     model = dynsys.QuadraticRegression2D(eps, target)
     x0 = _curve_point(eps, target, theta_2)
     lam = float(model.ntk_eigenvalue(x0))
-    res = dynsys.continuation(model, x0, param="lr", bounds=(0.5 / lam, 3.0 / lam))
+    res = dynsys.continuation(model, x0, param="lr", param_range=(0.5 / lam, 3.0 / lam))
     pd = res["PD1"]
     lr = float(pd.lr)
     t1, t2 = pd.theta.values
@@ -80,7 +80,7 @@ def test_off_axis_flip_has_no_two_cycles():
     model = dynsys.QuadraticRegression2D(eps, target)
     x0 = _curve_point(eps, target, 1.0)
     lam = float(model.ntk_eigenvalue(x0))
-    res = dynsys.continuation(model, x0, param="lr", bounds=(0.5 / lam, 2.5 / lam))
+    res = dynsys.continuation(model, x0, param="lr", param_range=(0.5 / lam, 2.5 / lam))
     res = res.switch("PD1", max_points=40)
     cyc = res.branches[1]
     assert cyc.attrs["period"] == 2 and cyc.attrs["parent"] == "PD1"
@@ -121,7 +121,7 @@ def test_axis_flip_is_a_genuine_supercritical_two_cycle():
     eps, target = 0.1, 0.5
     model = dynsys.QuadraticRegression2D(eps, target)
     x0 = _curve_point(eps, target, 0.0)
-    res = dynsys.continuation(model, x0, param="lr", bounds=(1.0, 2.3))
+    res = dynsys.continuation(model, x0, param="lr", param_range=(1.0, 2.3))
     pd = res["PD1"]
     assert float(pd.lr) == pytest.approx(1 / target, abs=1e-12)
     assert str(pd.criticality.values) == "supercritical"
@@ -143,7 +143,7 @@ def test_two_cycles_agree_with_periodic_orbits():
     eps, target = 0.1, 0.5
     model = dynsys.QuadraticRegression2D(eps, target)
     res = dynsys.continuation(model, _curve_point(eps, target, 0.0), param="lr",
-                              bounds=(1.0, 2.3)).switch("PD1")
+                              param_range=(1.0, 2.3)).switch("PD1")
     cyc = res.branches[1]
     for i in (5, 15):
         lr, x = float(cyc.lr[i]), cyc.theta.values[i]
