@@ -35,7 +35,7 @@ def normal_form_table(eps_values, lrE_values, lr=1.0):
             P = 2 * lrE + S
             theta = np.array([np.sqrt(P / lr), np.sqrt(S / (eps * lr))])
             model = dynsys.QuadraticRegression2D(eps, target)
-            res = dynsys.continuation(model, theta, param="lr", bounds=(0.5 * lr, 1.5 * lr),
+            res = dynsys.continuation(model, theta, param="lr", param_range=(0.5 * lr, 1.5 * lr),
                                       start=0.7 * lr, max_points=60)
             pd = res["PD1"]
             rate[i, j], drift[i, j] = float(pd.rate), float(pd.drift)
@@ -61,7 +61,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
     # continuation of the curve point GD reaches at the smallest lr (close to the GF solution)
     converged = diagram.theta.isel(lr=0, sample=-1).values
-    cont = dynsys.continuation(model, converged, param="lr", bounds=(0.3, 1.6),
+    cont = dynsys.continuation(model, converged, param="lr", param_range=(0.3, 1.6),
                                start=float(diagram.lr[0]))
     switched = cont.switch("PD1", max_points=60)      # unfolded: shows there is no 2-cycle
     pd = cont["PD1"]
@@ -71,7 +71,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                               [-0.5, 0.0, 0.5, 0.9] if not quick else [0.0, 0.5])
 
     axis_model = dynsys.QuadraticRegression2D(0.1, 0.5)
-    axis = dynsys.continuation(axis_model, [1.0, 0.0], param="lr", bounds=(1.0, 2.3))
+    axis = dynsys.continuation(axis_model, [1.0, 0.0], param="lr", param_range=(1.0, 2.3))
     axis = axis.switch("PD1")
     axis_cycle = axis.branches[1]
 
