@@ -69,7 +69,7 @@ def _write_once(path: str, text: str) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _specialised(source: str, entry: str, bindings: tuple) -> object:
+def _specialised(source: str, entry: str, bindings: tuple, inline: frozenset) -> object:
     names = []
     for name, func in bindings:
         if isinstance(func, tuple):              # (module, attribute): import it from there
@@ -77,9 +77,13 @@ def _specialised(source: str, entry: str, bindings: tuple) -> object:
         else:
             names.append((name, func, _import_path(func)))
     if all(where is not None for _, _, where in names):
-        header = "".join(f"from {mod} import {qual} as {name}\n"
-                         for name, _, (mod, qual) in names)
-        text = f"import numpy as np\nfrom numba import njit\n{header}CACHE = True\n\n{source}"
+        header = "".join(
+            f"from {mod} import {qual} as _{name}_compiled\n"
+            f"{name} = njit(inline='always')(_{name}_compiled.py_func)\n" if name in inline
+            else f"from {mod} import {qual} as {name}\n"
+            for name, _, (mod, qual) in names)
+        text = (f"import numpy as np\nfrom numba import njit, prange\n{header}CACHE = True\n\n"
+                f"{source}")
         digest = hashlib.sha1(text.encode())
         for mod in sorted({where[0] for _, _, where in names}):
             digest.update(_module_stamp(mod).encode())
@@ -98,21 +102,26 @@ def _specialised(source: str, entry: str, bindings: tuple) -> object:
                 sys.modules[modname] = module
                 spec.loader.exec_module(module)
             return getattr(module, entry)
-    namespace = {"np": np, "njit": numba.njit, "CACHE": False}
-    namespace.update({name: func for name, func, _ in names})
+    namespace = {"np": np, "njit": numba.njit, "prange": numba.prange, "CACHE": False}
+    namespace.update({name: numba.njit(inline="always")(func.py_func) if name in inline else func
+                      for name, func, _ in names})
     exec(compile(source, f"<dynsys loop {entry}>", "exec"), namespace)   # noqa: S102
     return namespace[entry]
 
 
-def specialise(source: str, entry: str, **bindings):
+def specialise(source: str, entry: str, *, inline: tuple[str, ...] = (), **bindings):
     """Return the function ``entry`` defined by the module text ``source`` in which every name
     of ``bindings`` is a global bound to the given (compiled) function, or to the attribute
     named by a ``(module, attribute)`` pair (for a compiled function whose ``py_func`` lives in
     another module than the dispatcher).
 
-    ``source`` defines its loops with ``@njit(cache=CACHE, ...)``; ``CACHE`` is True when every
+    ``source`` defines its loops with ``@njit(cache=CACHE, ...)`` (``np``, ``njit`` and
+    ``prange`` are defined); ``CACHE`` is True when every
     binding is importable by name (the loop then lives in a generated file and numba caches it on
-    disk), False otherwise (compiled in memory). Results are memoised per process.
+    disk), False otherwise (compiled in memory). The bindings named in ``inline`` are compiled
+    again from their Python source with ``inline="always"`` (numba inlines them into the loop
+    before LLVM sees it, which lets a loop over many points vectorise). Results are memoised per
+    process.
 
     Examples
     --------
@@ -130,4 +139,4 @@ def specialise(source: str, entry: str, **bindings):
     >>> out = np.empty(1); f(np.array([0.5]), np.array([2.0]), out); float(out[0])
     0.5
     """
-    return _specialised(source, entry, tuple(sorted(bindings.items())))
+    return _specialised(source, entry, tuple(sorted(bindings.items())), frozenset(inline))
