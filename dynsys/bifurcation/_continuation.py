@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .. import _validate as check
 from ..models._base import Model
@@ -51,6 +50,8 @@ def _boundary_point(problem, u, t, u_new, bound, tol):
         return v[-1] - bound
 
     try:
+        from scipy.optimize import brentq   # lazily: scipy.optimize takes ~1 s to import
+
         s = brentq(gap, 0.0, s_end, xtol=1e-15 * max(1.0, abs(s_end)), rtol=1e-15)
         v, _ = problem.correct(u + s * t, t, tol=tol, max_iter=20)
         return v

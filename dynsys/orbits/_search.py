@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.stats import qmc
 
 from ._families import Family, Tracer, nullity
 from ._jacobian import NON_HYPERBOLIC, _sort_multipliers, classify, orbit_jacobian
@@ -81,6 +80,8 @@ def search(mapping, period: int, lo: np.ndarray, hi: np.ndarray, s: Settings) ->
         s.family_step = float(np.linalg.norm(width)) / 200.0
 
     # 1. Newton from a space-filling set of seeds
+    from scipy.stats import qmc     # imported here: scipy.stats takes ~1 s to import
+
     sampler = qmc.Halton(d=dim, scramble=True, seed=s.seed)
     seeds = lo + sampler.random(s.starts) * width
     res = solve(mapping, seeds, period, xtol=s.xtol, max_iter=s.max_iter,
