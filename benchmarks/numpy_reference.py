@@ -1,6 +1,6 @@
 """Plain-numpy basin loops for the 2-D model (the speed baselines).
 
-Same stopping rule as ``shared/bench/basins_ref.c``: a point stops when |z| < tol (converged)
+Same per-step stopping rule as ``c/basins_rule.h``: a point stops when |z| < tol (converged)
 or |theta| > R (diverged), else it runs ``max_steps`` iterations.
 
 * :func:`basins_numpy` is the loop a researcher writes first: the whole grid is updated every

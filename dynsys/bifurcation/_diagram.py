@@ -2,59 +2,122 @@
 
 from __future__ import annotations
 
-import functools
-
-import numba
 import numpy as np
 import xarray as xr
-from numba import prange
 
 from .. import _stopping
-from .. import _stopping_nb as rule_tests
 from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import Outcome
+from .._specialise import specialise
 from ..models import resolve_swept
 from ..systems._iterate import RADIUS
 
 
-@functools.lru_cache(maxsize=None)
-def _diagram_kernel(step):
-    """Return the compiled orbit-diagram loop specialised to the jitted ``step`` (a closure,
-    so numba compiles the step inline: about twice as fast as passing it as an argument).
+#: The compiled orbit-diagram loop, as module text specialised to a map's kernel and dimension
+#: by :func:`dynsys._specialise.specialise` (``step`` is inlined, ``DIM`` a constant).
+#:
+#: Parameter values run in blocks of ``LANES`` (blocks in parallel): every step applies the map to
+#: all lanes of a block in one loop (which vectorises across parameter values), the state
+#: ping-ponging between two arrays. Divergence (rule 1 of :mod:`dynsys._stopping`) is tested every
+#: step but only accumulated into a
+#: flag; at the end of every ``CHECK`` steps a flagged lane is replayed alone from the block's
+#: start to find the exact first iterate beyond the radius, and is dropped (its later samples
+#: NaN). Samples are written for the last ``keep`` iterates.
+_LOOP = """
+LANES = 64
+CHECK = 16
 
-    The loop iterates ``x0`` ``steps`` times for each parameter row of ``pmat`` (in parallel)
-    and stores the last ``keep`` iterates in ``out[i]``; ``last[i]`` is the index of the last
-    iterate within the radius (``steps`` if it never left; ``radius2`` is its square, rule 1
-    of :mod:`dynsys._stopping`). Compiled once per step
-    function and process (closures cannot use numba's on-disk cache).
-    """
 
-    @numba.njit(parallel=True)
-    def kernel(x0, pmat, steps, keep, radius2, out, last):
-        n_par = pmat.shape[0]
-        dim = x0.shape[0]
-        first = steps - keep
-        for i in prange(n_par):
-            x = x0.copy()
-            y = np.empty(dim)
-            p = pmat[i]
-            last[i] = steps
-            for t in range(steps):
-                step(x, p, y)
-                r2 = 0.0
-                for j in range(dim):
-                    r2 += y[j] * y[j]
-                if rule_tests.diverged(r2, radius2):
-                    last[i] = t
-                    break
-                for j in range(dim):
-                    x[j] = y[j]
-                if t >= first:
-                    for j in range(dim):
-                        out[i, t - first, j] = y[j]
+@njit(cache=CACHE, error_model="numpy")
+def first_exit(x0, p, t0, t1, radius2):
+    # the first t in [t0, t1) whose iterate F^(t + 1 - t0)(x0) has diverged (t1: none)
+    x = x0.copy()
+    y = np.empty(DIM)
+    for t in range(t0, t1):
+        step(x, p, y)
+        r2 = 0.0
+        for c in range(DIM):
+            r2 += y[c] * y[c]
+        if diverged(r2, radius2):               # the library's rule (also catches NaN)
+            return t
+        for c in range(DIM):
+            x[c] = y[c]
+    return t1
 
-    return kernel
+
+@njit(cache=CACHE, parallel=True, error_model="numpy")
+def diagram(x0, pmat, steps, keep, radius2, out, last):
+    n, npar = pmat.shape
+    first = steps - keep
+    nblk = (n + LANES - 1) // LANES
+    for blk in prange(nblk):
+        lo = blk * LANES
+        m = min(n, lo + LANES) - lo
+        a = np.empty((LANES, DIM))
+        b = np.empty((LANES, DIM))
+        ck = np.empty((LANES, DIM))
+        ps = np.empty((LANES, npar))
+        bad = np.zeros(LANES, dtype=np.bool_)
+        dead = np.zeros(LANES, dtype=np.bool_)
+        for i in range(LANES):
+            row = lo + min(i, m - 1)            # padding lanes repeat the last value
+            for j in range(npar):
+                ps[i, j] = pmat[row, j]
+            for c in range(DIM):
+                a[i, c] = x0[c]
+                ck[i, c] = x0[c]
+            last[row] = steps
+        n_dead = 0
+        t = 0
+        while t < steps and n_dead < m:
+            k = min(CHECK, steps - t)
+            for i in range(LANES):
+                bad[i] = False
+            for s in range(k):
+                for i in range(LANES):
+                    step(a[i], ps[i], b[i])
+                    r2 = 0.0
+                    for c in range(DIM):
+                        r2 += b[i, c] * b[i, c]
+                    bad[i] |= diverged(r2, radius2)
+                if t + s >= first:
+                    for i in range(m):
+                        if not dead[i]:
+                            for c in range(DIM):
+                                out[lo + i, t + s - first, c] = b[i, c]
+                a, b = b, a
+            for i in range(m):
+                if bad[i] and not dead[i]:
+                    te = first_exit(ck[i], ps[i], t, t + k, radius2)
+                    last[lo + i] = te
+                    dead[i] = True
+                    n_dead += 1
+                    for tt in range(max(te, first), t + k):
+                        for c in range(DIM):
+                            out[lo + i, tt - first, c] = np.nan
+            for i in range(LANES):
+                for c in range(DIM):
+                    ck[i, c] = a[i, c]
+            t += k
+"""
+
+
+def _diagram_kernel(kernel, dim: int):
+    """Return the orbit-diagram loop specialised to ``kernel.step`` and ``dim`` (cached on disk
+    when the step is importable)."""
+    return specialise(f"DIM = {int(dim)}\n{_LOOP}", "diagram", inline=("step", "diverged"),
+                      step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"))
+
+
+def _at_samples(func, out, finite):
+    """Return ``func`` evaluated at the finite samples of ``out`` (n, keep, dim), NaN elsewhere
+    (the samples after an orbit left the radius are never evaluated)."""
+    values = np.full(out.shape[:-1], np.nan)
+    if finite.any():
+        with np.errstate(all="ignore"):
+            values[finite] = func(out[finite])
+    return values
 
 
 def _python_diagram(mapping, param, values, x0, steps, keep, radius2, out, last):
@@ -149,8 +212,8 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
         base = mapping.param_vector()
         pmat = np.repeat(base[None, :], n, axis=0)
         pmat[:, list(mapping.params).index(param)] = values
-        _diagram_kernel(kernel.step)(np.ascontiguousarray(x0), pmat, steps, keep, radius2,
-                                     out, last)
+        _diagram_kernel(kernel, mapping.dim)(np.ascontiguousarray(x0), pmat, steps, keep,
+                                             radius2, out, last)
     else:
         _python_diagram(mapping, param, values, x0, steps, keep, radius2, out, last)
 
@@ -168,16 +231,20 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
                          "units": "1"}),
     }
     if is_model:
-        with np.errstate(all="ignore"):
-            data["loss"] = ((param, "sample"), model.loss(out), {"long_name": "loss"})
-            data["sharpness"] = ((param, "sample"), model.sharpness(out),
-                                 {"long_name": "sharpness (top Hessian eigenvalue)"})
-            if callable(getattr(model, "ntk_eigenvalue", None)):
-                data["ntk_eigenvalue"] = ((param, "sample"), model.ntk_eigenvalue(out),
-                                          {"long_name": "top NTK eigenvalue"})
-                if model.n_outputs == 1:
-                    data["residual"] = ((param, "sample"), model.residual(out)[..., 0],
-                                        {"long_name": "residual z"})
+        finite = np.all(np.isfinite(out), axis=-1)         # the kept samples of bounded orbits
+        data["loss"] = ((param, "sample"), _at_samples(model.loss, out, finite),
+                        {"long_name": "loss"})
+        data["sharpness"] = ((param, "sample"), _at_samples(model.sharpness, out, finite),
+                             {"long_name": "sharpness (top Hessian eigenvalue)"})
+        if callable(getattr(model, "ntk_eigenvalue", None)):
+            data["ntk_eigenvalue"] = ((param, "sample"),
+                                      _at_samples(model.ntk_eigenvalue, out, finite),
+                                      {"long_name": "top NTK eigenvalue"})
+            if model.n_outputs == 1:
+                data["residual"] = ((param, "sample"),
+                                    _at_samples(lambda th: model.residual(th)[..., 0], out,
+                                                finite),
+                                    {"long_name": "residual z"})
     coords = {param: values, "sample": np.arange(steps - keep + 1, steps + 1),
               "param": labels}
     ds = xr.Dataset(data, coords=coords)

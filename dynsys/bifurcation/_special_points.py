@@ -18,7 +18,6 @@ machine precision in the arclength (and hence in the parameter) when it is simpl
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ._problem import NewtonError
 from ._result import KINDS
@@ -101,6 +100,8 @@ def locate(problem, kind, u0, t0, s_end, *, tol: float = 1e-13):
         elif f1 == 0.0:
             s = s_end
         else:
+            from scipy.optimize import brentq   # lazily: ~1 s to import
+
             s = brentq(phi, 0.0, s_end, xtol=1e-15 * max(1.0, abs(s_end)), rtol=1e-15,
                        maxiter=200)
         u = _point_on_chord(problem, u0, t0, s, tol)

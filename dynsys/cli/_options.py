@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import sys
 
 from .. import maps
 from ..models import QuadraticRegression2D

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy.integrate import solve_ivp
 
 from .. import _validate as check
 from .._labels import provenance
@@ -34,6 +33,8 @@ def _ode_limit(model: Model, theta: np.ndarray, *, rtol: float, gtol: float, max
     lim = np.full_like(flat, np.nan)
     times = np.full(flat.shape[0], np.nan)
     converged = np.zeros(flat.shape[0], dtype=bool)
+
+    from scipy.integrate import solve_ivp   # lazily: scipy.integrate is slow to import
 
     def rhs(_t, x):
         return -model.grad(x)

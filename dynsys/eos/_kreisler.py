@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy.optimize import brentq
 
 from .. import _validate as check
 from .._labels import provenance
@@ -67,6 +66,8 @@ def qr2d_increase_threshold(eps: float, branch: str = "upper") -> float:
     """
     eps = check.real("eps", eps, positive=True)
     branch = check.choice("branch", branch, ("upper", "lower"))
+    from scipy.optimize import brentq   # lazily: scipy.optimize takes ~1 s to import
+
     if branch == "upper":
         def f(x):
             return eps * np.log(x - 1) + np.log1p(eps * x)

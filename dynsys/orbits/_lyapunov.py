@@ -8,17 +8,22 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._numba import njit
+from .._specialise import specialise
 from .. import _stopping
-from .. import _stopping_nb as rule_tests
 from .._outcomes import Outcome
 from ..systems._iterate import RADIUS
 from ..models import resolve_system
 
 
-@njit
-def _gram_schmidt(m, q, logr):
+#: Logarithms of the QR diagonal are taken once every this many steps (the products in between
+#: are accumulated; a product leaving [1e-200, 1e200] is logged at once, so nothing overflows).
+LOG_EVERY = 32
+
+
+@njit(error_model="numpy")
+def _gram_schmidt(m, q, r):
     """QR of ``m`` (dim, dim) by modified Gram-Schmidt with re-orthogonalisation: write the
-    orthonormal factor into ``q`` and ``log |R_jj|`` into ``logr``."""
+    orthonormal factor into ``q`` and ``|R_jj|`` into ``r`` (0 where a column collapsed)."""
     dim = m.shape[0]
     v = np.empty(dim)
     for j in range(dim):
@@ -36,11 +41,11 @@ def _gram_schmidt(m, q, logr):
             norm += v[k] * v[k]
         norm = np.sqrt(norm)
         if norm > 1e-300:
-            logr[j] = np.log(norm)
+            r[j] = norm
             for k in range(dim):
                 q[k, j] = v[k] / norm
-        else:                                   # the column collapsed: log|R_jj| = -inf,
-            logr[j] = -np.inf                   # continue with any orthogonal direction
+        else:                                   # the column collapsed: |R_jj| = 0 (log -inf);
+            r[j] = 0.0                          # continue with any orthogonal direction
             best = -1.0
             for e in range(dim):
                 for k in range(dim):
@@ -63,10 +68,35 @@ def _gram_schmidt(m, q, logr):
                 q[k, j] /= np.sqrt(nv)
 
 
-@njit(cache=False)   # takes a dispatcher: not cacheable
-def _fd_jacobian(step, x, p, out, xp, f1, f2, f3, f4):
-    """Fourth-order central differences of the compiled ``step`` at ``x``, into ``out``."""
-    dim = x.shape[0]
+@njit(error_model="numpy")
+def _qr_general(jm, q, m, r):
+    """Replace the frame ``q`` by the orthonormal factor of ``jm @ q`` (:func:`_gram_schmidt`);
+    write ``|R_jj|`` into ``r``."""
+    dim = q.shape[0]
+    for i in range(dim):
+        for j in range(dim):
+            s = 0.0
+            for k in range(dim):
+                s += jm[i, k] * q[k, j]
+            m[i, j] = s
+    _gram_schmidt(m, q, r)
+
+
+@njit(error_model="numpy")
+def _no_jacobian(x, p, out):
+    """Stands in for a missing Jacobian kernel (never called; numba needs a typed name)."""
+    out[0, 0] = np.nan
+
+
+#: The compiled QR loop, as module text specialised to a map's kernel by
+#: :func:`dynsys._specialise.specialise` (``step``, ``jac`` and the helpers are bound globals).
+_LOOP = """
+@njit(cache=CACHE, error_model="numpy")
+def jacobian_at(x, p, out, xp, f1, f2, f3, f4):
+    if ANALYTIC:
+        jac(x, p, out)
+        return
+    dim = x.shape[0]                 # fourth-order central differences of step
     for j in range(dim):
         h = 1e-3 * max(1.0, abs(x[j]))
         for k in range(dim):
@@ -83,52 +113,140 @@ def _fd_jacobian(step, x, p, out, xp, f1, f2, f3, f4):
             out[i, j] = (f1[i] - 8.0 * f2[i] + 8.0 * f3[i] - f4[i]) / (12.0 * h)
 
 
-@njit(cache=False)   # takes a dispatcher: not cacheable
-def _benettin_loop(step, jac, analytic, x0, p, transient, steps, n_batches, radius2, sums):
-    """Run the QR method; add ``log |R_jj|`` of step ``t`` (after the transient) into
-    ``sums[batch(t), j]``. Return the step at which the orbit diverged (rule 1 of
-    :mod:`dynsys._stopping`, ``radius2`` the squared radius; -1 if never)."""
+@njit(cache=CACHE, error_model="numpy")
+def benettin2(x0, p, transient, steps, n_batches, radius2, log_every, sums):
+    # the loop of benettin for dim 2 with the frame and the products in registers; the QR in
+    # closed form: the second column of the frame is the first turned by 90 degrees, so that
+    # r0 r1 = |det(jm q)|
+    x = x0.copy()
+    y = np.empty(2)
+    jm = np.empty((2, 2))
+    q = np.eye(2)
+    m = np.empty((2, 2))
+    r = np.empty(2)
+    xp, f1, f2, f3, f4 = (np.empty(2), np.empty(2), np.empty(2), np.empty(2), np.empty(2))
+    q00, q10, q01, q11 = 1.0, 0.0, 0.0, 1.0
+    p0 = 1.0
+    p1 = 1.0
+    batch_len = max(steps // n_batches, 1)
+    b = 0
+    left_batch = batch_len if n_batches > 1 else steps
+    left_group = log_every
+    for t in range(transient + steps):
+        jacobian_at(x, p, jm, xp, f1, f2, f3, f4)
+        m00 = jm[0, 0] * q00 + jm[0, 1] * q10
+        m10 = jm[1, 0] * q00 + jm[1, 1] * q10
+        m01 = jm[0, 0] * q01 + jm[0, 1] * q11
+        m11 = jm[1, 0] * q01 + jm[1, 1] * q11
+        r0 = np.sqrt(m00 * m00 + m10 * m10)
+        if r0 > 1e-300:
+            a = m00 / r0
+            c = m10 / r0
+            r1 = abs(a * m11 - c * m01)
+            q00, q10, q01, q11 = a, c, -c, a
+            if not r1 > 1e-300:
+                r1 = 0.0
+        else:                                   # the first column collapsed
+            q[0, 0], q[1, 0], q[0, 1], q[1, 1] = q00, q10, q01, q11
+            qr_general(jm, q, m, r)
+            q00, q10, q01, q11 = q[0, 0], q[1, 0], q[0, 1], q[1, 1]
+            r0, r1 = r[0], r[1]
+        step(x, p, y)
+        y0 = y[0]
+        y1 = y[1]
+        if diverged(y0 * y0 + y1 * y1, radius2):   # the library's rule (also catches NaN)
+            return t + 1
+        x[0] = y0
+        x[1] = y1
+        if t < transient:
+            continue
+        u = p0 * r0
+        if 1e-200 < u < 1e200:
+            p0 = u
+        else:                                   # rare: log now (exact also for 0, inf, NaN)
+            sums[b, 0] += np.log(p0) + np.log(r0)
+            p0 = 1.0
+        u = p1 * r1
+        if 1e-200 < u < 1e200:
+            p1 = u
+        else:
+            sums[b, 1] += np.log(p1) + np.log(r1)
+            p1 = 1.0
+        left_batch -= 1
+        left_group -= 1
+        if left_group == 0 or left_batch == 0:
+            sums[b, 0] += np.log(p0)
+            sums[b, 1] += np.log(p1)
+            p0 = 1.0
+            p1 = 1.0
+            left_group = log_every
+            if left_batch == 0 and b < n_batches - 1:
+                b += 1
+                left_batch = (batch_len if b < n_batches - 1
+                              else steps - batch_len * (n_batches - 1))
+    return -1
+
+
+@njit(cache=CACHE, error_model="numpy")
+def benettin(x0, p, transient, steps, n_batches, radius2, log_every, sums):
     dim = x0.shape[0]
     x = x0.copy()
     y = np.empty(dim)
     jm = np.empty((dim, dim))
     q = np.eye(dim)
     m = np.empty((dim, dim))
-    logr = np.empty(dim)
+    r = np.empty(dim)
+    prod = np.ones(dim)
     xp, f1, f2, f3, f4 = (np.empty(dim), np.empty(dim), np.empty(dim), np.empty(dim),
                           np.empty(dim))
+    if dim == 2:
+        return benettin2(x0, p, transient, steps, n_batches, radius2, log_every, sums)
     batch_len = max(steps // n_batches, 1)
+    b = 0
+    left_batch = batch_len if n_batches > 1 else steps
+    left_group = log_every
     for t in range(transient + steps):
-        if analytic:
-            jac(x, p, jm)
-        else:
-            _fd_jacobian(step, x, p, jm, xp, f1, f2, f3, f4)
-        for i in range(dim):
-            for j in range(dim):
-                s = 0.0
-                for k in range(dim):
-                    s += jm[i, k] * q[k, j]
-                m[i, j] = s
-        _gram_schmidt(m, q, logr)
+        jacobian_at(x, p, jm, xp, f1, f2, f3, f4)
+        qr_general(jm, q, m, r)
         step(x, p, y)
         r2 = 0.0
         for k in range(dim):
             r2 += y[k] * y[k]
-        if rule_tests.diverged(r2, radius2):
+        if diverged(r2, radius2):              # the library's rule (also catches NaN)
             return t + 1
         for k in range(dim):
             x[k] = y[k]
-        if t >= transient:
-            b = min((t - transient) // batch_len, n_batches - 1)
+        if t < transient:
+            continue
+        for j in range(dim):
+            pj = prod[j] * r[j]
+            if 1e-200 < pj < 1e200:
+                prod[j] = pj
+            else:                                # rare: log now (exact also for 0, inf, NaN)
+                sums[b, j] += np.log(prod[j]) + np.log(r[j])
+                prod[j] = 1.0
+        left_batch -= 1
+        left_group -= 1
+        if left_group == 0 or left_batch == 0:
             for j in range(dim):
-                sums[b, j] += logr[j]
+                sums[b, j] += np.log(prod[j])
+                prod[j] = 1.0
+            left_group = log_every
+            if left_batch == 0 and b < n_batches - 1:
+                b += 1
+                left_batch = (batch_len if b < n_batches - 1
+                              else steps - batch_len * (n_batches - 1))
     return -1
+"""
 
 
-@njit
-def _no_jacobian(x, p, out):
-    """Stands in for a missing Jacobian kernel (never called; numba needs a typed argument)."""
-    out[0, 0] = np.nan
+def _compiled_loop(kernel):
+    """Return the QR loop specialised to ``kernel`` (analytic Jacobian or finite differences),
+    cached on disk when its functions are importable."""
+    analytic = kernel.jacobian is not None
+    return specialise(f"ANALYTIC = {analytic}\n{_LOOP}", "benettin", step=kernel.step,
+                      jac=kernel.jacobian if analytic else _no_jacobian, qr_general=_qr_general,
+                      diverged=("dynsys._stopping_nb", "diverged"))
 
 
 def _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums) -> int:
@@ -220,12 +338,10 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
     sums = np.zeros((n_batches, dim))
     kernel = mapping.kernel
     if kernel is not None:
-        analytic = kernel.jacobian is not None
-        jac = kernel.jacobian if analytic else _no_jacobian
-        diverged = _benettin_loop(kernel.step, jac, analytic, np.ascontiguousarray(x0),
-                                  mapping.param_vector(), transient, steps, n_batches, radius2,
-                                  sums)
-        how = "analytic (compiled kernel)" if analytic else "finite differences (compiled)"
+        diverged = _compiled_loop(kernel)(np.ascontiguousarray(x0), mapping.param_vector(),
+                                          transient, steps, n_batches, radius2, LOG_EVERY, sums)
+        how = ("analytic (compiled kernel)" if kernel.jacobian is not None
+               else "finite differences (compiled)")
     else:
         diverged = _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums)
         how = "analytic" if mapping.has_analytic_jacobian else "finite differences"
@@ -253,7 +369,8 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
         "outcome_code": int(Outcome.DIVERGED if diverged >= 0 else Outcome.BOUNDED),
         "radius": radius,
         "diverged_at_step": diverged,
-        "method": "QR (Benettin) with modified Gram-Schmidt; standard error from batch means",
+        "method": ("QR (Benettin); Gram-Schmidt (closed form in 2-D), logarithms of the R "
+                   f"diagonal taken every {LOG_EVERY} steps; standard error from batch means"),
         "jacobian": how, "steps": steps, "transient": transient, "batches": n_batches,
         "x0": x0,
     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.stats import qmc
 
 from ._families import Family, Tracer, nullity
 from ._jacobian import NON_HYPERBOLIC, _sort_multipliers, classify, orbit_jacobian
@@ -126,6 +125,8 @@ def _seed_rounds(mapping, period, lo, hi, s: Settings, tol):
     ``max_starts`` (then ``complete = 0``: more orbits may exist)."""
     dim = mapping.dim
     width = hi - lo
+    from scipy.stats import qmc     # imported here: scipy.stats takes ~1 s to import
+
     sampler = qmc.Halton(d=dim, scramble=True, seed=s.seed)
     seen = CycleIndex(tol)
     reps: list[np.ndarray] = []

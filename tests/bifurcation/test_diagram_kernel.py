@@ -1,0 +1,111 @@
+"""The compiled orbit-diagram loop (issue 16): blocks of parameter values advanced together, the
+divergence accumulated per block and the exact exit step found by replay, the disk cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dynsys
+
+
+def _plain_logistic():
+    return dynsys.Map(lambda x, r: r * x * (1 - x), dim=1, params={"r": 3.0}, vectorized=True,
+                      name="logistic")
+
+
+def _direct(mapping, param, values, x0, steps, keep, radius=1e10):
+    """The definition, one orbit at a time: samples and the first iterate beyond the radius
+    (with the map's compiled step when it has one: the same arithmetic, a plain loop)."""
+    out = np.full((len(values), keep, mapping.dim), np.nan)
+    at = np.full(len(values), -1)
+    with np.errstate(all="ignore"):
+        for i, v in enumerate(values):
+            m = mapping.with_params(**{param: float(v)})
+            if m.kernel is not None:
+                p = m.param_vector()
+
+                def apply(x, p=p, k=m.kernel):
+                    y = np.empty_like(x)
+                    k.step(x, p, y)
+                    return y
+            else:
+                apply = m.step
+            x = np.asarray(x0, dtype=float)
+            for t in range(1, steps + 1):
+                x = apply(x)
+                if not float(np.dot(x, x)) <= radius * radius:   # |x| > radius or NaN
+                    at[i] = t
+                    break
+                if t > steps - keep:
+                    out[i, t - (steps - keep) - 1] = x
+    return out, at
+
+
+@settings(max_examples=30)
+@given(n=st.integers(1, 150), steps=st.integers(1, 90), keep_frac=st.floats(0.01, 1.0),
+       lo=st.floats(2.5, 4.2), width=st.floats(0.0, 0.6))
+def test_logistic_matches_the_definition_bit_for_bit(n, steps, keep_frac, lo, width):
+    # r up to 4.8: many orbits leave [0, 1] and diverge at every possible step of a block
+    keep = max(1, int(keep_frac * steps))
+    values = np.linspace(lo, lo + width, n)
+    ds = dynsys.bifurcation_diagram(dynsys.maps.logistic(), values, x0=[0.3], steps=steps,
+                                    keep=keep, radius=1e10)
+    out, at = _direct(_plain_logistic(), "r", values, [0.3], steps, keep)
+    np.testing.assert_array_equal(ds.x.values, out)
+    np.testing.assert_array_equal(ds.diverged_at.values, at)
+    expected = np.where(at > 0, int(dynsys.Outcome.DIVERGED), int(dynsys.Outcome.BOUNDED))
+    np.testing.assert_array_equal(ds.outcome.values, expected)
+
+
+def test_two_dimensional_map_and_model_match_the_definition():
+    henon = dynsys.maps.henon()
+    values = np.linspace(0.9, 1.6, 70)          # beyond a ~ 1.43 orbits escape
+    ds = dynsys.bifurcation_diagram(henon, values, x0=[0.1, 0.1], steps=300, keep=40,
+                                    param="a", radius=1e10)
+    out, at = _direct(henon, "a", values, [0.1, 0.1], 300, 40)
+    np.testing.assert_array_equal(ds.x.values, out)
+    np.testing.assert_array_equal(ds.diverged_at.values, at)
+    n_div = int((ds.outcome.values == dynsys.Outcome.DIVERGED).sum())
+    assert 0 < n_div < values.size
+
+    model = dynsys.QuadraticRegression2D(0.05)
+    lrs = np.linspace(0.3, 2.2, 67)
+    ds = dynsys.bifurcation_diagram(model, lrs, x0=[0.3, 7.0], steps=500, keep=30,
+                                    radius=1e10)
+    gd = dynsys.gd_map(model, 1.0)
+    assert gd.kernel is not None and "lr" in gd.params
+    out, at = _direct(gd, "lr", lrs, [0.3, 7.0], 500, 30)
+    np.testing.assert_array_equal(ds.theta.values, out)
+    np.testing.assert_array_equal(ds.diverged_at.values, at)
+    n_div = int((ds.outcome.values == dynsys.Outcome.DIVERGED).sum())
+    assert 0 < n_div < lrs.size
+    # model quantities only at the finite samples, NaN after an orbit left the radius
+    finite = np.all(np.isfinite(ds.theta.values), axis=-1)
+    assert np.array_equal(np.isfinite(ds.loss.values), finite)
+    np.testing.assert_allclose(ds.loss.values[finite],
+                               model.loss(ds.theta.values[finite]), rtol=1e-15)
+
+
+@pytest.mark.slow
+def test_second_process_loads_the_diagram_loop_from_the_disk_cache(tmp_path):
+    code = textwrap.dedent("""
+        import dynsys
+        from dynsys.bifurcation._diagram import _diagram_kernel
+        m = dynsys.maps.logistic()
+        dynsys.bifurcation_diagram(m, [3.2, 3.5], x0=[0.3], steps=50, keep=5)
+        loop = _diagram_kernel(m.kernel, 1)
+        print(sum(loop.stats.cache_misses.values()), sum(loop.stats.cache_hits.values()))
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                           capture_output=True, text=True).stdout.split() for _ in range(2)]
+    assert runs[0][0] == "1"
+    assert runs[1] == ["0", "1"]
