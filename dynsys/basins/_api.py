@@ -74,7 +74,7 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
         Relative distance under which two fixed points or cycles count as the same attractor.
     scaling : bool
         For the 2-D model, iterate the rescaled coordinates ``sqrt(lr) theta`` with step size 1
-        and target ``lr * target`` (MATH.md section 3). The results are the same as without it
+        and target ``lr * target`` (docs/math.md section 3). The results are the same as without it
         (bit for bit when ``lr`` is a power of 4).
     chunk_size : int
         Approximate grid cells per chunk (a chunk holds one parameter value and whole grid

@@ -1,4 +1,4 @@
-"""Self-stabilisation (Damian, Nichani & Lee 2023; MATH.md section 6).
+"""Self-stabilisation (Damian, Nichani & Lee 2023; docs/math.md section 6).
 
 Near the edge, with ``u`` the top Hessian eigenvector at a reference point ``theta_ref`` on the
 edge (``S(theta_ref) = 2/lr``), ``x = u . (theta - theta_ref)`` and ``y = S(theta) - 2/lr``,
@@ -9,7 +9,7 @@ the predicted dynamics are the 2-D map
 with ``alpha = -grad L . grad S`` (progressive-sharpening rate) and ``beta = |grad S|^2``,
 evaluated at ``theta_ref``. The map is *exactly* gradient descent with step ``lr`` on
 ``l(X, y) = -alpha y + (2/lr + y) X^2 / 2`` in the rescaled coordinate ``X = sqrt(beta) x``
-(GD on ``l`` in ``x`` itself would need ``beta = 1``: the statement in MATH.md holds in ``X``).
+(GD on ``l`` in ``x`` itself would need ``beta = 1``: the statement in docs/math.md holds in ``X``).
 Summing ``y' - y`` over a bounded orbit gives the time average ``<x^2> = 2 alpha / beta``.
 
 ``grad S = u^T (dH) u``. For a second-order model ``H = J^T J + sum_a z_a Q_a`` with
@@ -65,7 +65,7 @@ def sharpness_gradient(model, theta, *, method: str = "auto", rel_step: float = 
 def self_stabilisation_coefficients(model, theta, lr) -> dict:
     """Return ``{"S", "u", "grad_S", "grad_L", "alpha", "beta", "lr_gap"}`` at ``theta``.
 
-    ``alpha = -grad L . grad S``, ``beta = |grad S|^2`` (MATH.md section 6); ``lr_gap`` is
+    ``alpha = -grad L . grad S``, ``beta = |grad S|^2`` (docs/math.md section 6); ``lr_gap`` is
     ``lr S - 2``.
 
     Examples
