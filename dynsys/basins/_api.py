@@ -275,12 +275,15 @@ def _template(plan: Plan, system) -> xr.Dataset:
     data = {}
     for f in plan.fields():
         attrs = (Outcome.cf_attrs("outcome") if f.key == "outcome"
-                 else {"long_name": f.long_name, **({"units": f.units} if f.units else {})})
+                 else {"long_name": f.long_name, **({"units": f.units} if f.units else {}),
+                       **({"missing_value": np.asarray(f.missing_value, f.dtype)[()]}
+                          if f.missing_value is not None else {})})
         data[plan.var_name(f)] = (dims + (("param",) if f.state else ()),
                                   np.zeros(shape + ((plan.dim,) if f.state else ()), f.dtype),
                                   attrs)
     data["attractor"] = (dims, np.zeros(shape, np.int32),
-                         {"long_name": "attractor id (-1: none)", "units": "1"})
+                         {"long_name": "attractor id (-1: none)", "units": "1",
+                          "missing_value": np.int32(-1)})
     data[_store.MASK] = ((plan.param, "row_block"),
                          np.zeros((len(plan.values), plan.n_blocks), np.int8),
                          {"long_name": "chunk finished"})
