@@ -195,7 +195,7 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
     ``x_t = u_t . (theta_t - theta+_t)`` and ``y_t = grad S_t . (theta_t - theta+_t)``.
     The prediction is the paper's reduction of GD about ``theta+_t``: a cubic Taylor expansion
     in ``v* = theta - theta+`` keeping, of the cubic term, only ``x*^2 grad S`` and the
-    ``x* (grad S . w*)`` coupling, with ``x*_t = u_t . v*_t``, ``w*_t = v*_t - x*_t u_t``:
+    ``x* (grad S . w*)`` coupling, with ``x*_t = u_t . v*_t``, ``w*_t = v*_t - x*_t u_t``::
 
         v*_{t+1} = (I - lr H_t) v*_t - lr x*_t (grad S_t . w*_t) u_t
                    - (lr/2) x*_t^2 P_u^perp grad S_t - shift_t,
