@@ -49,7 +49,8 @@ def _trajectory(args) -> str:
         top = ds.ntk_eigenvalue if "ntk_eigenvalue" in ds else ds.sharpness
         head += (f"\n  final loss {float(ds.loss[-1]):.3e}, lr x top eigenvalue "
                  f"{args.lr * float(top[-1]):.6f} (edge of stability at 2)")
-    return head + "\n" + _save_and_plot(ds, args, plot.trajectory if is_model else None)
+    draw = (lambda d, path: plot.trajectory(d, system=system, path=path)) if is_model else None
+    return head + "\n" + _save_and_plot(ds, args, draw)
 
 
 def register_trajectory(sub):

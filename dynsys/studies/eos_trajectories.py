@@ -41,7 +41,8 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     out.mkdir(parents=True, exist_ok=True)
     dynsys.save(result, out / "eos_trajectories.nc")
     dynsys.plot.trajectory([result.sel(start=c).assign_attrs(param_lr=lr) for c in starts],
-                           labels=[f"eps theta_2(0)^2 = {c:g}" for c in starts],
+                           labels=[rf"$\varepsilon\theta_2(0)^2$ = {c:g}" for c in starts],
+                           system=model,
                            path=out / "eos_trajectories.png")
     return result
 
