@@ -101,6 +101,20 @@ def _special_from(obj, param, y, result=None):
     return out
 
 
+#: Values below this fraction of a quantity's scale (at least 1) are round-off: drawn as 0.
+ROUND_OFF = 1e-10
+
+
+def _snap(values):
+    """Return ``values`` with round-off (``|v| < ROUND_OFF * max(1, max |v|)``) set to 0."""
+    values = np.array(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.any():
+        scale = max(1.0, float(np.max(np.abs(values[finite]))))
+        values[finite & (np.abs(values) < ROUND_OFF * scale)] = 0.0
+    return values
+
+
 def _distinct(values, rel: float = 1e-9):
     """Return ``values`` (param, sample) with samples that agree with an earlier sample of the
     same row to ``rel`` (round-off around one point of an orbit) set to NaN: a fixed point is
@@ -157,6 +171,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
         optionally prefixed ``"lr*"`` to multiply it by the parameter. Default: for a model
         swept in ``lr``, ``"lr*sharpness"`` (the edge of stability is the line at 2); for a
         map the first state component. Step sizes where GD diverged are marked on the axis;
+        values below ``ROUND_OFF`` of the quantity's scale (at least 1) are drawn as 0, and
         samples that repeat an earlier one to round-off are drawn once.
     ax : matplotlib Axes, optional
     columns : {1, 2}
@@ -220,7 +235,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
             raise ValueError(f"y {y!r} is not in the diagram")
         if scaled:
             vals = vals * p[:, None]
-        vals = _distinct(vals)
+        vals = _distinct(_snap(vals))
         pp = np.broadcast_to(p[:, None], vals.shape)
         ax.plot(pp.ravel(), vals.ravel(), ".", ms=1.0, color="0.3", alpha=0.6, rasterized=True,
                 label="orbit diagram")
@@ -244,6 +259,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
                 else _COLOURS[k % len(_COLOURS)]
             if scaled:
                 values = values * p[:, None]
+            values = _snap(values)
             for j in range(values.shape[1]):
                 _draw_segments(ax, p, values[:, j], stable, colour,
                                f"period {period}" if j == 0 else None)

@@ -155,3 +155,17 @@ def test_trajectory_hides_round_off_and_draws_the_gradient_flow_limit(results):
         assert any(np.allclose(line.get_ydata(), gfs) for line in fig.axes[1].lines)
     finally:
         plt.close(fig)
+
+
+def test_bifurcation_never_draws_round_off():
+    model = dynsys.QuadraticRegression2D(0.05)
+    diagram = dynsys.bifurcation_diagram(model, (0.5, 1.5, 20), x0=[0.3, 7.0], steps=20_000,
+                                         keep=16)
+    assert 0 < float(np.abs(diagram.residual).max()) < 1e-12      # the residual is round-off
+    fig = dynsys.plot.bifurcation(diagram, y="residual")
+    try:
+        dots = next(line for line in fig.axes[0].lines if line.get_label() == "orbit diagram")
+        y = np.asarray(dots.get_ydata(), dtype=float)
+        assert np.all(y[np.isfinite(y)] == 0) and np.isfinite(y).sum() == diagram.sizes["lr"]
+    finally:
+        plt.close(fig)
