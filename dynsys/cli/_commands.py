@@ -166,7 +166,7 @@ def _orbits(args) -> str:
     stable = int(np.asarray(ds.stable).any(axis=tuple(range(1, ds.stable.ndim))).sum()) \
         if size else 0
     head = f"{mapping.name}: {what}, {stable} stable"
-    return head + "\n" + _save_and_plot(ds, args)
+    return head + "\n" + _save_and_plot(ds, args, plot.orbits)
 
 
 def register_orbits(sub):
@@ -200,7 +200,7 @@ def register_lyapunov(sub):
     p.add_argument("--x0", type=parse_floats, required=True, help="start, e.g. 0.1,0.1")
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--transient", type=int, default=1_000)
-    add_output_options(p, "lyapunov.nc")
+    add_output_options(p, "lyapunov.nc", plot=False)
     p.set_defaults(run=_lyapunov)
 
 

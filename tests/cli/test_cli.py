@@ -146,3 +146,13 @@ def test_reproduce_runs_studies_in_parallel_with_progress_and_summary(tmp_path):
     for name in ("eos_trajectories", "theorem2"):
         assert (out / f"{name}.nc").exists()
         assert any(line.startswith(name) and " ok " in line for line in proc.stdout.splitlines())
+
+
+def test_orbits_plot_and_no_plot_option_where_there_is_no_figure(tmp_path, capsys):
+    png = tmp_path / "orbits.png"
+    text = _run(["orbits", "--map", "henon", "--period", "2", "--bounds=-3:3", "--bounds=-3:3",
+                 "-o", str(tmp_path / "o.nc"), "--plot", str(png)], capsys)
+    assert png.stat().st_size > 0 and "wrote" in text
+    proc = subprocess.run([sys.executable, "-m", "dynsys", "lyapunov", "--help"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "--plot" not in proc.stdout

@@ -35,6 +35,8 @@ def results():
         "limit_offset": ((dynsys.limit_offset([0.02, 0.05], [0.0], lr_gfs=(2.5,),
                                               max_steps=200_000),), {}, 2),
         "theorem2": ((dynsys.theorem2_monte_carlo([8, 16], samples=10, seed=0),), {}, 2),
+        "orbits": ((dynsys.periodic_orbits(dynsys.maps.henon(1.4, 0.3), 2,
+                                           bounds=[(-3, 3), (-3, 3)]),), {}, 2),
         "self_stabilisation": ((dynsys.self_stabilisation_tracking(
             QR, [0.3, 7.0], 1.0, steps=200),), {}, 2),
     }
@@ -167,5 +169,21 @@ def test_bifurcation_never_draws_round_off():
         dots = next(line for line in fig.axes[0].lines if line.get_label() == "orbit diagram")
         y = np.asarray(dots.get_ydata(), dtype=float)
         assert np.all(y[np.isfinite(y)] == 0) and np.isfinite(y).sum() == diagram.sizes["lr"]
+    finally:
+        plt.close(fig)
+
+
+def test_orbits_mark_stability_and_period():
+    logistic = dynsys.periodic_orbits(dynsys.maps.logistic(3.5), 4, bounds=[(0, 1)])
+    fig = dynsys.plot.orbits(logistic)
+    try:
+        state = fig.axes[0]
+        labels = [t.get_text() for t in state.get_legend().get_texts()]
+        assert labels == [f"period {p}" for p in sorted(set(logistic.period.values.tolist()))]
+        # the stable 4-cycle is filled, the unstable fixed points hollow
+        markers = [line for line in state.lines if line.get_marker() == "o"]
+        filled = [line.get_markerfacecolor() != "white" for line in markers]
+        assert filled == list(logistic.stable.values)
+        assert any(filled) and not all(filled)
     finally:
         plt.close(fig)
