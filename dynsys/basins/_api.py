@@ -316,7 +316,8 @@ def _table_dataset(plan: Plan, table: AttractorTable) -> xr.Dataset:
              {"long_name": "representative point (canonical point of a cycle)"}),
         "attractor_value": ("attractor_id", arr["value"],
                             {"long_name": f"{plan.param} where the attractor was first met"}),
-    }, coords={"attractor_id": np.arange(len(table), dtype=np.int32)})
+    }, coords={"attractor_id": ("attractor_id", np.arange(len(table), dtype=np.int32),
+                                 {"long_name": "attractor id"})})
 
 
 # -- running ------------------------------------------------------------------------------------
