@@ -1,8 +1,25 @@
 """Lossless storage of results: netCDF (``.nc``, via h5netcdf) and Zarr (``.zarr``).
 
-Complex variables are stored as real arrays with a trailing ``complex_part`` dimension (so the
-netCDF files stay standard-conforming) and restored on load; booleans, attrs, coordinates and
-DataArrays (stored as one-variable Datasets) round-trip exactly.
+Files follow the CF conventions (version in :data:`CONVENTIONS`), so that other tools read them:
+
+* global ``Conventions``, ``title`` and ``history`` attributes (added on save where the dataset
+  has none, and dropped again on load);
+* no ``_FillValue`` on any variable: NaN in a float variable is data (an undefined exponent, a
+  diverged state), and integer sentinels are declared by the variable's own ``missing_value``;
+* string-valued dimension coordinates (state labels such as ``theta_1``, special-point labels
+  such as ``PD1``) are written as CF auxiliary label coordinates ``<dim>_label`` on a dimension
+  without coordinate variable, and become dimension coordinates again on load;
+* complex variables: netCDF has no native complex type and CF none either (the netCDF4-python
+  library writes complex numbers as an HDF5 compound type that CF tools do not read), so each
+  complex variable is stored as real float64 values with a trailing ``complex_part`` dimension of
+  size 2 (real part, imaginary part), marked by the attribute ``dynsys_complex = 1`` and a
+  ``comment``; this is lossless and restored on load;
+* Zarr stores are written in Zarr format 2 with consolidated metadata: format 2 is what the
+  netCDF library's NCZarr and every zarr-python release read, and it is the format for which
+  consolidated metadata is part of the specification, so plain ``xarray.open_zarr(path)`` opens
+  a store with one read and without warnings.
+
+Booleans, attrs, coordinates and DataArrays (stored as one-variable Datasets) round-trip exactly.
 """
 
 from __future__ import annotations
@@ -10,16 +27,25 @@ from __future__ import annotations
 import numbers
 import os
 import pathlib
-import warnings
 
 import numpy as np
 import xarray as xr
+
+from ._labels import source_commit
+from ._version import __version__
 
 _COMPLEX_DIM = "complex_part"
 _COMPLEX_FLAG = "dynsys_complex"
 _KIND_ATTR = "dynsys_object"
 _DA_NAME = "dynsys_dataarray"
 _ARRAY_ATTRS = "dynsys_array_attrs"   # names of attrs that are arrays (netCDF unwraps length 1)
+_ADDED_ATTRS = "dynsys_added_attrs"   # names of global attrs that save added (dropped on load)
+_LABEL_OF = "dynsys_label_of"         # a string label coordinate: the dimension it labels
+_COMPLEX_COMMENT = ("complex values: real and imaginary parts along the trailing complex_part "
+                    "dimension")
+
+#: The CF conventions version that saved files declare.
+CONVENTIONS = "CF-1.11"
 
 
 def _check_attrs(where: str, attrs: dict) -> None:
@@ -62,6 +88,14 @@ def encode(ds: xr.Dataset) -> xr.Dataset:
     _check_attrs("the dataset", ds.attrs)
     out = ds.copy()
     out.attrs = _mark_arrays(ds.attrs)
+    added = {"Conventions": CONVENTIONS,
+             "title": f"dynsys {ds.attrs.get('analysis', 'result')}"
+                      + (f" of {ds.attrs['system']}" if "system" in ds.attrs else ""),
+             "history": f"written by dynsys {__version__} (commit {source_commit()})"}
+    added = {k: v for k, v in added.items() if k not in out.attrs}
+    if added:
+        out.attrs.update(added)
+        out.attrs[_ADDED_ATTRS] = " ".join(added)
     for name, var in ds.variables.items():
         _check_attrs(f"variable {name!r}", var.attrs)
         out[name].attrs = _mark_arrays(var.attrs)
@@ -70,20 +104,52 @@ def encode(ds: xr.Dataset) -> xr.Dataset:
                 raise TypeError(f"complex coordinate {name!r} cannot be stored")
             parts = np.stack([var.values.real, var.values.imag], axis=-1)
             out[name] = xr.Variable(var.dims + (_COMPLEX_DIM,), parts,
-                                    {**_mark_arrays(var.attrs), _COMPLEX_FLAG: 1})
+                                    {**_mark_arrays(var.attrs), _COMPLEX_FLAG: 1,
+                                     "comment": _COMPLEX_COMMENT})
+    for name in [n for n in ds.dims if n in ds.coords and ds[n].dtype.kind in "USO"]:
+        label = f"{name}_label"
+        if label in out.variables:
+            raise ValueError(f"cannot store the string coordinate {name!r}: the dataset already "
+                             f"has a variable {label!r}")
+        coord = out[name].variable
+        attrs = {**coord.attrs, _LABEL_OF: name}
+        attrs.setdefault("long_name", f"label of each {name}")
+        if "long_name" not in coord.attrs:
+            attrs[_ADDED_ATTRS] = "long_name"
+        values = np.asarray(coord.values).astype(str)
+        out = out.drop_vars(name).assign_coords({label: ((name,), values, attrs)})
+    for var in out.variables.values():
+        var.encoding.pop("_FillValue", None)
+        var.encoding.pop("missing_value", None)
+        if var.dtype.kind != "U":
+            var.encoding["_FillValue"] = None
     return out
 
 
 def decode(ds: xr.Dataset):
     """Return a Dataset read from disk with the encoding of :func:`encode` undone."""
+    for var in ds.variables.values():
+        var.attrs.pop("_FillValue", None)    # save writes none; a reader may add the default
+    for name in [n for n, v in ds.variables.items() if _LABEL_OF in v.attrs]:
+        var = ds[name].variable
+        dim = var.attrs[_LABEL_OF]
+        attrs = {k: v for k, v in var.attrs.items() if k not in (_LABEL_OF, _ADDED_ATTRS)}
+        if var.attrs.get(_ADDED_ATTRS) == "long_name":
+            attrs.pop("long_name", None)
+        values = np.asarray(var.values).astype(str)
+        ds = ds.drop_vars(name).assign_coords({dim: ((dim,), values, attrs)})
     for name in list(ds.data_vars):
         var = ds[name]
         if var.attrs.get(_COMPLEX_FLAG) == 1:
-            attrs = {k: v for k, v in var.attrs.items() if k != _COMPLEX_FLAG}
-            values = var.isel({_COMPLEX_DIM: 0}).values + 1j * var.isel({_COMPLEX_DIM: 1}).values
+            attrs = {k: v for k, v in var.attrs.items() if k not in (_COMPLEX_FLAG, "comment")}
+            if var.attrs.get("comment", _COMPLEX_COMMENT) != _COMPLEX_COMMENT:
+                attrs["comment"] = var.attrs["comment"]
+            values = var.isel({_COMPLEX_DIM: 0}).data + 1j * var.isel({_COMPLEX_DIM: 1}).data
             ds[name] = xr.Variable(var.dims[:-1], values, attrs)
     if _COMPLEX_DIM in ds.dims and not any(_COMPLEX_DIM in v.dims for v in ds.variables.values()):
         ds = ds.drop_dims(_COMPLEX_DIM, errors="ignore")
+    for key in str(ds.attrs.pop(_ADDED_ATTRS, "")).split():
+        ds.attrs.pop(key, None)
     for var in [ds, *ds.variables.values()]:
         for key in str(var.attrs.pop(_ARRAY_ATTRS, "")).split():
             var.attrs[key] = np.atleast_1d(np.asarray(var.attrs[key]))
@@ -116,7 +182,8 @@ def save(obj, path, *, compress: bool = True) -> pathlib.Path:
     ``obj`` is an ``xr.Dataset``, an ``xr.DataArray`` or a result object with ``.to_dataset()``
     or ``.dataset``. Complex variables, booleans, coordinates and attrs survive the round trip.
     With ``compress`` (default) netCDF variables are written with lossless zlib compression and
-    byte shuffling (Zarr stores are compressed by default).
+    byte shuffling (Zarr stores are compressed by default). The file follows the CF conventions
+    and a Zarr store is Zarr format 2 with consolidated metadata (see :mod:`dynsys._io`).
 
     Examples
     --------
@@ -135,28 +202,65 @@ def save(obj, path, *, compress: bool = True) -> pathlib.Path:
     if kind == "netcdf":
         encoding = {}
         if compress:
-            encoding = {name: {"zlib": True, "complevel": 4, "shuffle": True}
+            encoding = {name: {"zlib": True, "complevel": 4, "shuffle": True, **var.encoding}
                         for name, var in ds.data_vars.items()
                         if var.ndim > 0 and var.dtype.kind in "biuf" and var.size > 64}
         ds.to_netcdf(path, engine="h5netcdf", encoding=encoding)
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds.to_zarr(path, mode="w", consolidated=False)
+        ds.to_zarr(path, mode="w", consolidated=True, zarr_format=2)
     return path
 
 
-def load(path):
-    """Return the Dataset (or DataArray) stored at ``path`` by :func:`save`, fully in memory."""
+def load(path, *, lazy: bool = False):
+    """Return the Dataset (or DataArray) stored at ``path`` by :func:`save`.
+
+    With ``lazy=False`` (default) everything is read into memory and the file is closed. With
+    ``lazy=True`` the variables are dask arrays, read chunk by chunk when computed (for stores
+    larger than memory; needs dask).
+
+    Examples
+    --------
+    >>> import tempfile, os, dynsys
+    >>> ds = dynsys.trajectory(dynsys.maps.logistic(3.2), [0.3], steps=10)
+    >>> path = dynsys.save(ds, os.path.join(tempfile.mkdtemp(), "orbit.zarr"))
+    >>> lazy = dynsys.load(path, lazy=True)
+    >>> type(lazy.x.data).__name__, lazy.compute().identical(ds)
+    ('Array', True)
+    """
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or path, got {type(path).__name__}")
+    if not isinstance(lazy, bool):
+        raise TypeError(f"lazy must be True or False, got {lazy!r}")
     kind = _format(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such file or store: {str(path)!r}")
+    # integer sentinels carry missing_value: keep the integers (decode them in memory as data)
+    options = {"mask_and_scale": False}
     if kind == "netcdf":
-        ds = xr.load_dataset(path, engine="h5netcdf")
+        if lazy:
+            ds = xr.open_dataset(path, engine="h5netcdf", chunks={}, **options)
+        else:
+            ds = xr.load_dataset(path, engine="h5netcdf", **options)
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = xr.open_zarr(path, consolidated=False).load()
+        ds = xr.open_zarr(path, **options, **_zarr_consolidation(path))
+        if not lazy:
+            ds = ds.load()
     return decode(ds)
+
+
+def _zarr_consolidation(path) -> dict:
+    """Return open_zarr's consolidation option: stores written by :func:`save` have
+    consolidated metadata; resumable basin stores (written chunk by chunk) may not."""
+    consolidated = os.path.exists(os.path.join(path, ".zmetadata")) or os.path.exists(
+        os.path.join(path, "zarr.json")) and _has_consolidated_v3(path)
+    return {"consolidated": bool(consolidated)}
+
+
+def _has_consolidated_v3(path) -> bool:
+    import json
+
+    try:
+        with open(os.path.join(path, "zarr.json")) as fh:
+            return json.load(fh).get("consolidated_metadata") is not None
+    except (OSError, ValueError):
+        return False

@@ -74,7 +74,7 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
         Relative distance under which two fixed points or cycles count as the same attractor.
     scaling : bool
         For the 2-D model, iterate the rescaled coordinates ``sqrt(lr) theta`` with step size 1
-        and target ``lr * target`` (MATH.md section 3). The results are the same as without it
+        and target ``lr * target`` (docs/math.md section 3). The results are the same as without it
         (bit for bit when ``lr`` is a power of 4).
     chunk_size : int
         Approximate grid cells per chunk (a chunk holds one parameter value and whole grid
@@ -275,12 +275,15 @@ def _template(plan: Plan, system) -> xr.Dataset:
     data = {}
     for f in plan.fields():
         attrs = (Outcome.cf_attrs("outcome") if f.key == "outcome"
-                 else {"long_name": f.long_name, **({"units": f.units} if f.units else {})})
+                 else {"long_name": f.long_name, **({"units": f.units} if f.units else {}),
+                       **({"missing_value": np.asarray(f.missing_value, f.dtype)[()]}
+                          if f.missing_value is not None else {})})
         data[plan.var_name(f)] = (dims + (("param",) if f.state else ()),
                                   np.zeros(shape + ((plan.dim,) if f.state else ()), f.dtype),
                                   attrs)
     data["attractor"] = (dims, np.zeros(shape, np.int32),
-                         {"long_name": "attractor id (-1: none)", "units": "1"})
+                         {"long_name": "attractor id (-1: none)", "units": "1",
+                          "missing_value": np.int32(-1)})
     data[_store.MASK] = ((plan.param, "row_block"),
                          np.zeros((len(plan.values), plan.n_blocks), np.int8),
                          {"long_name": "chunk finished"})
@@ -313,7 +316,8 @@ def _table_dataset(plan: Plan, table: AttractorTable) -> xr.Dataset:
              {"long_name": "representative point (canonical point of a cycle)"}),
         "attractor_value": ("attractor_id", arr["value"],
                             {"long_name": f"{plan.param} where the attractor was first met"}),
-    }, coords={"attractor_id": np.arange(len(table), dtype=np.int32)})
+    }, coords={"attractor_id": ("attractor_id", np.arange(len(table), dtype=np.int32),
+                                 {"long_name": "attractor id"})})
 
 
 # -- running ------------------------------------------------------------------------------------

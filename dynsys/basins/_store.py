@@ -54,7 +54,7 @@ def create_or_open(path: str, template: xr.Dataset, chunks: dict, fingerprint: s
                              f"another path for a new sweep")
         ctx = _quiet()
         try:
-            mask = xr.open_zarr(path, consolidated=False)[MASK].values
+            mask = xr.open_zarr(path, consolidated=False, mask_and_scale=False)[MASK].values
         finally:
             ctx.__exit__(None, None, None)
         return mask.astype(bool)
@@ -94,7 +94,7 @@ def read_region(path: str, names, region: dict) -> dict:
     """Return ``{name: array}`` read from ``region`` of the store."""
     ctx = _quiet()
     try:
-        ds = xr.open_zarr(path, consolidated=False)
+        ds = xr.open_zarr(path, consolidated=False, mask_and_scale=False)
         return {name: ds[name].isel(region).values for name in names}
     finally:
         ctx.__exit__(None, None, None)
@@ -124,7 +124,7 @@ def open_result(path: str) -> xr.Dataset:
     """Return the finished sweep stored at ``path`` (lazily loaded, dask-backed)."""
     ctx = _quiet()
     try:
-        ds = xr.open_zarr(path, consolidated=False)
+        ds = xr.open_zarr(path, consolidated=False, mask_and_scale=False)
     finally:
         ctx.__exit__(None, None, None)
     ds = _io.decode(ds)

@@ -24,16 +24,17 @@ class Field:
     state: bool = False        # carries a state axis
     model_only: bool = False   # only for GD on a model
     kernel: bool = True        # filled by the hot loop (else by the model's final values)
+    missing_value: int | None = None   # the sentinel meaning "none" (declared for CF readers)
 
 
 #: The per-cell results, in order. ``final`` is stored as ``final_theta`` (models) or ``final_x``.
 SCHEMA = (
     Field("outcome", np.int8, "outcome", None),
-    Field("period", np.int16, "minimal period (1: converged, 0: none)"),
+    Field("period", np.int16, "minimal period (1: converged, 0: none)", missing_value=0),
     Field("steps", np.int32, "iterations used"),
     Field("final", np.float64, "state where the orbit stopped", None, state=True),
-    Field("lyapunov", np.float64, "finite-time Lyapunov exponent over the last window",
-          "1/iteration"),
+    Field("lyapunov", np.float64, "finite-time Lyapunov exponent over the last window "
+          "(per iteration)", "1"),
     Field("final_loss", np.float64, "loss at the final state", None, model_only=True,
           kernel=False),
     Field("final_sharpness", np.float64, "sharpness at the final state", None,

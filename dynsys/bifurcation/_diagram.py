@@ -228,7 +228,7 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
             np.int8), Outcome.cf_attrs("outcome of the orbit")),
         "diverged_at": ((param,), np.where(diverged, last + 1, -1).astype(np.int64),
                         {"long_name": "first iterate beyond the divergence radius (-1: none)",
-                         "units": "1"}),
+                         "units": "1", "missing_value": np.int64(-1)}),
     }
     if is_model:
         finite = np.all(np.isfinite(out), axis=-1)         # the kept samples of bounded orbits

@@ -362,7 +362,8 @@ class ContinuationResult:
                     data["ntk_eigenvalue"] = (("s",), self.model.ntk_eigenvalue(X),
                                               {"long_name": "top NTK eigenvalue"})
         ds = xr.Dataset(data, coords={"s": s, "param": self._labels_for(n),
-                                      "multiplier": np.arange(n)})
+                                      "multiplier": ("multiplier", np.arange(n),
+                                                     {"long_name": "multiplier index"})})
         ds["s"].attrs.update(long_name="arclength", units="1")
         ds.attrs.update(self._provenance(branch=i, period=problem.period,
                                          parent=b.parent or "", family=int(m > 0),
@@ -419,9 +420,11 @@ class ContinuationResult:
                             {"long_name": "supercritical, subcritical, elliptic, hyperbolic "
                                           "or degenerate (PD points)"}),
         }
-        ds = xr.Dataset(data, coords={"point": np.array(labels, dtype="<U8"),
+        ds = xr.Dataset(data, coords={"point": ("point", np.array(labels, dtype="<U8"),
+                                                {"long_name": "special point label"}),
                                       "param": self._labels_for(n),
-                                      "multiplier": np.arange(n)})
+                                      "multiplier": ("multiplier", np.arange(n),
+                                                     {"long_name": "multiplier index"})})
         ds.attrs.update(self._provenance())
         return ds
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -51,7 +49,8 @@ def _trajectory(args) -> str:
         top = ds.ntk_eigenvalue if "ntk_eigenvalue" in ds else ds.sharpness
         head += (f"\n  final loss {float(ds.loss[-1]):.3e}, lr x top eigenvalue "
                  f"{args.lr * float(top[-1]):.6f} (edge of stability at 2)")
-    return head + "\n" + _save_and_plot(ds, args, plot.trajectory if is_model else None)
+    draw = (lambda d, path: plot.trajectory(d, system=system, path=path)) if is_model else None
+    return head + "\n" + _save_and_plot(ds, args, draw)
 
 
 def register_trajectory(sub):
@@ -167,7 +166,7 @@ def _orbits(args) -> str:
     stable = int(np.asarray(ds.stable).any(axis=tuple(range(1, ds.stable.ndim))).sum()) \
         if size else 0
     head = f"{mapping.name}: {what}, {stable} stable"
-    return head + "\n" + _save_and_plot(ds, args)
+    return head + "\n" + _save_and_plot(ds, args, plot.orbits)
 
 
 def register_orbits(sub):
@@ -201,7 +200,7 @@ def register_lyapunov(sub):
     p.add_argument("--x0", type=parse_floats, required=True, help="start, e.g. 0.1,0.1")
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--transient", type=int, default=1_000)
-    add_output_options(p, "lyapunov.nc")
+    add_output_options(p, "lyapunov.nc", plot=False)
     p.set_defaults(run=_lyapunov)
 
 
@@ -242,50 +241,38 @@ def register_eos(sub):
 
 
 # -- reproduce ----------------------------------------------------------------------------
-def find_analyses(explicit: pathlib.Path | None) -> pathlib.Path:
-    """Return the ``analyses/`` directory of the dynsys source tree (or the one given)."""
-    candidates = [explicit] if explicit else [
-        pathlib.Path(__file__).resolve().parents[2] / "analyses", pathlib.Path("analyses")]
-    for candidate in candidates:
-        if candidate is not None and candidate.is_dir() and any(candidate.glob("*.py")):
-            return candidate
-    raise CLIError("cannot find the analyses/ scripts (run from a clone of dynsys, or pass "
-                   "--analyses DIR)")
-
-
 def _reproduce(args) -> str:
-    folder = find_analyses(args.analyses)
-    scripts = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
-    if args.only:
-        unknown = set(args.only) - {p.stem for p in scripts}
-        if unknown:
-            raise CLIError(f"unknown analysis {sorted(unknown)}; available: "
-                           f"{[p.stem for p in scripts]}")
-        scripts = [p for p in scripts if p.stem in args.only]
-    lines = []
-    for script in scripts:
-        start = time.perf_counter()
-        cmd = [sys.executable, str(script), "--out", str(args.out)] + (
-            ["--quick"] if args.quick else [])
-        print(f"[reproduce] {script.stem} ...", flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            tail = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
-            raise CLIError(f"analysis {script.stem} failed: {tail[0]}")
-        took = time.perf_counter() - start
-        print(proc.stdout.rstrip(), flush=True)
-        lines.append(f"  {script.stem:<24} {took:7.1f} s")
-    return "reproduced into " + str(args.out) + ":\n" + "\n".join(lines)
+    from ..studies._reproduce import run_studies, summary_table
+
+    def echo(line):
+        print(line, flush=True)
+
+    start = time.perf_counter()
+    try:
+        runs = run_studies(args.only, args.out, quick=args.quick, jobs=args.jobs, echo=echo)
+    except ValueError as exc:
+        raise CLIError(str(exc).replace("unknown study", "unknown analysis")) from None
+    for run in runs:
+        if run.ok and run.stdout.strip():
+            print(f"{run.name}:\n" + "\n".join("  " + line
+                                                for line in run.stdout.rstrip().splitlines()))
+    table = summary_table(runs, time.perf_counter() - start)
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        print(table, flush=True)
+        raise CLIError("; ".join(f"analysis {r.name} failed: {r.error}" for r in failed))
+    return "reproduced into " + str(args.out) + ":\n" + table
 
 
 def register_reproduce(sub):
-    p = sub.add_parser("reproduce", help="run every analysis script (the papers' results)",
-                       description="Run the scripts in analyses/, each writing its dataset and "
-                                   "figure to --out.")
+    p = sub.add_parser("reproduce", help="run every study (the papers' results)",
+                       description="Run the studies shipped in dynsys.studies, in parallel "
+                                   "processes, each writing its dataset and figure to --out.")
     p.add_argument("--quick", action="store_true", help="small resolution (seconds)")
     p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"))
-    p.add_argument("--only", action="append", metavar="NAME", help="run only these analyses")
-    p.add_argument("--analyses", type=pathlib.Path, default=None, help="scripts directory")
+    p.add_argument("--only", action="append", metavar="NAME", help="run only these studies")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="studies run at once (default: the number of cores)")
     p.set_defaults(run=_reproduce, output=None)
 
 

@@ -101,10 +101,14 @@ def system_from_args(args):
     return getattr(maps, name)(**dict(args.param))
 
 
-def add_output_options(parser: argparse.ArgumentParser, default_name: str) -> None:
+def add_output_options(parser: argparse.ArgumentParser, default_name: str, *,
+                       plot: bool = True) -> None:
     group = parser.add_argument_group("output")
     group.add_argument("-o", "--output", type=pathlib.Path,
                        default=pathlib.Path("data") / default_name,
                        help=f"dataset path, .nc or .zarr (default data/{default_name})")
-    group.add_argument("--plot", type=pathlib.Path, default=None, metavar="PATH.png",
-                       help="also draw the figure to this file")
+    if plot:     # only subcommands that have a figure offer --plot
+        group.add_argument("--plot", type=pathlib.Path, default=None, metavar="PATH.png",
+                           help="also draw the figure to this file")
+    else:
+        parser.set_defaults(plot=None)

@@ -1,4 +1,4 @@
-"""The edge-of-stability study (MATH.md sections 3 to 6)."""
+"""The edge-of-stability study (docs/math.md sections 3 to 6)."""
 
 from ._converge import limit_sharpness
 from ._gfs import gfs_sharpness, gfs_solution

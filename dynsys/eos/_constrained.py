@@ -159,7 +159,7 @@ def _project(model, p, lr, tol, max_iter):
 
 
 def project_stable_set(model, theta, lr, *, tol: float = 1e-11, max_iter: int = 50):
-    """Return the nearest point(s) of the stable set ``{S <= 2/lr, grad L . u = 0}`` to ``theta``.
+    """Return the nearest point(s) of the stable set ``{S <= 2/lr, <grad L, u> = 0}`` to ``theta``.
 
     ``theta`` is one point ``(P,)`` or a batch ``(..., P)``; the result has the same shape.
     Points where the (damped) Gauss-Newton projection does not converge in ``max_iter``

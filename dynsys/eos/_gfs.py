@@ -3,7 +3,7 @@
 Gradient flow ``theta' = -grad L(theta)`` from ``theta`` converges (for the models here) to a
 critical point ``theta_inf``; its sharpness ``S(theta_inf)`` is the *GFS sharpness*. Gradient
 descent with step size ``lr`` started at ``theta`` shows edge-of-stability behaviour exactly when
-the GFS sharpness exceeds ``2/lr`` (MATH.md sections 3 and 5).
+the GFS sharpness exceeds ``2/lr`` (docs/math.md sections 3 and 5).
 
 Closed forms: a model that knows its gradient-flow solution provides the ``gfs_limit`` hook
 (see :class:`~dynsys.Model`; the 2-D model and scalar networks do, derived in

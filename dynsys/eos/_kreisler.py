@@ -11,7 +11,7 @@ with that quantity. The factor is below 1 for ``x`` in ``(-1/eps, x_c)`` minus `
 ``x_c > 1`` solves ``(x - 1)^eps (1 + eps x) = 1`` (``x_c -> 1.2785`` as ``eps -> 0``, the root
 of ``x - 1 = e^-x``): the GFS sharpness of the 2-D model decreases at every step with
 ``lr z < x_c`` and increases at a step with ``lr z > x_c``. For scalar networks one step
-multiplies each imbalance ``w_i^2 - w_j^2`` by ``1 - lr^2 r^2 / (w_i^2 w_j^2)`` (MATH.md
+multiplies each imbalance ``w_i^2 - w_j^2`` by ``1 - lr^2 r^2 / (w_i^2 w_j^2)`` (docs/math.md
 section 5), which has modulus above 1 when ``lr^2 r^2 > 2 w_i^2 w_j^2``.
 """
 

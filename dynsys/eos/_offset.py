@@ -1,7 +1,7 @@
 """The limit offset delta(eps, lr E) of the 2-D model at the edge of stability.
 
 Started where gradient flow would end sharper than ``2/lr``, GD on the 2-D model converges to a
-point of the solution set with ``lr lambda_inf = 2 - eps (1 - lr E)/2 + O(eps^2)`` (MATH.md
+point of the solution set with ``lr lambda_inf = 2 - eps (1 - lr E)/2 + O(eps^2)`` (docs/math.md
 section 3). By the scaling symmetry the outcome depends only on ``eps``, ``lr E`` and the
 rescaled start ``(lr theta_1^2, eps lr theta_2^2)``, so everything here runs at ``lr = 1`` and
 reports ``lr``-scaled quantities: ``lr lambda_inf`` and the offset ``lr delta = 2 - lr
@@ -21,7 +21,7 @@ from ._converge import limit_sharpness
 
 
 def offset_formula(eps, lr_target):
-    """Return the leading-order offset ``lr delta = eps (1 - lr E) / 2`` (MATH.md section 3).
+    """Return the leading-order offset ``lr delta = eps (1 - lr E) / 2`` (docs/math.md section 3).
 
     Examples
     --------

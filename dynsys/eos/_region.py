@@ -122,7 +122,7 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
 
     ``delta`` is in units of ``lr x sharpness`` (so ``delta_lambda = delta / lr``); the default
     for the 2-D model is ``delta = eps``, twice the leading-order offset ``eps (1 - lr E)/2``
-    of MATH.md, i.e. ``delta_lambda = O(eps)`` as in the theorem.
+    of docs/math.md, i.e. ``delta_lambda = O(eps)`` as in the theorem.
 
     The edge-of-stability set is computed on a grid of starts and step sizes with
     :func:`dynsys.basins`; U x [eta_1, eta_2] is the largest box of grid cells (by number of

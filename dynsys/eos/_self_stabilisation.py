@@ -1,4 +1,4 @@
-"""Self-stabilisation (Damian, Nichani & Lee 2023; MATH.md section 6).
+"""Self-stabilisation (Damian, Nichani & Lee 2023; docs/math.md section 6).
 
 Near the edge, with ``u`` the top Hessian eigenvector at a reference point ``theta_ref`` on the
 edge (``S(theta_ref) = 2/lr``), ``x = u . (theta - theta_ref)`` and ``y = S(theta) - 2/lr``,
@@ -9,7 +9,7 @@ the predicted dynamics are the 2-D map
 with ``alpha = -grad L . grad S`` (progressive-sharpening rate) and ``beta = |grad S|^2``,
 evaluated at ``theta_ref``. The map is *exactly* gradient descent with step ``lr`` on
 ``l(X, y) = -alpha y + (2/lr + y) X^2 / 2`` in the rescaled coordinate ``X = sqrt(beta) x``
-(GD on ``l`` in ``x`` itself would need ``beta = 1``: the statement in MATH.md holds in ``X``).
+(GD on ``l`` in ``x`` itself would need ``beta = 1``: the statement in docs/math.md holds in ``X``).
 Summing ``y' - y`` over a bounded orbit gives the time average ``<x^2> = 2 alpha / beta``.
 
 ``grad S = u^T (dH) u``. For a second-order model ``H = J^T J + sum_a z_a Q_a`` with
@@ -65,7 +65,7 @@ def sharpness_gradient(model, theta, *, method: str = "auto", rel_step: float = 
 def self_stabilisation_coefficients(model, theta, lr) -> dict:
     """Return ``{"S", "u", "grad_S", "grad_L", "alpha", "beta", "lr_gap"}`` at ``theta``.
 
-    ``alpha = -grad L . grad S``, ``beta = |grad S|^2`` (MATH.md section 6); ``lr_gap`` is
+    ``alpha = -grad L . grad S``, ``beta = |grad S|^2`` (docs/math.md section 6); ``lr_gap`` is
     ``lr S - 2``.
 
     Examples
@@ -195,7 +195,7 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
     ``x_t = u_t . (theta_t - theta+_t)`` and ``y_t = grad S_t . (theta_t - theta+_t)``.
     The prediction is the paper's reduction of GD about ``theta+_t``: a cubic Taylor expansion
     in ``v* = theta - theta+`` keeping, of the cubic term, only ``x*^2 grad S`` and the
-    ``x* (grad S . w*)`` coupling, with ``x*_t = u_t . v*_t``, ``w*_t = v*_t - x*_t u_t``:
+    ``x* (grad S . w*)`` coupling, with ``x*_t = u_t . v*_t``, ``w*_t = v*_t - x*_t u_t``::
 
         v*_{t+1} = (I - lr H_t) v*_t - lr x*_t (grad S_t . w*_t) u_t
                    - (lr/2) x*_t^2 P_u^perp grad S_t - shift_t,

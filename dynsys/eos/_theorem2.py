@@ -1,6 +1,6 @@
 """Theorem 2 of Agarwala et al.: the top NTK eigenvalue at a random start under gradient flow.
 
-Derivation (MATH.md sections 2 and 4). Under gradient flow on ``L = |z|^2 / 2`` the exact
+Derivation (docs/math.md sections 2 and 4). Under gradient flow on ``L = |z|^2 / 2`` the exact
 function-space dynamics are ``dz/dt = -K z`` and ``dJ/dt = -Q(g, .)`` with ``g = J^T z`` and
 ``K = J J^T``. Write ``M_g = Q(g, .)`` (a ``D x P`` matrix, ``(M_g)_ap = sum_q Q_apq g_q``),
 ``lambda`` the top eigenvalue of ``K`` with unit eigenvector ``v``, ``w = J^T v`` and

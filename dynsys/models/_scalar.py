@@ -38,7 +38,7 @@ def _scalar_gd_step(x, p, out):
 
 
 class ScalarNetwork(RegressionModel):
-    """Return the scalar network loss ``scale/2 (w_1 w_2 ... w_depth - target)^2``.
+    """Return the scalar network loss ``scale/2 (prod_i w_i - target)^2``.
 
     A regression model with one residual ``z = prod(w) - target`` and ``scale`` multiplying the
     loss (so its NTK is ``scale |grad prod(w)|^2``). Symmetries: flipping the signs of any two

@@ -97,8 +97,9 @@ def fixed_points(system, *, bounds, lr=None, starts: int | None = None,
         "x": (("point", "param"), x, {"long_name": "fixed point"}),
         **common_variables(result, rows, "point"),
     }
-    coords = {"point": np.arange(rows.size), "param": state_labels(mapping, model),
-              "multiplier": np.arange(1, dim + 1)}
+    coords = {"point": ("point", np.arange(rows.size), {"long_name": "fixed point index"}),
+              "param": state_labels(mapping, model),
+              "multiplier": ("multiplier", np.arange(1, dim + 1), {"long_name": "multiplier index"})}
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(provenance(mapping, analysis="fixed_points", bounds=box.ravel(),
                                symmetric_copies=int(bool(symmetric_copies)),

@@ -362,7 +362,7 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
     with np.errstate(invalid="ignore"):
         total = float(np.sum(estimate))
     attrs = {
-        "long_name": "Lyapunov exponent", "units": "1/iteration",
+        "long_name": "Lyapunov exponent (per iteration)", "units": "1",
         "standard_error": np.asarray(stderr, dtype=float),
         "sum": total,
         "outcome": (Outcome.DIVERGED if diverged >= 0 else Outcome.BOUNDED).name.lower(),
@@ -376,5 +376,6 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
     }
     attrs.update({k: v for k, v in provenance(mapping, analysis="lyapunov_spectrum").items()})
     return xr.DataArray(estimate, dims=("exponent",),
-                        coords={"exponent": np.arange(1, dim + 1)}, name="lyapunov_exponent",
+                        coords={"exponent": ("exponent", np.arange(1, dim + 1),
+                                             {"long_name": "exponent index (decreasing)"})}, name="lyapunov_exponent",
                         attrs=attrs)

@@ -87,7 +87,7 @@ def common_variables(result: SearchResult, rows: np.ndarray, dim_name: str) -> d
                                             "across it)")),
         "family": ((dim_name,), fam,
                    {"long_name": "family (curve of non-isolated points) id; -1: isolated",
-                    "units": "1"}),
+                    "units": "1", "missing_value": np.int64(-1)}),
         "arclength": ((dim_name,), np.array([o.arclength for o in orbits], dtype=float),
                       {"long_name": "arclength along the family (NaN: isolated)"}),
         "symmetry_class": ((dim_name,), np.array([o.symmetry_class for o in orbits], np.int64),
@@ -211,11 +211,12 @@ def periodic_orbits(system, period: int, *, bounds, lr=None, starts: int | None 
         "x": (("orbit", "phase", "param"), x,
               {"long_name": "orbit points from the canonical phase"}),
         "period": (("orbit",), np.array([result.orbits[i].period for i in rows], np.int64),
-                   {"long_name": "minimal period", "units": "iterations"}),
+                   {"long_name": "minimal period", "units": "1"}),
         **common_variables(result, rows, "orbit"),
     }
-    coords = {"orbit": np.arange(rows.size), "phase": np.arange(period),
-              "param": state_labels(mapping, model), "multiplier": np.arange(1, dim + 1)}
+    coords = {"orbit": ("orbit", np.arange(rows.size), {"long_name": "periodic orbit index"}),
+              "phase": np.arange(period), "param": state_labels(mapping, model),
+              "multiplier": ("multiplier", np.arange(1, dim + 1), {"long_name": "multiplier index"})}
     ds = xr.Dataset(data, coords=coords)
     ds["phase"].attrs.update(long_name="phase (iterations from the canonical point)", units="1")
     ds.attrs.update(provenance(mapping, analysis="periodic_orbits", period=period,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import axis_label, finish, pyplot
+from ._style import LR_SHARPNESS, axis_label, finish, new_axes, pyplot, tex
 
 _MODEL_VARIABLES = ("loss", "sharpness", "ntk_eigenvalue", "residual")
 _COLOURS = ["C0", "C1", "C2", "C3", "C4", "C5", "C6"]
@@ -101,6 +101,38 @@ def _special_from(obj, param, y, result=None):
     return out
 
 
+#: Values below this fraction of a quantity's scale (at least 1) are round-off: drawn as 0.
+ROUND_OFF = 1e-10
+
+
+def _snap(values):
+    """Return ``values`` with round-off (``|v| < ROUND_OFF * max(1, max |v|)``) set to 0."""
+    values = np.array(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.any():
+        scale = max(1.0, float(np.max(np.abs(values[finite]))))
+        values[finite & (np.abs(values) < ROUND_OFF * scale)] = 0.0
+    return values
+
+
+def _distinct(values, rel: float = 1e-9):
+    """Return ``values`` (param, sample) with samples that agree with an earlier sample of the
+    same row to ``rel`` (round-off around one point of an orbit) set to NaN: a fixed point is
+    one dot, a 4-cycle four, and no cloud of round-off is drawn."""
+    out = np.array(values, dtype=float)
+    for row in out:
+        finite = np.isfinite(row)
+        if not finite.any():
+            continue
+        scale = max(float(np.max(np.abs(row[finite]))), 1e-300)
+        key = np.where(finite, np.round(row / (rel * scale)), np.nan)
+        _, first = np.unique(key[finite], return_index=True)
+        keep = np.zeros(row.size, dtype=bool)
+        keep[np.flatnonzero(finite)[first]] = True
+        row[~keep] = np.nan
+    return out
+
+
 def _draw_segments(ax, p, values, stable, colour, label):
     """Draw one curve, solid where stable and dashed where not."""
     n = len(p)
@@ -117,7 +149,7 @@ def _draw_segments(ax, p, values, stable, colour, label):
 
 
 def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=None,
-                edge: bool | None = None):
+                edge: bool | None = None, columns: int = 1):
     """Return a bifurcation figure: continuation branches (stable solid, unstable dashed, every
     point of each cycle), special points marked and labelled, over an orbit diagram.
 
@@ -136,9 +168,14 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
     y : str, optional
         What to plot against the parameter: a state component (``"x_1"``, ``"theta_2"``), a
         model quantity (``"sharpness"``, ``"ntk_eigenvalue"``, ``"loss"``, ``"residual"``),
-        optionally prefixed ``"lr*"`` to multiply it by the parameter. Default: the first
-        state component.
+        optionally prefixed ``"lr*"`` to multiply it by the parameter. Default: for a model
+        swept in ``lr``, ``"lr*sharpness"`` (the edge of stability is the line at 2); for a
+        map the first state component. Step sizes where GD diverged are marked on the axis;
+        values below ``ROUND_OFF`` of the quantity's scale (at least 1) are drawn as 0, and
+        samples that repeat an earlier one to round-off are drawn once.
     ax : matplotlib Axes, optional
+    columns : {1, 2}
+        Width of a new figure: one column of a paper or the full text width.
     edge : bool, optional
         Draw the edge of stability (``2/lr`` for sharpness, ``2`` for ``lr*sharpness``);
         default on for those quantities.
@@ -172,11 +209,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
         raise ValueError("nothing to plot: give a continuation result or a diagram")
     if y is not None and not isinstance(y, str):
         raise TypeError(f"y must be a str such as 'x_1' or 'lr*sharpness', got {y!r}")
-    plt = pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    else:
-        fig = ax.figure
+    fig, (ax,) = new_axes(ax, 1, 1, columns=columns, aspect=0.7)
     source = result if result is not None else diagram
     if isinstance(source, ContinuationResult):
         param = source.param
@@ -185,7 +218,10 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
     else:
         param = str(source.attrs.get("param", "lr"))
         labels = list(source.param.values)
-    y = labels[0] if y is None else y
+    if y is None:   # models: the edge-of-stability view; maps: the first state component
+        is_model = (source.model is not None if isinstance(source, ContinuationResult)
+                    else "sharpness" in source)
+        y = "lr*sharpness" if is_model and param == "lr" else labels[0]
     name, scaled = _scaled(y)
 
     if diagram is not None:
@@ -199,9 +235,20 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
             raise ValueError(f"y {y!r} is not in the diagram")
         if scaled:
             vals = vals * p[:, None]
+        vals = _distinct(_snap(vals))
         pp = np.broadcast_to(p[:, None], vals.shape)
-        ax.plot(pp.ravel(), vals.ravel(), ".", ms=0.8, color="0.4", alpha=0.5, rasterized=True,
+        ax.plot(pp.ravel(), vals.ravel(), ".", ms=1.0, color="0.3", alpha=0.6, rasterized=True,
                 label="orbit diagram")
+        if "outcome" in diagram:
+            from .._labels import decode_flags
+
+            flags = decode_flags(diagram.outcome)
+            diverged = np.isin(diagram.outcome.values,
+                               [c for c, m in flags.items() if m == "diverged"])
+            if diverged.any():
+                ax.plot(p[diverged], np.zeros(int(diverged.sum())), "|", color="#b2182b",
+                        ms=6, mew=1.0, transform=ax.get_xaxis_transform(), clip_on=False,
+                        label="diverged")
         ax.set_xlabel(axis_label(diagram[dparam], dparam))
 
     if result is not None:
@@ -212,6 +259,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
                 else _COLOURS[k % len(_COLOURS)]
             if scaled:
                 values = values * p[:, None]
+            values = _snap(values)
             for j in range(values.shape[1]):
                 _draw_segments(ax, p, values[:, j], stable, colour,
                                f"period {period}" if j == 0 else None)
@@ -229,15 +277,18 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
         lo, hi = ax.get_xlim()
         grid = np.linspace(max(lo, 1e-9), hi, 200)
         ax.plot(grid, np.full_like(grid, 2.0) if scaled else 2.0 / grid, "k:", lw=1,
-                label="edge: 2" if scaled else "edge: 2/lr")
+                label=f"edge: {LR_SHARPNESS} = 2" if scaled else r"edge: $2/\eta$")
         if not scaled:
             data = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()[:-1]]
             finite = np.concatenate([d[np.isfinite(d)] for d in data] or [np.zeros(0)])
             if finite.size:
                 ax.set_ylim(top=1.1 * finite.max())
-    ylabel = {"sharpness": "sharpness", "ntk_eigenvalue": "top NTK eigenvalue",
-              "loss": "loss", "residual": "residual z"}.get(name, name)
-    ax.set_ylabel(f"{param} x {ylabel}" if scaled else ylabel)
+    ylabel = {"sharpness": "sharpness $S$", "ntk_eigenvalue": r"top NTK eigenvalue $\lambda$",
+              "loss": "loss $L$", "residual": "residual $z$"}.get(name, tex(name))
+    if scaled and name in ("sharpness", "ntk_eigenvalue") and param == "lr":
+        ax.set_ylabel(LR_SHARPNESS)
+    else:
+        ax.set_ylabel(f"{tex(param)} x {ylabel}" if scaled else ylabel)
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(loc="best", fontsize=8)

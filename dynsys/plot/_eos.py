@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import finish, pyplot, require_datasets, require_labels
+from ._style import finish, new_axes, pyplot, require_datasets, require_labels
 
 
-def limit_offset(ds, *, path=None):
+def limit_offset(ds, *, path=None, ax=None, columns: int = 2):
     """Return a log-log figure of the offset ``lr delta`` against ``eps`` with the formula.
 
     ``ds`` is a :func:`dynsys.limit_offset` table; each ``lr E`` is one colour, each start a
@@ -18,7 +18,7 @@ def limit_offset(ds, *, path=None):
                                 "relative_error", "outcome"),
                      "a table of dynsys.limit_offset")
     plt = pyplot()
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, (ax, ax2) = new_axes(ax, 1, 2, columns=columns, aspect=0.85)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "os^vDx*"
     for j, tgt in enumerate(ds.lr_target.values):
@@ -33,13 +33,13 @@ def limit_offset(ds, *, path=None):
             ax2.plot(ds.eps, rel, markers[k % len(markers)], color=c, ms=4, mfc="none")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("eps")
-    ax.set_ylabel("offset lr delta = 2 - lr lambda_inf")
+    ax.set_xlabel(r"$\varepsilon$")
+    ax.set_ylabel(r"offset $\eta\delta = 2 - \eta\lambda_\infty$")
     ax.legend(fontsize=7, loc="upper left")
     ax2.plot(ds.eps, ds.eps * 2 * 27 / 32, "k:", lw=1, label="(27/16) eps: slope 1 (lr E = 0)")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
-    ax2.set_xlabel("eps")
+    ax2.set_xlabel(r"$\varepsilon$")
     ax2.set_ylabel("|offset - formula| / formula")
     ax2.set_title("markers: lr lambda_GFS in " + ", ".join(f"{v:g}" for v in ds.lr_gfs.values),
                   fontsize=8)
@@ -47,7 +47,7 @@ def limit_offset(ds, *, path=None):
     return finish(fig, path)
 
 
-def gfs_trajectory(datasets, *, labels=None, path=None):
+def gfs_trajectory(datasets, *, labels=None, path=None, ax=None, columns: int = 1):
     """Return a figure of loss, ``lr`` x sharpness and ``lr`` x GFS sharpness against step.
 
     ``datasets``: results of :func:`dynsys.gfs_trajectory` (one or a list).
@@ -57,8 +57,7 @@ def gfs_trajectory(datasets, *, labels=None, path=None):
                                 "a result of dynsys.gfs_trajectory (or a list of them)",
                                 many=True)
     labels = require_labels(labels, len(datasets))
-    plt = pyplot()
-    fig, axes = plt.subplots(3, 1, figsize=(6.4, 7), sharex=True)
+    fig, axes = new_axes(ax, 3, 1, columns=columns, aspect=0.4, sharex=True)
     for i, d in enumerate(datasets):
         lr = float(d.attrs.get("param_lr", np.nan))
         label = labels[i] if labels is not None else f"lr = {lr:g}"
@@ -69,17 +68,17 @@ def gfs_trajectory(datasets, *, labels=None, path=None):
         axes[2].plot(steps, lr * d.gfs_sharpness, lw=1.2, label=label)
     axes[0].set_yscale("log")
     axes[0].set_ylabel("loss")
-    axes[1].set_ylabel("lr x sharpness")
-    axes[2].set_ylabel("lr x GFS sharpness")
+    axes[1].set_ylabel(r"$\eta\lambda$")
+    axes[2].set_ylabel(r"$\eta\lambda_{\mathrm{GFS}}$")
     for ax in axes[1:]:
         ax.axhline(2.0, color="k", ls="--", lw=1)
     axes[2].set_xscale("log")
-    axes[2].set_xlabel("step + 1")
+    axes[2].set_xlabel("step $t$ + 1")
     axes[0].legend(fontsize=7)
     return finish(fig, path)
 
 
-def self_stabilisation(datasets, *, labels=None, path=None):
+def self_stabilisation(datasets, *, labels=None, path=None, ax=None, columns: int = 2):
     """Return a figure of GD beside the self-stabilisation prediction, one column per dataset.
 
     ``datasets``: results of :func:`dynsys.self_stabilisation_tracking` (top: ``lr`` x the
@@ -92,9 +91,8 @@ def self_stabilisation(datasets, *, labels=None, path=None):
                                 "a result of dynsys.self_stabilisation or "
                                 "self_stabilisation_tracking (or a list of them)", many=True)
     labels = require_labels(labels, len(datasets))
-    plt = pyplot()
-    fig, axes = plt.subplots(2, len(datasets), figsize=(4.8 * len(datasets), 5.8),
-                             squeeze=False)
+    fig, axes = new_axes(ax, 2, len(datasets), columns=columns, aspect=0.75)
+    axes = axes.reshape(2, len(datasets))
     for i, d in enumerate(datasets):
         ax1, ax2 = axes[0, i], axes[1, i]
         title = labels[i] if labels else d.attrs.get("system", "")
@@ -105,7 +103,7 @@ def self_stabilisation(datasets, *, labels=None, path=None):
             ax1.plot(d.step, lr * d.sharpness_constrained, "k:", lw=1,
                      label="constrained trajectory")
             ax1.axhline(2.0, color="k", lw=0.5)
-            ax1.set_ylabel("lr x sharpness")
+            ax1.set_ylabel(r"$\eta\lambda$")
             ax1.set_title(title, fontsize=9)
             ax1.legend(fontsize=7)
             with np.errstate(all="ignore"):
@@ -136,7 +134,7 @@ def self_stabilisation(datasets, *, labels=None, path=None):
     return finish(fig, path)
 
 
-def theorem2(ds, *, path=None):
+def theorem2(ds, *, path=None, ax=None, columns: int = 2):
     """Return the Monte Carlo convergence figure of Theorem 2 (means with error bars against P).
 
     ``ds``: a :func:`dynsys.theorem2_monte_carlo` result, or a list of them (one per
@@ -147,8 +145,7 @@ def theorem2(ds, *, path=None):
                                            "predicted_ratio"),
                                 "a result of dynsys.theorem2_monte_carlo (or a list of them)",
                                 many=True)
-    plt = pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2) = new_axes(ax, 1, 2, columns=columns, aspect=0.8)
     for d in datasets:
         label = d.attrs.get("normalisation", "")
         ax1.errorbar(d.P, d.mean_d1 / d.mean_lambda, yerr=d.se_d1 / d.mean_lambda, fmt="o-",
@@ -161,10 +158,10 @@ def theorem2(ds, *, path=None):
     ax1.axhline(0, color="k", lw=0.8)
     ax1.set_xscale("log", base=2)
     ax1.set_xlabel("P (D/P fixed)")
-    ax1.set_ylabel("E[d lambda/dt] / E[lambda]")
+    ax1.set_ylabel(r"$E[\dot\lambda] / E[\lambda]$")
     ax1.legend(fontsize=7)
     ax2.set_xscale("log", base=2)
     ax2.set_xlabel("P (D/P fixed)")
-    ax2.set_ylabel("E[d2 lambda/dt2] / E[lambda]  (sigma_z = 1)")
+    ax2.set_ylabel(r"$E[\ddot\lambda] / E[\lambda]$  ($\sigma_z = 1$)")
     ax2.legend(fontsize=7)
     return finish(fig, path)

@@ -7,10 +7,10 @@ import numpy as np
 from .. import _validate as check
 from .._labels import decode_flags
 from ._basins import OUTCOME_COLOURS
-from ._style import axis_label, finish, pyplot
+from ._style import LR_SHARPNESS, axis_label, finish, new_axes
 
 
-def eos_region(region, *, lr=None, path=None):
+def eos_region(region, *, lr=None, path=None, ax=None, columns: int = 2):
     """Return a figure of a :func:`dynsys.eos_region` result (saved to ``path`` if given).
 
     Left: outcomes of GD at step size ``lr`` (default: the grid value nearest the middle of
@@ -36,7 +36,6 @@ def eos_region(region, *, lr=None, path=None):
     if lr is not None:
         lr = check.lr(lr)
     ds = region.dataset
-    plt = pyplot()
     if lr is None:
         middle = np.mean(region.lr_interval) if not region.empty else ds.lr.values.mean()
         lr = float(ds.lr.values[np.argmin(np.abs(ds.lr.values - middle))])
@@ -48,7 +47,7 @@ def eos_region(region, *, lr=None, path=None):
     codes = sorted(flags)
     cmap = ListedColormap([OUTCOME_COLOURS.get(flags[c], "#444444") for c in codes])
     norm = BoundaryNorm(np.arange(min(codes) - 0.5, max(codes) + 1.5), cmap.N)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    fig, axes = new_axes(ax, 1, 2, columns=columns, aspect=0.85)
     axes[0].pcolormesh(x1, x2, sl.outcome.transpose(d1, d2).values.T, cmap=cmap, norm=norm,
                        shading="nearest", rasterized=True)
     axes[0].contour(x1, x2, sl.eos.transpose(d1, d2).values.T.astype(float), levels=[0.5],
@@ -58,7 +57,7 @@ def eos_region(region, *, lr=None, path=None):
     lo = max(0.0, 2.0 - 4 * region.delta)
     mesh = axes[1].pcolormesh(x1, x2, np.clip(scaled, lo, None), cmap="cividis", vmin=lo,
                               vmax=2.0, shading="nearest", rasterized=True)
-    fig.colorbar(mesh, ax=axes[1], label="lr x limiting sharpness (edge = 2)")
+    fig.colorbar(mesh, ax=axes[1], label=f"{LR_SHARPNESS} at the limit (edge: 2)")
     for ax in axes:
         if not region.empty:
             (a1, b1), (a2, b2) = region.U.bounds.values()
@@ -75,9 +74,9 @@ def eos_region(region, *, lr=None, path=None):
     handles.append(Patch(facecolor="none", edgecolor="#d62728", label="EoS set"))
     handles.append(Patch(facecolor="none", edgecolor="black", ls="--", label="U"))
     axes[0].legend(handles=handles, fontsize=8, loc="upper right", frameon=True)
-    title = f"lr = {lr:.4g}"
+    title = rf"$\eta$ = {lr:.4g}"
     if not region.empty:
         title += f"; U x [{region.lr_interval[0]:.3g}, {region.lr_interval[1]:.3g}]"
     axes[0].set_title(title)
-    axes[1].set_title(f"delta = {region.delta:g} (lr x sharpness units)")
+    axes[1].set_title(rf"$\delta$ = {region.delta:g} (units of {LR_SHARPNESS})")
     return finish(fig, path)

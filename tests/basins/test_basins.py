@@ -216,9 +216,10 @@ def test_plot(tmp_path):
                        grid=((-2, 2, 12), (-4, 4, 12)), steps=300)
     fig = dynsys.plot.basins(ds, path=tmp_path / "b.png")
     assert (tmp_path / "b.png").stat().st_size > 0
-    labels = [t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg
-              for t in leg.get_texts()]
-    assert "converged" in labels and "sharpness = 2/lr" in labels
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    labels = [t.get_text() for leg in legends if leg for t in leg.get_texts()]
+    assert any(label.startswith("0: ") for label in labels)       # attractor 0 by its id
+    assert "diverged" in labels and r"edge: $\eta\lambda$ = 2" in labels
     ds = dynsys.basins(dynsys.maps.logistic(), (3.0, 4.0, 5), grid=((0.1, 0.9, 5),), steps=100)
     assert dynsys.plot.basins(ds) is not None
 

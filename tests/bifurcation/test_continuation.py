@@ -236,6 +236,6 @@ def test_save_round_trip_and_plot(tmp_path, logistic_cascade):
                                          steps=500, keep=16)
     fig = dynsys.plot.bifurcation(logistic_cascade, diagram=diagram, path=tmp_path / "b.png")
     assert (tmp_path / "b.png").exists()
-    assert fig.axes[0].get_xlabel() == "parameter r"
+    assert fig.axes[0].get_xlabel() == "$r$"
     dynsys.plot.bifurcation(back)
     dynsys.plot.bifurcation(diagram)

@@ -4,13 +4,13 @@ Continuation runs in a section through a point of the curve (the family is param
 position) and in lr; the flip sits where lr * lambda = 2 with lambda = theta_1^2 + eps^2
 theta_2^2.
 
-What emerges from the flip (MATH.md section 3, rescaled variables P = lr theta_1^2,
+What emerges from the flip (docs/math.md section 3, rescaled variables P = lr theta_1^2,
 S = eps lr theta_2^2, x = lr z = (P - S)/2 - lr E): a 2-cycle with P, S != 0 needs
 (1 - x)^2 (1 - x')^2 = 1 and (1 + eps x)^2 (1 + eps x')^2 = 1. Near the curve (x, x' small)
 only the + signs are possible: x + x' = x x' and x + x' = -eps x x', so (1 + eps) x x' = 0, i.e.
 x = x' = 0: for eps > 0 there are *no* 2-cycles off the axes near the curve. The flip of the
 curve is instead of elliptic type (two-step normal form u'' = u + alpha u v, v'' = v + beta u^2
-with alpha beta < 0; in MATH.md's variables dx = 2 x y, dy = (M^2 - 2N) x^2 with
+with alpha beta < 0; in docs/math.md's variables dx = 2 x y, dy = (M^2 - 2N) x^2 with
 M^2 - 2N = -eps (1 + eps)^2 S P < 0 at the flip point, so alpha beta = 4 lr (M^2 - 2N)).
 On the invariant axis theta_2 = 0 (target E > 0, flip at lr = 1/E) the 1-D map
 t -> t (1 - lr (t^2/2 - E)) has an ordinary flip with c = (g''/2)^2 + g'''/6 = 4/E > 0: a
@@ -68,7 +68,7 @@ def test_off_axis_flip_is_elliptic_with_the_closed_form_coefficient(eps, target,
     assert np.isnan(float(pd.normal_form))
     expected = -4 * lr * eps * (1 + eps) ** 2 * S * P
     assert float(pd.rate * pd.drift) == pytest.approx(expected, rel=1e-5)
-    # leading order in eps, the form MATH.md's dy ~ -4 eps x^2 generalises to
+    # leading order in eps, the form docs/math.md's dy ~ -4 eps x^2 generalises to
     assert expected == pytest.approx(-16 * eps * lr * (1 - lr * target), rel=3 * eps)
 
 
@@ -101,7 +101,7 @@ def test_orbits_near_the_flip_land_on_the_mirror_point():
     """Elliptic flip: an orbit started just off the unstable part of the curve at
     lr lambda = 2 + d returns to the curve near the mirror point lr lambda = 2 - d when
     d << eps (the leading-order normal form); for d >> eps the higher-order terms take over and
-    the limit saturates at MATH.md's lr lambda_inf = 2 - eps (1 - lr E)/2."""
+    the limit saturates at docs/math.md's lr lambda_inf = 2 - eps (1 - lr E)/2."""
     lr = 1.0
 
     def limit(eps, d):

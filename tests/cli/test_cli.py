@@ -124,3 +124,35 @@ def test_help_lists_every_subcommand():
         sub = subprocess.run([sys.executable, "-m", "dynsys", name, "--help"],
                              capture_output=True, text=True)
         assert sub.returncode == 0 and "usage" in sub.stdout
+
+
+def test_reproduce_runs_studies_in_parallel_with_progress_and_summary(tmp_path):
+    """Two studies at once from a directory holding a decoy ``dynsys`` package: the packaged
+    studies run (never code from the current directory), one progress line each, a table."""
+    decoy = tmp_path / "dynsys" / "studies"
+    decoy.mkdir(parents=True)
+    (tmp_path / "dynsys" / "__init__.py").write_text("raise SystemExit('decoy imported')\n")
+    (decoy / "__init__.py").write_text("raise SystemExit('decoy imported')\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-P", "-m", "dynsys", "reproduce", "--quick",
+                           "--only", "eos_trajectories", "--only", "theorem2", "--jobs", "2",
+                           "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    progress = [line for line in proc.stdout.splitlines() if line.startswith("[")]
+    assert len(progress) == 2 and all(" ok" in line for line in progress)
+    assert progress[-1].startswith("[##########] 2/2")
+    assert "study" in proc.stdout and "wall time" in proc.stdout
+    for name in ("eos_trajectories", "theorem2"):
+        assert (out / f"{name}.nc").exists()
+        assert any(line.startswith(name) and " ok " in line for line in proc.stdout.splitlines())
+
+
+def test_orbits_plot_and_no_plot_option_where_there_is_no_figure(tmp_path, capsys):
+    png = tmp_path / "orbits.png"
+    text = _run(["orbits", "--map", "henon", "--period", "2", "--bounds=-3:3", "--bounds=-3:3",
+                 "-o", str(tmp_path / "o.nc"), "--plot", str(png)], capsys)
+    assert png.stat().st_size > 0 and "wrote" in text
+    proc = subprocess.run([sys.executable, "-m", "dynsys", "lyapunov", "--help"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "--plot" not in proc.stdout

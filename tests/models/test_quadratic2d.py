@@ -1,4 +1,4 @@
-"""The 2-D model of Agarwala et al. against the closed forms of MATH.md section 3."""
+"""The 2-D model of Agarwala et al. against the closed forms of docs/math.md section 3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Curves of fixed points and the cycles of the 2-D model (MATH.md section 3)."""
+"""Curves of fixed points and the cycles of the 2-D model (docs/math.md section 3)."""
 
 from __future__ import annotations
 

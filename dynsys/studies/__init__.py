@@ -1,0 +1,16 @@
+"""The studies behind the README's results, shipped with the package.
+
+Each study is a module ``dynsys.studies.<name>`` with ``run(out, quick=False)`` (returns its
+main Dataset and writes ``<out>/<name>.nc`` and figures) and ``main(argv=None)`` (the command
+line: ``python -m dynsys.studies.<name> [--quick] [--out DIR]``). ``dynsys reproduce`` runs them
+all, in parallel processes. The studies use only the public API, as a user script would.
+"""
+
+from __future__ import annotations
+
+#: Every study, in the order ``dynsys reproduce`` reports them (the longest first, so that the
+#: parallel run finishes early).
+STUDIES = ("eos_region", "limit_offset", "kreisler", "bifurcation_2d", "self_stabilisation",
+           "theorem2", "eos_trajectories")
+
+__all__ = ["STUDIES"]
