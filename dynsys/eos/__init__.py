@@ -28,3 +28,7 @@ from ._maxbox import largest_box  # noqa: E402
 from ._region import Box, EoSRegion, eos_region  # noqa: E402
 
 __all__ += ["eos_region", "eos_critical_eps", "EoSRegion", "Box", "largest_box"]
+from ._certify import Certificate, certify_region  # noqa: E402
+from ._verify import Verification, verify_certificate  # noqa: E402
+
+__all__ += ["certify_region", "Certificate", "verify_certificate", "Verification"]
