@@ -70,7 +70,8 @@ def _covered(boxes, U, lr_interval, eps, hull, max_depth, flint) -> bool:
     if not len(boxes):
         return False
     # start from the cover's bounding box, after checking (in balls) that it holds the image
-    bbox = (boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max())
+    bbox = (float(boxes[:, 0].min()), float(boxes[:, 1].max()), float(boxes[:, 2].min()),
+            float(boxes[:, 3].max()))
     p_lo, p_hi, q_lo, q_hi = hull
     if not (p_lo >= bbox[0] and p_hi <= bbox[1] and q_lo >= bbox[2] and q_hi <= bbox[3]):
         return False
@@ -145,9 +146,16 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     proved = np.flatnonzero(status == int(ProofStatus.PROVED))
     boxes = np.asarray(cert.boxes, dtype=float)
     lo_t, hi_t = 2.0 - cert.delta, 2.0
-    hull = _plane_hull(cert.U, cert.lr_interval, eps, flint)
+    prec = flint.ctx.prec
+    flint.ctx.prec = 256          # products of a few doubles are then exact
+    try:
+        hull = _plane_hull(cert.U, cert.lr_interval, eps, flint)
+    finally:
+        flint.ctx.prec = prec
     covered = False
-    if cert.verdict == "proved":
+    if cert.verdict != "proved":
+        problems.append(f"the certificate does not claim a proof (verdict {cert.verdict})")
+    else:
         covered = _covered(boxes[proved], cert.U, cert.lr_interval, eps, hull,
                            int(np.max(cert.depth, initial=0)) + 16, flint)
         if not covered:
