@@ -10,11 +10,8 @@ be inlined into kernels.
 
 Examples
 --------
->>> from dynsys.rigorous._interval import iadd, imul
->>> lo, hi = iadd(0.1, 0.1, 0.2, 0.2)
->>> lo < 0.1 + 0.2 < hi or lo <= 0.30000000000000004 <= hi
-True
->>> imul(-1.0, 2.0, 3.0, 4.0)[0] < -8.0 < imul(-1.0, 2.0, 3.0, 4.0)[1]
+>>> from dynsys.rigorous._interval import up, down
+>>> down(1.0) < 1.0 < up(1.0)
 True
 """
 
