@@ -29,6 +29,9 @@ from .eos import (eos_start, expected_second_derivative, fit_offset, gfs_sharpne
 from .eos import (constrained_trajectory, edge_geometry, project_stable_set,
                   self_stabilisation_tracking, third_derivative)
 from .eos import EoSRegion, eos_critical_eps, eos_region
+from .eos import Certificate, Verification, certify_region, verify_certificate
+from .eos import offset_root_eps, proved_critical_eps
+from . import rigorous  # noqa: F401
 
 __all__ = [
     "__version__",
@@ -49,6 +52,7 @@ __all__ = [
     "bifurcation_diagram", "continuation", "ContinuationResult",
     # edge of stability (issue 6)
     "eos_region", "EoSRegion", "eos_critical_eps",
+    "certify_region", "Certificate", "offset_root_eps", "proved_critical_eps", "verify_certificate", "Verification", "rigorous",
     "gfs_sharpness", "gfs_solution", "limit_sharpness", "eos_start", "limit_offset", "fit_offset",
     "offset_formula", "gfs_trajectory", "kreisler_scan", "qr2d_increase_threshold",
     "predicted_dynamics", "self_stabilisation", "self_stabilisation_coefficients",

@@ -24,7 +24,7 @@ from ._theorem2 import (expected_second_derivative, ntk_eigenvalue_derivatives, 
 
 __all__ += ["expected_second_derivative", "ntk_eigenvalue_derivatives", "sigma_q_for",
             "theorem2_monte_carlo"]
-from ._critical import eos_critical_eps  # noqa: E402
+from ._critical import eos_critical_eps, offset_root_eps, proved_critical_eps  # noqa: E402
 from ._maxbox import largest_box  # noqa: E402
 from ._region import Box, EoSRegion, eos_region  # noqa: E402
 
@@ -33,3 +33,8 @@ from ._damian import (TrackingStatus, edge_quantities, project_authors,  # noqa:
                       stable_set_tracking)
 
 __all__ += ["edge_quantities", "project_authors", "stable_set_tracking", "TrackingStatus"]
+from ._certify import Certificate, certify_region  # noqa: E402
+from ._verify import Verification, verify_certificate  # noqa: E402
+
+__all__ += ["certify_region", "Certificate", "verify_certificate", "Verification"]
+__all__ += ["offset_root_eps", "proved_critical_eps"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -11,11 +13,22 @@ from ..models import QuadraticRegression2D
 from ._region import eos_region
 
 
-def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.0,
+def eos_critical_eps(delta: float, **kwargs) -> xr.Dataset:
+    """Deprecated: the root of offset(eps) = delta; use :func:`offset_root_eps` (same
+    result) or, for eps_c as Theorem 1 means it, :func:`proved_critical_eps`."""
+    warnings.warn("eos_critical_eps holds delta fixed, so it finds the root of "
+                  "offset(eps) = delta, not Theorem 1's eps_c: use dynsys.offset_root_eps (same "
+                  "result) or dynsys.proved_critical_eps; eos_critical_eps goes in the next "
+                  "release", DeprecationWarning, stacklevel=2)
+    return _offset_root(delta, **kwargs)
+
+
+def _offset_root(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.0,
                      bisections: int = 5, lr_range=(0.8, 1.25, 10), grid_n: int = 64,
                      steps: int = 50_000, n_check: int = 100, seed: int = 0,
                      progress=None) -> xr.Dataset:
-    """Return a Dataset with eps_c: the largest eps at which :func:`eos_region` is non-empty.
+    """Return a Dataset with the root of offset(eps) = delta: the largest eps at which
+    :func:`eos_region` (random-checked, not proved) is non-empty at fixed delta.
 
     ``delta`` is held fixed (in units of ``lr x sharpness``) while eps varies, so the region
     must vanish once the limiting offset ``~ eps (1 - lr E)/2`` exceeds it: the leading-order
@@ -28,7 +41,7 @@ def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float 
     Examples
     --------
     >>> import dynsys
-    >>> ds = dynsys.eos_critical_eps(0.05, eps_values=[0.05, 0.2], bisections=1, grid_n=24,
+    >>> ds = dynsys.offset_root_eps(0.05, eps_values=[0.05, 0.2], bisections=1, grid_n=24,
     ...                              lr_range=(0.9, 1.1, 3), n_check=10)
     >>> bool(ds.non_empty.sel(eps=0.05)), bool(ds.non_empty.sel(eps=0.2))
     (True, False)
@@ -105,3 +118,100 @@ def eos_critical_eps(delta: float, *, eps_values=(0.01, 0.4, 14), target: float 
                                predicted_eps_c=2 * delta / (1 - target * float(
                                    np.mean(check.value_range("lr_range", lr_range))))))
     return ds
+
+
+def _proved_region_at(eps: float, c: float, width: float, budget):
+    """Return the certificate of the first proved small region among a few candidates, or
+    None. Candidates: lr = 1, theta_1 in (0.3, 0.6, 1.0), theta_2 chosen so that lr x the
+    gradient-flow-solution sharpness is 2.05, 2.2 or 2.5 (started past the edge)."""
+    from ._certify import certify_region
+    model = QuadraticRegression2D(eps)
+    delta = c * eps
+    for g in (2.2, 2.05, 2.5):
+        for t1 in (0.6, 0.3, 1.0):
+            p = t1 * t1
+            q = (g / (1 + eps)) ** (1 + eps) / p ** eps
+            t2 = float(np.sqrt(q / eps))
+            cert = certify_region(model, ((t1, t1 * (1 + width)), (t2, t2 * (1 + width))),
+                                  (1.0, 1.0 + width), delta, budget=budget,
+                                  stop_on_refute=True)
+            if cert.proved:
+                return cert
+    return None
+
+
+def proved_critical_eps(*, c: float = 1.0, eps_bracket=(0.01, 0.4), bisections: int = 6,
+                        width: float = 1e-4, budget=None) -> xr.Dataset:
+    """Return a Dataset with eps_c as Theorem 1 means it: the largest eps with a proved region.
+
+    ``delta = c eps`` (in units of ``lr x sharpness``). At each eps a few small candidate regions
+    (relative size ``width`` in theta_1, theta_2 and lr, started past the edge) are proved with
+    :func:`dynsys.certify_region`; eps is *proved* when one of them is. Bisection (in log eps)
+    between a proved lower end and an unproved upper end of ``eps_bracket``, every step a
+    proof. The result's ``eps_c_bracket`` is ``(largest proved eps, smallest eps where no
+    candidate was proved)``: the lower end is a theorem; the upper end says only that this
+    search found no proved region there (absence is not proved).
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> ds = dynsys.proved_critical_eps(eps_bracket=(0.05, 0.4), bisections=0)  # doctest: +SKIP
+    >>> bool(ds.proved.sel(eps=0.05))  # doctest: +SKIP
+    True
+    """
+    from ..rigorous import ProofBudget
+    c = check.real("c", c, positive=True)
+    if not hasattr(eps_bracket, "__len__") or len(eps_bracket) != 2:
+        raise TypeError(f"eps_bracket must be a (lo, hi) pair, got {eps_bracket!r}")
+    lo = check.real("eps_bracket lo", eps_bracket[0], positive=True)
+    hi = check.real("eps_bracket hi", eps_bracket[1], positive=True)
+    if not hi > lo:
+        raise ValueError(f"eps_bracket must have lo < hi, got ({lo}, {hi})")
+    bisections = check.integer("bisections", bisections, minimum=0)
+    width = check.real("width", width, positive=True, hi=0.1)
+    budget = ProofBudget(time=20.0, max_boxes=500) if budget is None else budget
+    results: dict[float, object] = {}
+
+    def proved(eps):
+        results[eps] = _proved_region_at(eps, c, width, budget)
+        return results[eps] is not None
+
+    if not proved(lo):
+        bracket = (0.0, lo)
+    elif proved(hi):
+        bracket = (hi, np.inf)
+    else:
+        a, b = lo, hi
+        for _ in range(bisections):
+            mid = float(np.sqrt(a * b))
+            if proved(mid):
+                a = mid
+            else:
+                b = mid
+        bracket = (a, b)
+    eps_sorted = np.array(sorted(results))
+    enc = np.array([results[e].enclosure if results[e] is not None else (np.nan, np.nan)
+                    for e in eps_sorted])
+    ds = xr.Dataset(
+        {"proved": ("eps", np.array([results[e] is not None for e in eps_sorted]),
+                    {"long_name": "a region of edge-of-stability behaviour was proved"}),
+         "limit": (("eps", "bound"), enc,
+                   {"long_name": "proved enclosure of lr x sharpness at the limit",
+                    "units": "1"})},
+        coords={"eps": ("eps", eps_sorted, {"long_name": "eps (Q = diag(1, -eps))",
+                                            "units": "1"}),
+                "bound": ("bound", ["lo", "hi"])})
+    ds.attrs.update(provenance(QuadraticRegression2D(lo), analysis="proved_critical_eps",
+                               c=c, eps_c_bracket=np.asarray(bracket), width=width,
+                               meaning="lower end proved; upper end: no region proved there"))
+    return ds
+
+
+def offset_root_eps(delta: float, **kwargs) -> xr.Dataset:
+    """Return the eps at which the limit offset reaches ``delta`` (delta held fixed).
+
+    This is what :func:`eos_critical_eps` computed: the root of ``offset(eps) = delta`` (a
+    random-checked region exists below it), not eps_c of Theorem 1 (``delta = c eps``, see
+    :func:`proved_critical_eps`). Same arguments as before.
+    """
+    return _offset_root(delta, **kwargs)

@@ -57,6 +57,7 @@ class EoSRegion:
     delta: float
     certificate: dict
     dataset: xr.Dataset
+    proof: object = None
 
     @property
     def empty(self) -> bool:
@@ -69,9 +70,16 @@ class EoSRegion:
             return f"no edge-of-stability region found at delta = {self.delta:g}"
         lo, hi = self.lr_interval
         cert = self.certificate
-        return (f"{self.U}, lr in [{lo:.4g}, {hi:.4g}]; limit lr x sharpness in "
-                f"[2 - {self.delta:g}, 2]; certified by plain iteration at "
-                f"{cert['n_checked']} random points, {cert['n_failed']} failed")
+        text = (f"{self.U}, lr in [{lo:.4g}, {hi:.4g}]; limit lr x sharpness in "
+                f"[2 - {self.delta:g}, 2]")
+        if self.proof is not None and self.proof.proved:
+            e = self.proof.enclosure
+            text += (f"; certified: proved for every start and step size "
+                     f"({self.proof.count(0)} boxes), limit in [{e[0]:.9f}, {e[1]:.9f}]")
+        elif self.proof is not None:
+            text += f"; not proved ({self.proof.verdict})"
+        return text + (f"; plain iteration at {cert['n_checked']} random points: "
+                       f"{cert['n_failed']} failed (a failure rate, not a proof)")
 
     def to_dataset(self) -> xr.Dataset:
         """Return the dataset (for :func:`dynsys.save`)."""
@@ -109,7 +117,8 @@ def _is_eos(model, theta0, lr, limit_sharpness, converged, delta, gfs):
 
 def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: int = 50_000,
                refine: int = 4, n_check: int = 300, seed: int = 0, progress=None,
-               check_steps: int = 400_000) -> EoSRegion:
+               check_steps: int = 400_000, prove: bool = False, proof_budget=None,
+               shrink_rounds: int = 8) -> EoSRegion:
     """Return the largest certified region U x [eta_1, eta_2] of edge-of-stability behaviour.
 
     Definition (Theorem 1 of Agarwala et al., made precise). GD from ``theta0`` with step size
@@ -135,6 +144,14 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
 
     By the sign-flip symmetry of the 2-D model the default grid covers the positive quadrant;
     U's mirror images are edge-of-stability regions too.
+
+    With ``prove=True`` the box is then *proved* with :func:`dynsys.certify_region` (every
+    start, every step size). Where the proof does not succeed (a part is refuted or undecided),
+    the box is halved about its centre along every axis and proved again, up to
+    ``shrink_rounds`` times; the region returned is the first proved box of that sequence (the
+    largest proved box of the sequence, not necessarily the largest proved box overall), and
+    ``proof`` holds its certificate. If none is proved the region is empty. Only a proved region
+    is called certified; the random check stays as a failure rate.
 
     Parameters
     ----------
@@ -191,6 +208,7 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
         g = gfs_sharpness(model, theta)
         return _is_eos(model, theta, lr, sharp, ok, delta, g)
 
+    proof = None
     if box is None:
         bounds, lr_interval = {}, None
     else:
@@ -239,8 +257,16 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
             certificate["n_failed_before_shrinking"] = certificate["n_failed"]
             certificate["n_failed"] = 0
             certificate["n_checked_final_box"] = n_check
-        bounds = {names[0]: (float(lo[1]), float(hi[1])), names[1]: (float(lo[2]), float(hi[2]))}
-        lr_interval = (float(lo[0]), float(hi[0]))
+        proof = None
+        if prove:
+            lo, hi, proof = _prove_by_halving(model, lo, hi, delta, proof_budget,
+                                              shrink_rounds, seed)
+        if prove and proof is None:
+            bounds, lr_interval = {}, None
+        else:
+            bounds = {names[0]: (float(lo[1]), float(hi[1])),
+                      names[1]: (float(lo[2]), float(hi[2]))}
+            lr_interval = (float(lo[0]), float(hi[0]))
 
     u_mask = xr.DataArray(
         (starts[..., 0] >= bounds[names[0]][0]) & (starts[..., 0] <= bounds[names[0]][1])
@@ -258,5 +284,28 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     if bounds:
         attrs.update({f"U_{n}": np.asarray(b) for n, b in bounds.items()})
         attrs["lr_interval"] = np.asarray(lr_interval)
+    attrs["proved"] = int(proof is not None and proof.proved)
+    if proof is not None and proof.proved:
+        attrs["lr_sharpness_limit_enclosure"] = np.asarray(proof.enclosure)
+        attrs["proof_boxes"] = len(proof.status)
+        attrs["proof_wall_time"] = proof.wall_time
     ds.attrs.update(attrs)
-    return EoSRegion(Box(bounds, u_mask), lr_interval, delta, certificate, ds)
+    return EoSRegion(Box(bounds, u_mask), lr_interval, delta, certificate, ds, proof)
+
+
+def _prove_by_halving(model, lo, hi, delta, budget, rounds, seed):
+    """Prove ``[lo, hi]`` (rows lr, theta_1, theta_2); halve about the centre until proved.
+
+    Returns ``(lo, hi, certificate)`` of the first proved box, or ``(lo, hi, None)``."""
+    from ._certify import certify_region
+    from ..rigorous import ProofBudget
+    budget = ProofBudget(time=15.0, max_boxes=4000) if budget is None else budget
+    lo, hi = np.array(lo, float), np.array(hi, float)
+    for _ in range(int(rounds) + 1):
+        cert = certify_region(model, ((lo[1], hi[1]), (lo[2], hi[2])), (lo[0], hi[0]), delta,
+                              budget=budget, seed=seed, stop_on_refute=True)
+        if cert.proved:
+            return lo, hi, cert
+        centre = 0.5 * (lo + hi)
+        lo, hi = centre + 0.5 * (lo - centre), centre + 0.5 * (hi - centre)
+    return lo, hi, None

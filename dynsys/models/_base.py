@@ -68,6 +68,14 @@ class Model(abc.ABC):
        :func:`~dynsys.eos_region`).
     6. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
        :func:`~dynsys.eos_region` (Theorem 1's ``O(eps)``).
+    7. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
+       :func:`~dynsys.certify_region`; it provides, as in
+       :class:`dynsys.rigorous.RescaledPlaneKernel`: ``plane_box`` (a box of its state space
+       containing the image of a region of starts and step sizes), ``may_meet`` (False only for
+       boxes provably outside that image), ``starts`` (concrete starts of the region in a box),
+       ``enclose`` (the compiled enclosure of boxes to a terminal set, with the limit of
+       ``lr x sharpness`` enclosed) and ``gfs_lr_sharpness_lower`` (a lower bound of ``lr x``
+       the gradient-flow-solution sharpness on a box).
 
     :class:`RegressionModel` adds residuals (NTK, families of minima).
 
@@ -100,6 +108,7 @@ class Model(abc.ABC):
     gd_kernel: MapKernel | None = None
     grid_kernel: GridKernel | None = None
     symmetries: tuple = ()
+    interval_kernel = None
 
     @abc.abstractmethod
     def loss(self, theta) -> np.ndarray:

@@ -8,6 +8,7 @@ from .. import _validate as check
 from .._numba import njit
 import functools
 
+from ..rigorous import RescaledPlaneKernel
 from ..systems._map import MapKernel
 from . import _gfs_closed, _qr2d_kernels
 from ._base import GridKernel, RegressionModel
@@ -173,6 +174,14 @@ class QuadraticRegression2D(SecondOrderRegression):
         """Return ``eps``: the EoS band ``2 - eps <= lr S_inf <= 2`` of Theorem 1 (twice the
         leading-order offset ``eps (1 - lr E) / 2``)."""
         return float(self.eps)
+
+    @property
+    def interval_kernel(self):
+        """The rigorous enclosure of GD orbits (target 0, eps > 0: the rescaled plane), or
+        None: with a nonzero target the step size does not drop out and no kernel exists yet."""
+        if self.target != 0.0 or not self.eps > 0.0:
+            return None
+        return RescaledPlaneKernel(self.eps)
 
     def __repr__(self) -> str:
         return f"QuadraticRegression2D(eps={self.eps!r}, target={self.target!r})"

@@ -1,6 +1,6 @@
 """Theorem 1 made computable: the region U x [eta_1, eta_2] and eps_c for the 2-D model.
 
-For eps in {0.02, 0.05, 0.1} (target 0): the largest certified box U of starts and interval of
+For eps in {0.02, 0.05, 0.1} (target 0): the largest box U (checked at random points, not proved) of starts and interval of
 step sizes on which GD converges to a limiting lr x sharpness in [2 - delta, 2] from starts past
 the edge (delta = eps, twice the leading-order offset), with the random-point certificate. Then,
 at fixed delta in {0.02, 0.05}, the largest eps with a non-empty region (eps_c) and its bracket,
@@ -87,7 +87,7 @@ def run(out: pathlib.Path, quick: bool = False):
 
     critical = []
     for delta in (0.02, 0.05):
-        ds = dynsys.eos_critical_eps(delta, eps_values=(0.005, 0.3, 6 if quick else 12),
+        ds = dynsys.offset_root_eps(delta, eps_values=(0.005, 0.3, 6 if quick else 12),
                                      bisections=2 if quick else 5, grid_n=24 if quick else 64,
                                      n_check=20 if quick else 100)
         print(f"delta={delta:g}: eps_c = {ds.attrs['eps_c']:.4g} +- "

@@ -107,7 +107,7 @@ def test_largest_box_is_exact(mask, min_size):
 def test_critical_eps_brackets_the_vanishing_of_the_region():
     """At fixed delta the region must vanish near eps_c ~ 2 delta (leading order), a bit below
     it because the O(eps^2) correction adds to the offset."""
-    ds = dynsys.eos_critical_eps(0.05, eps_values=[0.03, 0.06, 0.12], bisections=3, grid_n=40,
+    ds = dynsys.offset_root_eps(0.05, eps_values=[0.03, 0.06, 0.12], bisections=3, grid_n=40,
                                  lr_range=(0.9, 1.1, 4), n_check=20)
     lo, hi = ds.attrs["eps_c_bracket"]
     assert bool(ds.non_empty.sel(eps=0.03)) and not bool(ds.non_empty.sel(eps=0.12))

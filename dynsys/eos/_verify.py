@@ -1,0 +1,208 @@
+"""Re-check a certificate through a second code path: ball arithmetic (python-flint)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from .. import _validate as check
+from ..rigorous import ProofStatus
+from ..rigorous._arb import gfs_lower, reprove_box, require_flint
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification:
+    """Result of :func:`verify_certificate`: ``accepted`` and why, what was re-proved."""
+
+    accepted: bool
+    problems: tuple
+    covered: bool
+    n_boxes: int
+    n_reproved: int
+    sampled: bool
+    seed: int
+    wall_time: float
+
+    def __bool__(self) -> bool:
+        return self.accepted
+
+    def summary(self) -> str:
+        """Return a one-line account."""
+        what = (f"re-proved a seeded sample of {self.n_reproved} of {self.n_boxes} proved boxes "
+                f"(seed {self.seed})" if self.sampled else
+                f"re-proved all {self.n_reproved} proved boxes")
+        verdict = "accepted" if self.accepted else "rejected: " + "; ".join(self.problems[:3])
+        return f"{verdict}; cover {'checked' if self.covered else 'not complete'}; {what} " \
+               f"in ball arithmetic ({self.wall_time:.1f} s)"
+
+
+def _image_may_meet(box, U, lr_interval, eps, flint) -> bool:
+    """Ball-arithmetic test: False only when the plane box provably misses the image."""
+    (a_lo, a_hi), (b_lo, b_hi) = U
+
+    def sq(lo, hi):
+        lo_b, hi_b = flint.arb(lo), flint.arb(hi)
+        if lo >= 0:
+            return lo_b * lo_b, hi_b * hi_b
+        if hi <= 0:
+            return hi_b * hi_b, lo_b * lo_b
+        m = flint.arb(max(-lo, hi))
+        return flint.arb(0), m * m
+
+    s1, s2 = sq(a_lo, a_hi), sq(b_lo, b_hi)
+    e = flint.arb(eps)
+    lows = [flint.arb(lr_interval[0])]
+    highs = [flint.arb(lr_interval[1])]
+    lows.append(flint.arb(box[0]) / s1[1])
+    lows.append(flint.arb(box[2]) / (e * s2[1]))
+    if not s1[0] <= 0:
+        highs.append(flint.arb(box[1]) / s1[0])
+    if not s2[0] <= 0:
+        highs.append(flint.arb(box[3]) / (e * s2[0]))
+    # disjoint only if some lower bound certainly exceeds some upper bound
+    return not any(lo > hi for lo in lows for hi in highs)
+
+
+def _covered(boxes, U, lr_interval, eps, hull, max_depth, flint) -> bool:
+    """Whether the union of ``boxes`` provably contains the image of U x lr_interval."""
+    if not len(boxes):
+        return False
+    # start from the cover's bounding box, after checking (in balls) that it holds the image
+    bbox = (float(boxes[:, 0].min()), float(boxes[:, 1].max()), float(boxes[:, 2].min()),
+            float(boxes[:, 3].max()))
+    p_lo, p_hi, q_lo, q_hi = hull
+    if not (p_lo >= bbox[0] and p_hi <= bbox[1] and q_lo >= bbox[2] and q_hi <= bbox[3]):
+        return False
+    stack = [(bbox, 0)]
+    while stack:
+        b, depth = stack.pop()
+        if not _image_may_meet(b, U, lr_interval, eps, flint):
+            continue
+        inside = ((boxes[:, 0] <= b[0]) & (boxes[:, 1] >= b[1])
+                  & (boxes[:, 2] <= b[2]) & (boxes[:, 3] >= b[3]))
+        if inside.any():
+            continue
+        if depth >= max_depth:
+            return False
+        plo, phi, qlo, qhi = b
+        if phi - plo >= qhi - qlo:
+            m = 0.5 * (plo + phi)
+            stack += [((plo, m, qlo, qhi), depth + 1), ((m, phi, qlo, qhi), depth + 1)]
+        else:
+            m = 0.5 * (qlo + qhi)
+            stack += [((plo, phi, qlo, m), depth + 1), ((plo, phi, m, qhi), depth + 1)]
+    return True
+
+
+def _plane_hull(U, lr_interval, eps, flint):
+    """Balls enclosing the extreme values of p and q over the region."""
+    (a_lo, a_hi), (b_lo, b_hi) = U
+    m1 = max(abs(a_lo), abs(a_hi))
+    m2 = max(abs(b_lo), abs(b_hi))
+    n1 = 0.0 if a_lo <= 0 <= a_hi else min(abs(a_lo), abs(a_hi))
+    n2 = 0.0 if b_lo <= 0 <= b_hi else min(abs(b_lo), abs(b_hi))
+    l_lo, l_hi = flint.arb(lr_interval[0]), flint.arb(lr_interval[1])
+    e = flint.arb(eps)
+    p = (l_lo * flint.arb(n1) ** 2, l_hi * flint.arb(m1) ** 2)
+    q = (e * l_lo * flint.arb(n2) ** 2, e * l_hi * flint.arb(m2) ** 2)
+
+    return (p[0], p[1], q[0], q[1])
+
+
+def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
+                       max_ratio: float = 10.0) -> Verification:
+    """Return a :class:`Verification` of ``cert`` by an independent code path.
+
+    Checks, in ball arithmetic (FLINT's arb through python-flint; ``pip install
+    'dynsys[rigorous]'``), that (1) the boxes claimed proved cover the image of the region when
+    the certificate claims the whole region, (2) every claimed limit enclosure lies in
+    ``[2 - delta, 2]`` and the region's enclosure contains them all, (3) the gradient-flow
+    sharpness condition holds on every proved box, and (4) each proved box re-proves: a fresh
+    enclosure in balls reaches the terminal set with a limit enclosure *inside* the claimed one.
+    (4) runs on every proved box unless ``sample`` is given, or unless re-proving all would take
+    more than ``max_ratio`` times the proof's wall time (estimated on the first boxes); then a
+    seeded random sample of ``sample`` boxes (default 32) is re-proved and the result says so.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> cert = dynsys.certify_region(dynsys.QuadraticRegression2D(0.05),
+    ...                              ((1.6, 1.6001), (8.8, 8.8001)), (0.64, 0.64001), 0.05)
+    >>> dynsys.verify_certificate(cert).accepted
+    True
+    """
+    flint = require_flint()
+    start = time.perf_counter()
+    if sample is not None:
+        sample = check.integer("sample", sample, minimum=1)
+    seed = check.integer("seed", seed, minimum=0)
+    max_ratio = check.real("max_ratio", max_ratio, positive=True)
+    kernel = cert.kernel
+    eps = float(kernel.eps)
+    problems = []
+    status = np.asarray(cert.status)
+    proved = np.flatnonzero(status == int(ProofStatus.PROVED))
+    boxes = np.asarray(cert.boxes, dtype=float)
+    lo_t, hi_t = 2.0 - cert.delta, 2.0
+    prec = flint.ctx.prec
+    flint.ctx.prec = 256          # products of a few doubles are then exact
+    try:
+        hull = _plane_hull(cert.U, cert.lr_interval, eps, flint)
+    finally:
+        flint.ctx.prec = prec
+    covered = False
+    if cert.verdict != "proved":
+        problems.append(f"the certificate does not claim a proof (verdict {cert.verdict})")
+    else:
+        covered = _covered(boxes[proved], cert.U, cert.lr_interval, eps, hull,
+                           int(np.max(cert.depth, initial=0)) + 16, flint)
+        if not covered:
+            problems.append("the proved boxes do not cover the region")
+        enc = cert.enclosure
+        if not (enc[0] <= np.min(cert.limit[proved, 0]) and enc[1] >= np.max(cert.limit[proved, 1])):
+            problems.append("the region's enclosure does not contain the boxes' enclosures")
+    for i in proved:
+        lo, hi = cert.limit[i]
+        if not (flint.arb(lo) >= lo_t and flint.arb(hi) <= hi_t and lo <= hi):
+            problems.append(f"box {i}: claimed limit [{lo}, {hi}] not inside [2 - delta, 2]")
+        g = gfs_lower(boxes[i], eps)
+        if g is None or not g > 2:
+            problems.append(f"box {i}: gradient-flow sharpness not past the edge")
+    b = cert.budget
+
+    def reprove(i) -> bool:
+        ok, lim, why = reprove_box(tuple(boxes[i]), eps, (lo_t, hi_t),
+                                   split_width=b.split_width, max_pieces=4 * b.max_pieces,
+                                   max_steps=b.max_steps, terminal_x=b.terminal_x,
+                                   radius=b.radius)
+        if not ok:
+            problems.append(f"box {i}: re-proof failed ({why})")
+            return False
+        claimed = flint.arb(cert.limit[i, 0]).union(flint.arb(cert.limit[i, 1]))
+        if not claimed.contains(lim):
+            problems.append(f"box {i}: re-proved limit {lim} not inside the claimed "
+                            f"[{cert.limit[i, 0]}, {cert.limit[i, 1]}]")
+            return False
+        return True
+
+    order = np.random.default_rng(seed).permutation(proved)
+    sampled = sample is not None and sample < len(proved)
+    todo = order[:sample] if sampled else order
+    done = 0
+    for i in todo:
+        reprove(i)
+        done += 1
+        if sample is None and done == 4 and len(todo) > 8:
+            per_box = (time.perf_counter() - start) / done
+            if per_box * len(todo) > max_ratio * max(cert.wall_time, 1.0):
+                sampled = True
+                todo = order[:32]
+                for j in todo[done:]:
+                    reprove(j)
+                    done += 1
+                break
+    return Verification(accepted=not problems, problems=tuple(problems), covered=covered,
+                        n_boxes=len(proved), n_reproved=done, sampled=sampled, seed=seed,
+                        wall_time=time.perf_counter() - start)

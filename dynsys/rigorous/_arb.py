@@ -1,0 +1,168 @@
+"""A second, independent enclosure of the rescaled-plane map in ball arithmetic (FLINT's arb).
+
+Written apart from the compiled kernels (other arithmetic, other code): balls ``mid +- rad``
+with rigorous rounding from python-flint instead of outward-rounded float intervals. Same
+method (mean-value form, set ``c + A R`` with A re-orthogonalised each step, bisection past a
+width, the terminal lemma), so a certificate can be re-proved box by box.
+"""
+
+from __future__ import annotations
+
+import math
+
+try:  # optional dependency: pip install "dynsys[rigorous]"
+    import flint
+except ImportError:  # pragma: no cover - exercised only without the extra
+    flint = None
+
+
+def require_flint():
+    """Return the flint module, or raise ImportError saying how to install it."""
+    if flint is None:
+        raise ImportError("verify_certificate needs python-flint (ball arithmetic): "
+                          "pip install 'dynsys[rigorous]'")
+    return flint
+
+
+def _ball(lo: float, hi: float):
+    """A ball containing [lo, hi] (exact float endpoints)."""
+    a, b = flint.arb(lo), flint.arb(hi)
+    return a.union(b)
+
+
+def _jac(P, Q, eps):
+    x = (P - Q) / 2
+    a = 1 - x
+    b = 1 + eps * x
+    return [[a * (a - P), P * a], [eps * Q * b, b * (b - eps * Q)]]
+
+
+def _fmap(P, Q, eps):
+    x = (P - Q) / 2
+    return (1 - x) ** 2 * P, (1 + eps * x) ** 2 * Q
+
+
+def lemma(xb, sb, eps):
+    """Terminal lemma in balls: return the enclosure of the limit sigma, or None."""
+    r = xb.abs_upper()
+    if not r < 1:
+        return None
+    xr = flint.arb(0, 0).union(r).union(-r)
+
+    def mg(sig):
+        P, Q = sig + xr, sig - xr
+        m = 1 - (P + eps * Q) + (xr / 2) * (P - eps * eps * Q)
+        g = -P + eps * Q + (xr / 2) * (P + eps * eps * Q)
+        return m.abs_upper(), g.abs_upper()
+
+    rho0, g0 = mg(sb)
+    if not rho0 < 1:
+        return None
+    trial = (2 * r * g0 / (1 - rho0)).abs_upper() + flint.arb(1e-300)
+    big = sb + flint.arb(0, 0).union(trial).union(-trial)
+    rho, g = mg(big)
+    if not rho < 1:
+        return None
+    need = (r * g / (1 - rho)).abs_upper()
+    if not need <= trial:
+        return None
+    return sb + flint.arb(0, 0).union(need).union(-need)
+
+
+def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
+                max_steps: int, terminal_x: float, radius: float, tighten: int = 1000):
+    """Return ``(proved, limit_ball, reason)`` for one plane box, re-proved in arb.
+
+    ``proved`` is True when every piece became terminal with ``(1 + eps) s_inf`` inside
+    ``target`` (a pair of floats); ``limit_ball`` is the union of the limit enclosures.
+    """
+    require_flint()
+    eps_b = flint.arb(eps)
+    lo_t, hi_t = flint.arb(target[0]), flint.arb(target[1])
+    plo, phi, qlo, qhi = box
+    cp, cq = (plo + phi) / 2, (qlo + qhi) / 2
+    start = ([flint.arb(cp), flint.arb(cq)], [[1.0, 0.0], [0.0, 1.0]],
+             [_ball(plo, phi) - cp, _ball(qlo, qhi) - cq], 0)
+    stack = [start]
+    pieces = 1
+    union = None
+    while stack:
+        c, A, R, k = stack.pop()
+        best = None
+        first = -1
+        split = False
+        while True:
+            # x = (p - q)/2 and sigma = (p + q)/2 over the set, without wrapping
+            xb = (c[0] - c[1]) / 2 + sum(((A[0][j] - A[1][j]) / 2) * R[j] for j in range(2))
+            sb = (c[0] + c[1]) / 2 + sum(((A[0][j] + A[1][j]) / 2) * R[j] for j in range(2))
+            if xb.abs_upper() <= terminal_x:
+                s = lemma(xb, sb, eps_b)
+                if s is not None:
+                    lim = (1 + eps_b) * s
+                    first = k if first < 0 else first
+                    best = lim if best is None else (best.intersection(lim)
+                                                     if best.overlaps(lim) else lim)
+                    if best < lo_t or best > hi_t:
+                        return False, best, "limit outside the target"
+                    inside = best >= lo_t and best <= hi_t
+                    drift_small = (lim.rad() <= 1.05 * sb.rad() * (1 + eps)
+                                   or k - first >= tighten)
+                    if inside and drift_small:
+                        break
+                    if drift_small:
+                        split = True
+            if k >= max_steps:
+                return False, best, "step budget"
+            X = [c[i] + sum(A[i][j] * R[j].union(flint.arb(0)) for j in range(2))
+                 for i in range(2)]
+            if not all(xi.is_finite() and xi.abs_upper() <= radius for xi in X):
+                return False, None, "escaped"
+            width = max(float(2 * X[i].rad()) for i in range(2))
+            if split or (width > split_width and best is None):
+                if pieces >= max_pieces:
+                    return False, None, "piece budget"
+                j = 0 if (float(R[0].rad()) * (abs(A[0][0]) + abs(A[1][0]))
+                          >= float(R[1].rad()) * (abs(A[0][1]) + abs(A[1][1]))) else 1
+                m = flint.arb(R[j].mid())
+                for half in (R[j].lower().union(m), m.union(R[j].upper())):
+                    mh = float(half.mid())
+                    Rn = list(R)
+                    Rn[j] = half - mh
+                    cn = [c[i] + A[i][j] * flint.arb(mh) for i in range(2)]
+                    stack.append((cn, [row[:] for row in A], Rn, k))
+                pieces += 1
+                break
+            J = _jac(X[0], X[1], eps_b)
+            mc = [flint.arb(c[i].mid()) for i in range(2)]
+            f = _fmap(mc[0], mc[1], eps_b)
+            v = [f[i] + J[i][0] * (c[0] - mc[0]) + J[i][1] * (c[1] - mc[1]) for i in range(2)]
+            M = [[J[i][0] * A[0][j] + J[i][1] * A[1][j] for j in range(2)] for i in range(2)]
+            mid = [[float(M[i][j].mid()) for j in range(2)] for i in range(2)]
+            w0 = math.hypot(mid[0][0], mid[1][0]) * float(R[0].rad())
+            w1 = math.hypot(mid[0][1], mid[1][1]) * float(R[1].rad())
+            u = (mid[0][1], mid[1][1]) if w1 > w0 else (mid[0][0], mid[1][0])
+            n = math.hypot(*u)
+            u = (u[0] / n, u[1] / n) if n > 0 and math.isfinite(n) else (1.0, 0.0)
+            A = [[u[0], -u[1]], [u[1], u[0]]]
+            det = flint.arb(u[0]) * u[0] + flint.arb(u[1]) * u[1]
+            Ainv = [[flint.arb(u[0]) / det, flint.arb(u[1]) / det],
+                    [flint.arb(-u[1]) / det, flint.arb(u[0]) / det]]
+            B = [[Ainv[i][0] * M[0][j] + Ainv[i][1] * M[1][j] for j in range(2)]
+                 for i in range(2)]
+            nc = [flint.arb(v[i].mid()) for i in range(2)]
+            R = [B[i][0] * R[0] + B[i][1] * R[1] + Ainv[i][0] * (v[0] - nc[0])
+                 + Ainv[i][1] * (v[1] - nc[1]) for i in range(2)]
+            c = nc
+            k += 1
+        if best is not None:
+            union = best if union is None else union.union(best)
+    return True, union, ""
+
+
+def gfs_lower(box, eps: float):
+    """A ball enclosing lr x GFS sharpness at the box's lower corner, or None if p or q <= 0."""
+    require_flint()
+    if box[0] <= 0 or box[2] <= 0:
+        return None
+    e = flint.arb(eps)
+    return (1 + e) * ((e * flint.arb(box[0]).log() + flint.arb(box[2]).log()) / (1 + e)).exp()

@@ -1,0 +1,138 @@
+"""The interval kernel of the 2-D model with target 0: its reduction to the rescaled plane."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ._lohner import enclose_boxes
+
+
+def _dn(x: float) -> float:
+    return math.nextafter(x, -math.inf)
+
+
+def _upf(x: float) -> float:
+    return math.nextafter(x, math.inf)
+
+
+def _sq_range(lo: float, hi: float) -> tuple[float, float]:
+    """Rigorous bounds of {t^2 : t in [lo, hi]}."""
+    if lo >= 0:
+        return _dn(lo * lo), _upf(hi * hi)
+    if hi <= 0:
+        return _dn(hi * hi), _upf(lo * lo)
+    m = max(-lo, hi)
+    return 0.0, _upf(m * m)
+
+
+@dataclasses.dataclass(frozen=True)
+class RescaledPlaneKernel:
+    """Interval kernel of GD on ``z = (theta_1^2 - eps theta_2^2)/2`` (target 0).
+
+    With ``p = lr theta_1^2`` and ``q = eps lr theta_2^2`` one GD step is
+    ``(p, q) -> ((1 - x)^2 p, (1 + eps x)^2 q)``, ``x = (p - q)/2``, which does not involve the
+    step size, and ``lr x sharpness`` at a limit ``p = q = s`` is ``(1 + eps) s``. So a box of
+    starts times an interval of step sizes maps to a region of the plane, and one enclosure
+    there covers every step size at once. This object provides what :func:`dynsys.certify_region`
+    needs from a model (see the ``interval_kernel`` hook of :class:`dynsys.Model`):
+
+    1. ``plane_box(U, lr_interval)``: a rectangle of the plane that contains the image;
+    2. ``may_meet(boxes, U, lr_interval)``: for each plane box, False only when it provably
+       misses the image (so dropping it loses no start);
+    3. ``starts(box, U, lr_interval, rng, n)``: concrete starts ``(theta_1, theta_2, lr)`` in the
+       region whose image lies in a plane box (for refutations by plain iteration);
+    4. ``enclose(boxes, target, budget)``: the compiled Lohner enclosure of every plane box.
+    """
+
+    eps: float
+    name: str = "rescaled_plane"
+
+    def plane_box(self, U, lr_interval) -> tuple[float, float, float, float]:
+        """Return ``(p_lo, p_hi, q_lo, q_hi)`` containing the image of U x lr_interval."""
+        (a_lo, a_hi), (b_lo, b_hi) = U
+        l_lo, l_hi = lr_interval
+        s1 = _sq_range(a_lo, a_hi)
+        s2 = _sq_range(b_lo, b_hi)
+        p = (_dn(l_lo * s1[0]), _upf(l_hi * s1[1]))
+        q = (_dn(_dn(self.eps * l_lo) * s2[0]), _upf(_upf(self.eps * l_hi) * s2[1]))
+        return p[0], p[1], q[0], q[1]
+
+    def _lr_window(self, box, U, lr_interval) -> tuple[float, float]:
+        """An interval of step sizes containing every lr for which some start of U maps into
+        the plane box (outward rounded; empty when lo > hi)."""
+        (a_lo, a_hi), (b_lo, b_hi) = U
+        s1 = _sq_range(a_lo, a_hi)
+        s2 = _sq_range(b_lo, b_hi)
+        plo, phi, qlo, qhi = box
+        lo, hi = float(lr_interval[0]), float(lr_interval[1])
+        if s1[1] > 0:
+            lo = max(lo, _dn(plo / s1[1]))
+        if s1[0] > 0:
+            hi = min(hi, _upf(phi / s1[0]))
+        if s2[1] > 0:
+            lo = max(lo, _dn(qlo / _upf(self.eps * s2[1])))
+        if s2[0] > 0 and self.eps > 0:
+            hi = min(hi, _upf(qhi / _dn(self.eps * s2[0])))
+        return lo, hi
+
+    def may_meet(self, boxes, U, lr_interval) -> np.ndarray:
+        """Return, per plane box, False only when it provably misses the image."""
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        out = np.empty(len(boxes), dtype=bool)
+        for i, box in enumerate(boxes):
+            lo, hi = self._lr_window(box, U, lr_interval)
+            out[i] = lo <= hi
+        return out
+
+    def starts(self, box, U, lr_interval, rng, n: int) -> np.ndarray:
+        """Return up to ``n`` starts ``(theta_1, theta_2, lr)`` of the region (in the quadrant of
+        U's upper corner) whose plane image lies in ``box``; fewer when the box barely meets it."""
+        (a_lo, a_hi), (b_lo, b_hi) = U
+        lo, hi = self._lr_window(box, U, lr_interval)
+        if not lo <= hi:
+            return np.empty((0, 3))
+        lo, hi = max(lo, lr_interval[0]), min(hi, lr_interval[1])
+        lr = rng.uniform(lo, hi, size=4 * n) if hi > lo else np.full(4 * n, lo)
+        p = rng.uniform(box[0], box[1], size=4 * n)
+        q = rng.uniform(box[2], box[3], size=4 * n)
+        sign1 = 1.0 if a_hi > 0 else -1.0
+        sign2 = 1.0 if b_hi > 0 else -1.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t1 = sign1 * np.sqrt(np.maximum(p, 0) / lr)
+            t2 = sign2 * np.sqrt(np.maximum(q, 0) / (self.eps * lr))
+        inside = ((t1 >= a_lo) & (t1 <= a_hi) & (t2 >= b_lo) & (t2 <= b_hi)
+                  & (lr >= lr_interval[0]) & (lr <= lr_interval[1]))
+        return np.stack([t1, t2, lr], axis=-1)[inside][:n]
+
+    def enclose(self, boxes, target, budget) -> dict[str, np.ndarray]:
+        """Return the Lohner enclosure of every plane box (see ``enclose_box``)."""
+        boxes = np.ascontiguousarray(boxes, dtype=float).reshape(-1, 4)
+        n = len(boxes)
+        out = {"piece_status": np.zeros(n, np.int64), "terminal_step": np.zeros(n, np.int64),
+               "limit": np.zeros((n, 2)), "pieces": np.zeros(n, np.int64),
+               "depth": np.zeros(n, np.int64), "steps": np.zeros(n, np.int64)}
+        if n:
+            enclose_boxes(boxes, self.eps, float(target[0]), float(target[1]),
+                          budget.split_width, budget.max_pieces, budget.max_split_depth,
+                          budget.max_steps, budget.terminal_x, budget.enclosure_tol,
+                          budget.radius, out["piece_status"], out["terminal_step"],
+                          out["limit"], out["pieces"], out["depth"], out["steps"])
+        return out
+
+    def gfs_lr_sharpness_lower(self, box) -> float:
+        """Return a lower bound of ``lr x`` (gradient-flow-solution sharpness) over the plane
+        box: ``(1 + eps) (p^eps q)^(1/(1+eps))``, increasing in p and q, at the lower corner.
+
+        Computed in floating point and lowered by a relative 1e-12 (log and exp are accurate to
+        a few ulp, far inside that margin); :func:`dynsys.verify_certificate` re-checks it in
+        ball arithmetic.
+        """
+        p, q = box[0], box[2]
+        if p <= 0 or q <= 0:
+            return 0.0
+        e = self.eps
+        val = (1 + e) * math.exp((e * math.log(p) + math.log(q)) / (1 + e))
+        return val * (1 - 1e-12)
