@@ -5,7 +5,8 @@ Conventions used across dynsys:
 * provenance attrs on every Dataset: ``dynsys_version``, ``dynsys_commit`` (see
   :func:`source_commit`), ``system`` (the map or model name),
   ``system_params`` (a JSON string of its scalar parameters) and one attr per scalar parameter;
-* integer label variables carry CF ``flag_values``/``flag_meanings`` (see :func:`flag_attrs`);
+* integer label variables carry CF ``flag_values``/``flag_meanings`` from their label table
+  (a :class:`~dynsys.FlagTable`, e.g. :class:`~dynsys.Outcome`);
 * attrs hold only str, int, float or 1-D numeric arrays, so netCDF and Zarr round trips are
   lossless.
 """
@@ -94,16 +95,6 @@ def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def flag_attrs(meanings: dict[int, str], long_name: str) -> dict:
-    """Return CF flag attrs for an integer label variable: ``{code: meaning}``."""
-    codes = sorted(meanings)
-    return {
-        "long_name": long_name,
-        "flag_values": np.asarray(codes, dtype=np.int8),
-        "flag_meanings": " ".join(meanings[c] for c in codes),
-    }
 
 
 def decode_flags(variable) -> dict[int, str]:

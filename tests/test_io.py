@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dynsys
-from dynsys._labels import flag_attrs
+
 
 
 def _rich_dataset(rng):
@@ -19,7 +19,7 @@ def _rich_dataset(rng):
                             {"long_name": "multipliers"}),
             "stable": (("point",), np.array([True, False, True])),
             "outcome": (("point",), np.array([0, 2, 1], dtype=np.int8),
-                        flag_attrs({0: "converged", 1: "periodic", 2: "diverged"}, "outcome")),
+                        dynsys.Outcome.cf_attrs("outcome")),
             "x": (("point", "param"), rng.normal(size=(3, 2)), {"units": "1"}),
         },
         coords={"point": np.arange(3), "param": ["theta_1", "theta_2"]},

@@ -25,9 +25,17 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
+from .._labels import provenance
+from .._outcomes import FlagTable
 from ..models import SecondOrderRegression
 from ..models._base import Model
+
+
+class EdgeConstraint(FlagTable):
+    """Whether a step of the constrained trajectory had the edge ``S = 2/lr`` imposed."""
+
+    BELOW_EDGE = 0      # S < 2/lr: a plain GD step
+    AT_EDGE = 1         # S = 2/lr imposed by the projection
 
 
 def one_point(model, theta, name: str = "theta") -> np.ndarray:
@@ -261,8 +269,7 @@ def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
     data["theta"] = (("step", "param"), theta, {"long_name": "constrained trajectory theta+"})
     data["projection_shift"] = (("step", "param"), shift,
                                 {"long_name": "theta+_{t+1} - (theta+_t - lr grad L(theta+_t))"})
-    data["active"] = ("step", active, flag_attrs({0: "S < 2/lr", 1: "S = 2/lr imposed"},
-                                                 "sharpness constraint active"))
+    data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
                                   "param": [f"theta_{i + 1}" for i in range(P)]})
     ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,

@@ -8,7 +8,8 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
-from .._labels import decode_flags, provenance
+from .._labels import provenance
+from .._outcomes import Outcome
 from ..basins import basins
 from ..models import Model
 from ._gfs import gfs_sharpness
@@ -194,7 +195,7 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     t2 = sweep[names[1]].values
     starts = np.stack(np.meshgrid(t1, t2, indexing="ij"), axis=-1)
     gfs = gfs_sharpness(model, starts)
-    flags = {v: k for k, v in decode_flags(sweep.outcome).items()}
+    flags = {v: k for k, v in Outcome.decode(sweep.outcome).items()}
     converged = sweep.outcome.values == flags["converged"]
     lr3 = sweep.lr.values[:, None, None]
     eos = _is_eos(model, None, lr3, sweep.final_sharpness.values, converged, delta, gfs[None])

@@ -5,11 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
+from .._outcomes import FlagTable
 from ..models import resolve_system
 
-#: Integer codes of the stability classes (CF flags on result variables).
-STABILITY = {0: "stable", 1: "saddle", 2: "repeller", 3: "non_hyperbolic"}
-STABLE, SADDLE, REPELLER, NON_HYPERBOLIC = 0, 1, 2, 3
+
+class Stability(FlagTable):
+    """Linear stability class of a fixed point or cycle, from its multipliers."""
+
+    STABLE = 0
+    SADDLE = 1
+    REPELLER = 2
+    NON_HYPERBOLIC = 3
+
+
+#: ``{code: name}`` of :class:`Stability` (kept for scripts that index it).
+STABILITY = Stability.meanings()
+STABLE, SADDLE, REPELLER, NON_HYPERBOLIC = (int(k) for k in Stability)
 
 #: Default half-width of the band around the unit circle counted as non-hyperbolic.
 HYPERBOLICITY_TOL = 1e-9

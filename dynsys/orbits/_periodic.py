@@ -6,10 +6,10 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
-from .._labels import flag_attrs, provenance
+from .._labels import provenance
 from ._trajectory import state_labels
 from ..models import resolve_system
-from ._jacobian import STABILITY, STABLE
+from ._jacobian import STABLE, Stability
 from ._search import SearchResult, Settings, search
 
 
@@ -83,7 +83,7 @@ def common_variables(result: SearchResult, rows: np.ndarray, dim_name: str) -> d
         "stable": ((dim_name,), stability == STABLE,
                    {"long_name": "linearly stable (on a family: transversally stable)"}),
         "stability": ((dim_name,), stability.astype(np.int8),
-                      flag_attrs(STABILITY, "stability class (on a family: of the multipliers "
+                      Stability.cf_attrs("stability class (on a family: of the multipliers "
                                             "across it)")),
         "family": ((dim_name,), fam,
                    {"long_name": "family (curve of non-isolated points) id; -1: isolated",

@@ -2,7 +2,7 @@
 
 For eps in {0.02, 0.05, 0.1} (target 0): the largest box U (checked at random points, not proved) of starts and interval of
 step sizes on which GD converges to a limiting lr x sharpness in [2 - delta, 2] from starts past
-the edge (delta = eps, twice the leading-order offset), with the random-point certificate. Then,
+the edge (delta = eps, twice the leading-order offset), with the random-point check (a failure rate, not a proof). Then,
 at fixed delta in {0.02, 0.05}, the largest eps with a non-empty region (eps_c) and its bracket,
 against the leading-order prediction 2 delta. Also the basins of the whole symmetric domain
 (eps = 0.05, four step sizes). Writes data/basins_2d.nc, data/eos_region.nc (the eps = 0.05
