@@ -41,6 +41,7 @@ def test_resume_after_kill_equals_uninterrupted(tmp_path):
     loaded = dynsys.load(store).drop_vars("chunk_done")
     assert loaded.attrs.pop("dynsys_basins_fingerprint") and loaded.attrs.pop(
         "dynsys_basins_complete") == 1         # the store's own bookkeeping
+    assert '"rule.steps": "2000"' in loaded.attrs.pop("dynsys_basins_arguments")
     assert loaded.identical(reference)
 
 
