@@ -206,8 +206,8 @@ def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
         "params": json.dumps({k: float(v).hex() for k, v in mapping.params.items()
                               if k != plan.param}, sort_keys=True),
         "param": plan.param,
-        "values": (f"{values.size} values from {values[0]!r} to {values[-1]!r} "
-                   f"(sha256 {hashlib.sha256(values.tobytes()).hexdigest()[:16]})"),
+        "values": (f"{values.size} values from {float(values[0])!r} to "
+                   f"{float(values[-1])!r} (sha256 {hashlib.sha256(values.tobytes()).hexdigest()[:16]})"),
         "grid": json.dumps([[float(a[0]), float(a[-1]), len(a)] for a in plan.axes]),
         "base": json.dumps([float(b).hex() for b in plan.base]),
         **{f"rule.{k}": repr(v) for k, v in plan.rule.attrs().items()},

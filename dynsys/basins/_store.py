@@ -104,7 +104,7 @@ def differences(stored: dict, given: dict) -> list[str]:
     return out
 
 
-def _short(value, n: int = 70) -> str:
+def _short(value, n: int = 100) -> str:
     text = str(value)
     return text if len(text) <= n else text[:n - 3] + "..."
 
