@@ -453,7 +453,7 @@ def _run_chunks(plan: Plan, keys, client, report, done0: int, total: int, sink, 
 
     futures = {client.submit(_task, plan, key, store, pure=False): key
                for key in keys}
-    for future in as_completed(futures):
+    for future in as_completed(futures, loop=client.loop):
         out = future.result()
         sink(futures[future], out)
         done += 1

@@ -149,3 +149,21 @@ def test_a_store_held_by_another_process_is_refused(tmp_path):
         assert run.returncode == 1 and "in use by another process" in run.stderr
     finally:
         lock.close()
+
+
+def test_two_processes_creating_one_store_at_once_get_a_clear_error(tmp_path, monkeypatch):
+    from dynsys.basins import _store
+
+    path = tmp_path / "race.zarr"
+    real = os.rename
+
+    def other_process_won(src, dst):              # the other creation renamed first
+        os.mkdir(dst)
+        (dst.parent / dst.name / "zarr.json").write_text("{}")
+        return real(src, dst)
+
+    monkeypatch.setattr(_store.os, "rename", other_process_won)
+    kw = {k: v for k, v in ARGS.items() if k != "values"}
+    with pytest.raises(ValueError, match="created by another process at the same time"):
+        dynsys.basins(dynsys.QuadraticRegression2D(0.1, 0.2), [0.6], store=path, **kw)
+    assert not list(tmp_path.glob(".race.zarr.creating-*"))      # nothing left behind
