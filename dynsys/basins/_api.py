@@ -207,7 +207,7 @@ def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
                               if k != plan.param}, sort_keys=True),
         "param": plan.param,
         "values": (f"{values.size} values from {float(values[0])!r} to "
-                   f"{float(values[-1])!r} (sha256 {hashlib.sha256(values.tobytes()).hexdigest()[:16]})"),
+                   f"{float(values[-1])!r} (sha256 {_fp.digest(values)[:16]})"),
         "grid": json.dumps([[float(a[0]), float(a[-1]), len(a)] for a in plan.axes]),
         "base": json.dumps([float(b).hex() for b in plan.base]),
         **{f"rule.{k}": repr(v) for k, v in plan.rule.attrs().items()},
