@@ -176,14 +176,21 @@ def _format(path) -> str:
     raise ValueError(f"path must end in .nc (netCDF) or .zarr (Zarr), got {str(path)!r}")
 
 
-def save(obj, path, *, compress: bool = True) -> pathlib.Path:
+def _is_zarr_store(path: pathlib.Path) -> bool:
+    return path.is_dir() and any((path / name).is_file()
+                                 for name in ("zarr.json", ".zgroup", ".zarray"))
+
+
+def save(obj, path, *, compress: bool = True, overwrite: bool = False) -> pathlib.Path:
     """Return the path written: ``obj`` saved losslessly as netCDF (``.nc``) or Zarr (``.zarr``).
 
     ``obj`` is an ``xr.Dataset``, an ``xr.DataArray`` or a result object with ``.to_dataset()``
     or ``.dataset``. Complex variables, booleans, coordinates and attrs survive the round trip.
     With ``compress`` (default) netCDF variables are written with lossless zlib compression and
     byte shuffling (Zarr stores are compressed by default). The file follows the CF conventions
-    and a Zarr store is Zarr format 2 with consolidated metadata (see :mod:`dynsys._io`).
+    and a Zarr store is Zarr format 2 with consolidated metadata (see :mod:`dynsys._io`). An
+    existing netCDF file is replaced; an existing Zarr store only with ``overwrite=True``; a
+    directory that is not a Zarr store is never deleted.
 
     Examples
     --------
@@ -196,8 +203,19 @@ def save(obj, path, *, compress: bool = True) -> pathlib.Path:
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or path, got {type(path).__name__}")
     kind = _format(path)
+    if not isinstance(overwrite, bool | np.bool_):
+        raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     ds = encode(_as_dataset(obj))
     path = pathlib.Path(path)
+    if path.exists() or path.is_symlink():
+        if path.is_dir() and not _is_zarr_store(path):
+            raise ValueError(f"path {str(path)!r} is an existing directory that is not a Zarr "
+                             f"store; dynsys.save never deletes it: choose another path")
+        if kind == "netcdf" and path.is_dir():
+            raise ValueError(f"path {str(path)!r} is a directory, not a netCDF file")
+        if kind == "zarr" and not overwrite:
+            raise ValueError(f"Zarr store {str(path)!r} exists; pass overwrite=True to "
+                             f"replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "netcdf":
         encoding = {}

@@ -66,7 +66,27 @@ def test_bad_paths_and_objects(tmp_path):
        suffix=st.sampled_from([".nc", ".zarr"]))
 def test_float_round_trip_is_bitwise(tmp_path, values, suffix):
     ds = xr.Dataset({"v": ("i", np.asarray(values))})
-    back = dynsys.load(dynsys.save(ds, tmp_path / f"h{suffix}"))
+    back = dynsys.load(dynsys.save(ds, tmp_path / f"h{suffix}", overwrite=True))
     finite = ~np.isnan(ds.v.values)            # NaN payloads are not data: any NaN is NaN
     assert np.array_equal(np.isnan(back.v.values), ~finite)
     assert np.array_equal(back.v.values[finite].view(np.int64), ds.v.values[finite].view(np.int64))
+
+
+def test_save_never_deletes_a_directory_that_is_not_a_zarr_store(tmp_path):
+    ds = dynsys.trajectory(dynsys.maps.logistic(3.2), [0.3], steps=4)
+    victim = tmp_path / "x.zarr"
+    victim.mkdir()
+    (victim / "notes.txt").write_text("mine")
+    for overwrite in (False, True):
+        with pytest.raises(ValueError, match="not a Zarr store"):
+            dynsys.save(ds, victim, overwrite=overwrite)
+    assert (victim / "notes.txt").read_text() == "mine"
+    store = tmp_path / "y.zarr"
+    dynsys.save(ds, store)
+    with pytest.raises(ValueError, match="overwrite=True"):
+        dynsys.save(ds, store)
+    short = ds.assign_attrs(replaced=1)
+    dynsys.save(short, store, overwrite=True)
+    xr.testing.assert_identical(dynsys.load(store), short)
+    with pytest.raises(TypeError, match="overwrite"):
+        dynsys.save(ds, store, overwrite="yes")

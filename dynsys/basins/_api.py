@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sys
 
 import numpy as np
@@ -15,6 +17,7 @@ from .._outcomes import Outcome
 from .._stopping import StoppingRule
 from .._version import __version__
 from ..models import Model, gd_map, resolve_swept
+from . import _fingerprint as _fp
 from . import _store
 from ._attractors import AttractorKind, AttractorTable, label_chunk
 from ._sweep import Plan, choose_path, compute_chunk, family_mask
@@ -122,13 +125,18 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
     match_tol = check.real("match_tol", match_tol, positive=True)
     report = _progress(progress)
     client = _client(scheduler)
-    template = _template(plan, system)
     if store is not None:
-        if not isinstance(store, str) or not store.endswith(".zarr"):
-            raise ValueError(f"store must be a path ending in .zarr, got {store!r}")
-        return _run_stored(plan, template, store, _fingerprint(plan, match_tol), match_tol,
-                           client, report)
-    return _run_memory(plan, template, match_tol, client, report)
+        if not isinstance(store, str | os.PathLike) or not os.fspath(store).endswith(".zarr"):
+            raise ValueError(f"store must be a path (str or pathlib.Path) ending in .zarr, "
+                             f"got {store!r}")
+        store = os.fspath(store)
+        digest, parts = _fingerprint(plan, match_tol)
+        template = _template(plan, system, lazy=True)
+        with _own(client) as active:
+            return _run_stored(plan, template, store, digest, parts, match_tol, active, report)
+    template = _template(plan, system)
+    with _own(client) as active:
+        return _run_memory(plan, template, match_tol, active, report)
 
 
 # -- arguments ----------------------------------------------------------------------------------
@@ -185,30 +193,31 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
                 path=choose_path(mapping, model, len(axes), base))
 
 
-def _fingerprint(plan: Plan, match_tol: float) -> str:
-    """Return a SHA-256 hex digest of everything that determines the result."""
+def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
+    """Return the SHA-256 digest of everything that determines the result, and its parts
+    (readable values, or digests of the system's data and of long arrays)."""
     mapping = plan.mapping
-    code = getattr(mapping.step_function, "__code__", None)
-    desc = {
+    system = plan.model if plan.model is not None else mapping
+    values = np.ascontiguousarray(plan.values, dtype=float)
+    parts = {
         "dynsys": __version__,
-        "system": type(plan.model if plan.model is not None else mapping).__name__,
-        "name": str(getattr(plan.model, "name", mapping.name)),
-        "params": {k: float(v).hex() for k, v in mapping.params.items() if k != plan.param},
-        "model": json.dumps(plan.model.describe(), sort_keys=True, default=str)
-        if plan.model is not None else None,
-        "constants": [float(c).hex() for c in getattr(mapping.kernel, "constants", ())]
-        if mapping.kernel is not None else None,
-        "step_code": hashlib.sha256(code.co_code).hexdigest() if code is not None else None,
+        "system": type(system).__name__,
+        "name": str(getattr(system, "name", "")),
+        "params": json.dumps({k: float(v).hex() for k, v in mapping.params.items()
+                              if k != plan.param}, sort_keys=True),
         "param": plan.param,
-        "values": [float(v).hex() for v in plan.values],
-        "axes": [[float(a[0]).hex(), float(a[-1]).hex(), len(a)] for a in plan.axes],
-        "base": [float(b).hex() for b in plan.base],
-        "settings": [plan.rule.steps, float(plan.rule.tol).hex(), float(plan.rule.radius).hex(),
-                     plan.rule.max_period, float(plan.rule.cycle_rtol).hex(),
-                     plan.rule.lyapunov_steps, float(plan.rule.chaos_threshold).hex(),
-                     plan.scaling, plan.rows, float(match_tol).hex(), _path_label(plan)],
+        "values": (f"{values.size} values from {float(values[0])!r} to "
+                   f"{float(values[-1])!r} (sha256 {_fp.digest(values)[:16]})"),
+        "grid": json.dumps([[float(a[0]), float(a[-1]), len(a)] for a in plan.axes]),
+        "base": json.dumps([float(b).hex() for b in plan.base]),
+        **{f"rule.{k}": repr(v) for k, v in plan.rule.attrs().items()},
+        "scaling": repr(plan.scaling),
+        "rows per chunk": repr(plan.rows),
+        "match_tol": repr(float(match_tol)),
+        "compute_path": _path_label(plan),
+        **_fp.system_parts(system, skip=("params",) if plan.model is None else ()),
     }
-    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
 
 
 def _progress(progress):
@@ -233,7 +242,29 @@ def _progress(progress):
     return progress
 
 
+@contextlib.contextmanager
+def _own(client):
+    """Yield the client to run on; a Client that :func:`basins` made itself (``made``) is
+    closed at the end, whatever happens."""
+    client, made = client
+    if not made:
+        yield client
+        return
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def _client(scheduler):
+    """Return ``(client or None, whether basins made it)``."""
+    client = _find_client(scheduler)
+    if isinstance(scheduler, str) and client is not None:
+        return client, True
+    return client, False
+
+
+def _find_client(scheduler):
     if isinstance(scheduler, str) and scheduler in ("serial", "sync", "synchronous"):
         return None
     if scheduler is None:
@@ -246,13 +277,25 @@ def _client(scheduler):
         except ValueError:
             return None
     if isinstance(scheduler, str):
-        from distributed import Client
-
-        return Client(scheduler)
+        return _connect(scheduler)
     if hasattr(scheduler, "submit") and hasattr(scheduler, "gather"):
         return scheduler
     raise TypeError(f"scheduler must be a dask.distributed Client, a scheduler address, "
                     f"'serial' or None, got {type(scheduler).__name__}")
+
+
+def _connect(address: str):
+    """Return a new Client connected to the scheduler at ``address``, leaving nothing behind
+    (no half-built default client) if that fails."""
+    from distributed import Client
+
+    try:
+        client = Client(address, set_as_default=False, timeout="10s")
+    except Exception as exc:     # a typo, no scheduler there, a refused connection
+        raise ValueError(f"scheduler {address!r} is not a reachable dask scheduler address "
+                         f"({type(exc).__name__}: {exc}); pass a Client, an address such as "
+                         f"'tcp://host:8786', 'serial' or None") from None
+    return client
 
 
 # -- the result's layout: every piece below follows the schema of ._sweep ----------------------
@@ -263,10 +306,21 @@ def _path_label(plan: Plan) -> str:
     return plan.path
 
 
-def _template(plan: Plan, system) -> xr.Dataset:
-    """Return the result Dataset with zero-filled numpy variables, one per schema field."""
+def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
+    """Return the result Dataset with zero-filled variables, one per schema field: numpy
+    arrays, or with ``lazy`` dask arrays chunked like the sweep (only declared, for a store:
+    nothing of the size of the result is allocated)."""
     dims = (plan.param, *plan.grid_dims)
     shape = plan.shape
+    if lazy:
+        import dask.array as da
+
+        row_chunks = (1, plan.rows) + shape[2:]
+
+        def zeros(full, dtype):
+            return da.zeros(full, dtype=dtype, chunks=row_chunks + full[len(row_chunks):])
+    else:
+        zeros = np.zeros
     state = [f"{plan.prefix}_{i + 1}" for i in range(plan.dim)]
     coords = {plan.param: plan.values, "param": state}
     for d, axis in zip(plan.grid_dims, plan.axes, strict=True):
@@ -279,9 +333,9 @@ def _template(plan: Plan, system) -> xr.Dataset:
                        **({"missing_value": np.asarray(f.missing_value, f.dtype)[()]}
                           if f.missing_value is not None else {})})
         data[plan.var_name(f)] = (dims + (("param",) if f.state else ()),
-                                  np.zeros(shape + ((plan.dim,) if f.state else ()), f.dtype),
+                                  zeros(shape + ((plan.dim,) if f.state else ()), f.dtype),
                                   attrs)
-    data["attractor"] = (dims, np.zeros(shape, np.int32),
+    data["attractor"] = (dims, zeros(shape, np.int32),
                          {"long_name": "attractor id (-1: none)", "units": "1",
                           "missing_value": np.int32(-1)})
     data[_store.MASK] = ((plan.param, "row_block"),
@@ -399,7 +453,7 @@ def _run_chunks(plan: Plan, keys, client, report, done0: int, total: int, sink, 
 
     futures = {client.submit(_task, plan, key, store, pure=False): key
                for key in keys}
-    for future in as_completed(futures):
+    for future in as_completed(futures, loop=client.loop):
         out = future.result()
         sink(futures[future], out)
         done += 1
@@ -437,12 +491,17 @@ def _label(plan: Plan, table: AttractorTable, key, fields: dict) -> np.ndarray:
                        family, _cycles(plan, value))
 
 
-def _run_stored(plan: Plan, template: xr.Dataset, path: str, fingerprint: str,
+def _run_stored(plan: Plan, template: xr.Dataset, path: str, fingerprint: str, parts: dict,
                 match_tol: float, client, report) -> xr.Dataset:
     chunks = {plan.param: 1, plan.grid_dims[0]: plan.rows}
-    mask = _store.create_or_open(path, template, chunks, fingerprint)
-    if _store.is_complete(path):
-        return _store.open_result(path)
+    with _store.create_or_open(path, template, chunks, fingerprint, parts) as opened:
+        if _store.is_complete(path):
+            return _store.open_result(path)
+        _sweep_stored(plan, path, opened.mask, match_tol, client, report)
+    return _store.open_result(path)
+
+
+def _sweep_stored(plan: Plan, path: str, mask, match_tol: float, client, report) -> None:
     keys = plan.chunks()
     missing = [key for key in keys if not mask[key]]
 
@@ -462,7 +521,6 @@ def _run_stored(plan: Plan, template: xr.Dataset, path: str, fingerprint: str,
         _store.write_region(path, {n: (dims, v.reshape((1, -1) + cells))
                                    for n, v in shaped.items()}, _region(plan, key))
     _store.finish(path, _table_dataset(plan, table))
-    return _store.open_result(path)
 
 
 __all__ = ["basins"]

@@ -22,7 +22,7 @@ from ._options import (CLIError, add_output_options, add_system_options, parse_f
 
 
 def _save_and_plot(ds, args, plot_fn=None) -> str:
-    path = save(ds, args.output)
+    path = save(ds, args.output, overwrite=True)   # the output the user named
     lines = [f"wrote {path}"]
     if args.plot is not None:
         if plot_fn is None:

@@ -23,6 +23,12 @@ class BatchFunction:
         self.core_shape = tuple(core_shape)
         self.vectorized = vectorized
         self.name = name
+        self._given = vectorized
+
+    def fingerprint_data(self) -> dict:
+        """Return what determines the results (not the detected calling convention)."""
+        return {"func": self.func, "dim": self.dim, "core_shape": self.core_shape,
+                "vectorized": self._given}
 
     def _point(self, x, kw):
         out = np.asarray(self.func(x, **kw), dtype=float)

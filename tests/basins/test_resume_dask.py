@@ -41,6 +41,7 @@ def test_resume_after_kill_equals_uninterrupted(tmp_path):
     loaded = dynsys.load(store).drop_vars("chunk_done")
     assert loaded.attrs.pop("dynsys_basins_fingerprint") and loaded.attrs.pop(
         "dynsys_basins_complete") == 1         # the store's own bookkeeping
+    assert '"rule.steps": "2000"' in loaded.attrs.pop("dynsys_basins_arguments")
     assert loaded.identical(reference)
 
 
@@ -81,3 +82,29 @@ def test_dask_cluster_gives_the_serial_result(tmp_path):
                             steps=500, chunk_size=30)
     assert got.identical(ref)
     assert np.unique(got.outcome).size >= 2
+
+
+def test_a_scheduler_typo_raises_and_leaves_nothing_behind():
+    distributed = pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="scheduler 'localhost:1' is not a reachable"):
+        dynsys.basins(MODEL, LR, scheduler="localhost:1", **KW)
+    with pytest.raises(ValueError):                  # no default client was left behind
+        distributed.default_client()
+    # and the next call runs (serially) instead of hanging on a half-built client
+    assert dynsys.basins(MODEL, [0.6], **KW).outcome.size == 24 * 20
+
+
+def test_dask_worker_processes_give_the_serial_result(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    kw = dict(grid=((-3, 3, 12), (-6, 6, 10)), steps=600, chunk_size=60)
+    reference = dynsys.basins(MODEL, LR, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        # basins makes (and closes) its own client from the address
+        got = dynsys.basins(MODEL, LR, scheduler=cluster.scheduler_address, **kw)
+        assert got.identical(reference)
+        stored = dynsys.basins(MODEL, LR, scheduler=cluster.scheduler_address,
+                               store=tmp_path / "p.zarr", **kw)
+        assert stored.load().identical(reference)
+    with pytest.raises(ValueError):
+        distributed.default_client()
