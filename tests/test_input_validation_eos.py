@@ -120,7 +120,7 @@ SLOTS = [
                                   ("n_check", "count", 1), ("seed", "count", 0),
                                   ("check_steps", "count", 1)]],
     Slot("eos_region", dynsys.eos_region, REGION, "delta", "positive", optional=True),
-    *[Slot("eos_critical_eps", dynsys.eos_critical_eps, CRITICAL, arg, kind, kind_arg)
+    *[Slot("offset_root_eps", dynsys.offset_root_eps, CRITICAL, arg, kind, kind_arg)
       for arg, kind, kind_arg in [("delta", "positive", None), ("eps_values", "prange", None),
                                   ("target", "real", None), ("bisections", "count", 0),
                                   ("lr_range", "prange", None), ("grid_n", "count", 4),
@@ -218,9 +218,9 @@ def _cases(tmp):
             **{**REGION, "grid": ((0.1, 1.0, 0), (4.0, 12.0, 4))}), "grid"),
         ("eos_region progress", lambda: dynsys.eos_region(**{**REGION, "progress": "yes"}),
          "progress"),
-        ("eos_critical_eps eps_values num", lambda: dynsys.eos_critical_eps(
+        ("offset_root_eps eps_values num", lambda: dynsys.offset_root_eps(
             0.05, eps_values=(0.01, 0.4, 1)), "eps_values"),
-        ("eos_critical_eps eps_values reversed", lambda: dynsys.eos_critical_eps(
+        ("offset_root_eps eps_values reversed", lambda: dynsys.offset_root_eps(
             0.05, eps_values=(0.4, 0.01, 4)), "eps_values"),
         ("eos_critical_eps progress", lambda: dynsys.eos_critical_eps(
             **{**CRITICAL, "progress": 3}), "progress"),
@@ -362,7 +362,8 @@ def test_box_contains_checks_theta():
 #: (GDMap by gd_map, LossModel by Model.from_loss, ContinuationResult by continuation, EoSRegion
 #: by eos_region), abstract bases, the kernel record and modules.
 NO_INPUT = {"__version__", "maps", "plot", "orbits", "MapKernel", "GDMap", "LossModel",
-            "RegressionModel", "ContinuationResult", "EoSRegion",
+            "RegressionModel", "ContinuationResult", "EoSRegion", "Certificate", "Verification",
+            "rigorous",
             # bad input of the autodiff models and networks: tests/models/test_jax.py and
             # tests/networks/test_networks.py (they need JAX)
             "AutodiffModel", "networks"}
@@ -377,6 +378,8 @@ def test_every_public_entry_point_has_bad_input_tests():
     covered |= {"Model", "Map"}
     covered |= {"StoppingRule"}                         # tests/test_stopping.py, every field
     covered |= {"Outcome", "FlagTable"}                 # tests/test_outcomes.py (decode)
+    covered |= {"certify_region", "verify_certificate", "proved_critical_eps"}   # tests/rigorous
+    covered |= {"eos_critical_eps"}     # the deprecated name of offset_root_eps (its slots)
     missing = set(dynsys.__all__) - NO_INPUT - covered
     assert not missing, f"no bad-input tests for {sorted(missing)}"
     assert set(dynsys.maps.__all__) <= {s.label for s in slots}

@@ -133,6 +133,11 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     >>> dynsys.verify_certificate(cert).accepted
     True
     """
+    from ._certify import Certificate
+
+    if not isinstance(cert, Certificate):
+        raise TypeError(f"cert must be a Certificate returned by dynsys.certify_region, got "
+                        f"{type(cert).__name__}")
     flint = require_flint()
     start = time.perf_counter()
     if sample is not None:

@@ -136,3 +136,15 @@ def test_bad_budget():
         ProofBudget(time=-1)
     with pytest.raises(TypeError, match="budget"):
         _cert(budget={"time": 1})
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: dynsys.verify_certificate("not a certificate"), "cert"),
+    (lambda: dynsys.proved_critical_eps(c=-1.0), "c"),
+    (lambda: dynsys.proved_critical_eps(c=float("nan")), "c"),
+    (lambda: dynsys.proved_critical_eps(bisections=-1), "bisections"),
+    (lambda: dynsys.proved_critical_eps(eps_bracket=(0.0, 0.4)), "eps_bracket lo"),
+])
+def test_bad_input_of_the_checkers_names_the_argument(call, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        call()
