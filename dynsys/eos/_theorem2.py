@@ -101,7 +101,8 @@ def expected_second_derivative(z, J, sigma_q: float) -> float:
         raise ValueError(f"z must have shape (D,), got shape {z.shape}")
     J = check.array("J", J)
     if J.ndim != 2 or J.shape[0] != z.size or J.shape[1] < 1:
-        raise ValueError(f"J must have shape (D, P) = ({z.size}, P), got shape {J.shape}")
+        raise ValueError(f"J must have shape (D, P) = ({z.size}, P) to match z of length "
+                         f"{z.size}, got shape {J.shape}")
     sigma_q = check.real("sigma_q", sigma_q, nonnegative=True)
     K = J @ J.T
     evals, evecs = np.linalg.eigh(K)
