@@ -33,7 +33,7 @@ NOISE = 1e-10
 
 
 class RunClass(FlagTable):
-    """What a GD run of a Kreisler scan did (MATH.md section 5)."""
+    """What a GD run of a Kreisler scan did (docs/math.md, section 5)."""
 
     #: converged from past the edge (lr phi0 > 2) with 2 - delta <= lr S_inf <= 2
     EOS = 0
