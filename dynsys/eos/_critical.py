@@ -13,6 +13,18 @@ from ..models import QuadraticRegression2D
 from ._region import eos_region
 
 
+
+def _bisect_geometric(holds, a: float, b: float, steps: int) -> tuple[float, float]:
+    """Return the bracket ``(a, b)`` after ``steps`` geometric bisections, keeping ``holds(a)``
+    true and ``holds(b)`` false."""
+    for _ in range(steps):
+        mid = float(np.sqrt(a * b))
+        if holds(mid):
+            a = mid
+        else:
+            b = mid
+    return (a, b)
+
 def eos_critical_eps(delta: float, **kwargs) -> xr.Dataset:
     """Deprecated: the root of offset(eps) = delta; use :func:`offset_root_eps` (same
     result) or, for eps_c as Theorem 1 means it, :func:`proved_critical_eps`."""
@@ -89,14 +101,8 @@ def _offset_root(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.
         if last == len(scan) - 1:
             bracket = (float(scan[-1]), np.inf)
         else:
-            a, b = float(scan[last]), float(scan[last + 1])
-            for _ in range(bisections):
-                mid = float(np.sqrt(a * b))
-                if evaluate(mid):
-                    a = mid
-                else:
-                    b = mid
-            bracket = (a, b)
+            bracket = _bisect_geometric(evaluate, float(scan[last]), float(scan[last + 1]),
+                                        bisections)
     monotone = all(flags[:non_empty_idx[-1] + 1]) if non_empty_idx else True
     eps_sorted = np.array(sorted(results))
     ds = xr.Dataset(
@@ -181,14 +187,7 @@ def proved_critical_eps(*, c: float = 1.0, eps_bracket=(0.01, 0.4), bisections: 
     elif proved(hi):
         bracket = (hi, np.inf)
     else:
-        a, b = lo, hi
-        for _ in range(bisections):
-            mid = float(np.sqrt(a * b))
-            if proved(mid):
-                a = mid
-            else:
-                b = mid
-        bracket = (a, b)
+        bracket = _bisect_geometric(proved, lo, hi, bisections)
     eps_sorted = np.array(sorted(results))
     enc = np.array([results[e].enclosure if results[e] is not None else (np.nan, np.nan)
                     for e in eps_sorted])
