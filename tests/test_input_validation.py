@@ -433,7 +433,7 @@ def test_valid_models_give_shaped_values(eps, target, depth, theta, lead):
        steps=st.integers(1, 30))
 def test_valid_trajectory_is_labelled(x0, lr, steps):
     ds = dynsys.trajectory(QR, x0, lr=lr, steps=steps)
-    assert ds.sizes["step"] == steps + 1 and list(ds.param.values) == ["theta_1", "theta_2"]
+    assert ds.sizes["step"] == steps + 1 and list(ds.component.values) == ["theta_1", "theta_2"]
     assert "QuadraticRegression2D" in ds.attrs["system"] and ds.attrs["steps"] == steps
     assert ds.loss.attrs["long_name"] == "loss"
     assert ds.outcome.attrs["flag_meanings"] == dynsys.Outcome.cf_attrs("")["flag_meanings"]
@@ -456,7 +456,7 @@ def test_valid_basins_are_labelled(values, n1, n2, steps):
 def test_valid_bifurcation_diagram_is_labelled(values, steps, data):
     keep = data.draw(st.integers(1, steps))
     ds = dynsys.bifurcation_diagram(LOGISTIC, values, x0=[0.3], steps=steps, keep=keep)
-    assert dict(ds.x.sizes) == {"r": len(values), "sample": keep, "param": 1}
+    assert dict(ds.x.sizes) == {"r": len(values), "sample": keep, "component": 1}
     assert ds.sample.values[-1] == steps and ds.attrs["keep"] == keep
     assert "flag_meanings" in ds.outcome.attrs
 

@@ -20,9 +20,9 @@ def _rich_dataset(rng):
             "stable": (("point",), np.array([True, False, True])),
             "outcome": (("point",), np.array([0, 2, 1], dtype=np.int8),
                         dynsys.Outcome.cf_attrs("outcome")),
-            "x": (("point", "param"), rng.normal(size=(3, 2)), {"units": "1"}),
+            "x": (("point", "component"), rng.normal(size=(3, 2)), {"units": "1"}),
         },
-        coords={"point": np.arange(3), "param": ["theta_1", "theta_2"]},
+        coords={"point": np.arange(3), "component": ["theta_1", "theta_2"]},
         attrs={"a": 1.5, "n": 3, "s": "text", "v": np.array([1.0, 2.0])},
     )
 

@@ -322,7 +322,7 @@ def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
     else:
         zeros = np.zeros
     state = [f"{plan.prefix}_{i + 1}" for i in range(plan.dim)]
-    coords = {plan.param: plan.values, "param": state}
+    coords = {plan.param: plan.values, "component": state}
     for d, axis in zip(plan.grid_dims, plan.axes, strict=True):
         coords[d] = axis
     what = "step size" if plan.param == "lr" else f"parameter {plan.param}"
@@ -332,7 +332,7 @@ def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
                  else {"long_name": f.long_name, **({"units": f.units} if f.units else {}),
                        **({"missing_value": np.asarray(f.missing_value, f.dtype)[()]}
                           if f.missing_value is not None else {})})
-        data[plan.var_name(f)] = (dims + (("param",) if f.state else ()),
+        data[plan.var_name(f)] = (dims + (("component",) if f.state else ()),
                                   zeros(shape + ((plan.dim,) if f.state else ()), f.dtype),
                                   attrs)
     data["attractor"] = (dims, zeros(shape, np.int32),
@@ -345,7 +345,7 @@ def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
     ds[plan.param].attrs.update(long_name=what, units="1")
     for d in plan.grid_dims:
         ds[d].attrs.update(long_name=f"initial {d}", units="1")
-    ds["param"].attrs.update(long_name="state component")
+    ds["component"].attrs.update(long_name="state component")
     target = plan.model if plan.model is not None else plan.mapping
     rule = plan.rule.attrs()
     rule["lyapunov_steps"] = min(rule["lyapunov_steps"], rule["steps"])
@@ -366,7 +366,7 @@ def _table_dataset(plan: Plan, table: AttractorTable) -> xr.Dataset:
         "attractor_kind": ("attractor_id", arr["kind"], AttractorKind.cf_attrs("attractor kind")),
         "attractor_period": ("attractor_id", arr["period"],
                              {"long_name": "attractor period (0: chaotic)", "units": "1"}),
-        "attractor_x": (("attractor_id", "param"), arr["point"],
+        "attractor_x": (("attractor_id", "component"), arr["point"],
              {"long_name": "representative point (canonical point of a cycle)"}),
         "attractor_value": ("attractor_id", arr["value"],
                             {"long_name": f"{plan.param} where the attractor was first met"}),
@@ -426,7 +426,7 @@ def _region_data(plan: Plan, out: dict) -> dict:
     data = {}
     for f in plan.fields():
         extra = (plan.dim,) if f.state else ()
-        data[plan.var_name(f)] = ((plan.param, *plan.grid_dims) + (("param",) if f.state else ()),
+        data[plan.var_name(f)] = ((plan.param, *plan.grid_dims) + (("component",) if f.state else ()),
                                   out[f.key].reshape((1, -1) + cells + extra))
     return data
 

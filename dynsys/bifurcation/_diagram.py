@@ -222,7 +222,7 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
     labels = [f"{state}_{i + 1}" for i in range(mapping.dim)]
     diverged = last < steps
     data = {
-        state: ((param, "sample", "param"), out,
+        state: ((param, "sample", "component"), out,
                 {"long_name": "parameters" if is_model else "state"}),
         "outcome": ((param,), np.where(diverged, Outcome.DIVERGED, Outcome.BOUNDED).astype(
             np.int8), Outcome.cf_attrs("outcome of the orbit")),
@@ -246,7 +246,7 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
                                                 finite),
                                     {"long_name": "residual z"})
     coords = {param: values, "sample": np.arange(steps - keep + 1, steps + 1),
-              "param": labels}
+              "component": labels}
     ds = xr.Dataset(data, coords=coords)
     ds[param].attrs.update(long_name="step size" if param == "lr" else f"parameter {param}",
                            units="1")

@@ -336,7 +336,7 @@ class ContinuationResult:
         state = self._state_name
         data = {
             self.param: (("s",), p, {"long_name": self._param_long_name(), "units": "1"}),
-            state: (("s", "param"), X, {"long_name": _STATE_LONG_NAME[state]}),
+            state: (("s", "component"), X, {"long_name": _STATE_LONG_NAME[state]}),
             "multipliers": (("s", "multiplier"), mult,
                             {"long_name": f"multipliers of DF^{problem.period}"}),
             "spectral_radius": (("s",), radius,
@@ -361,7 +361,7 @@ class ContinuationResult:
                 if getattr(self.model, "ntk_eigenvalue", None) is not None:
                     data["ntk_eigenvalue"] = (("s",), self.model.ntk_eigenvalue(X),
                                               {"long_name": "top NTK eigenvalue"})
-        ds = xr.Dataset(data, coords={"s": s, "param": self._labels_for(n),
+        ds = xr.Dataset(data, coords={"s": s, "component": self._labels_for(n),
                                       "multiplier": ("multiplier", np.arange(n),
                                                      {"long_name": "multiplier index"})})
         ds["s"].attrs.update(long_name="arclength", units="1")
@@ -395,7 +395,7 @@ class ContinuationResult:
                      {"long_name": "kind of special point (PD, LP, BP, NS)"}),
             self.param: (("point",), np.array([p["u"][-1] for p in pts], dtype=float),
                          {"long_name": self._param_long_name(), "units": "1"}),
-            state: (("point", "param"),
+            state: (("point", "component"),
                     np.array([p["u"][:n] for p in pts], dtype=float).reshape(len(pts), n),
                     {"long_name": _STATE_LONG_NAME[state]}),
             "branch": (("point",), np.array([p["branch"] for p in pts], dtype=np.int64),
@@ -422,7 +422,7 @@ class ContinuationResult:
         }
         ds = xr.Dataset(data, coords={"point": ("point", np.array(labels, dtype="<U8"),
                                                 {"long_name": "special point label"}),
-                                      "param": self._labels_for(n),
+                                      "component": self._labels_for(n),
                                       "multiplier": ("multiplier", np.arange(n),
                                                      {"long_name": "multiplier index"})})
         ds.attrs.update(self._provenance())

@@ -124,7 +124,7 @@ def _bifurcation(args) -> str:
             raise CLIError("--sweep NAME is required for a map (the parameter to vary)")
         kwargs["param"] = args.sweep
     ds = bifurcation_diagram(system, args.lr, **kwargs)
-    sweep = [d for d in ds.dims if d != "sample" and d != "param"][0]
+    sweep = [d for d in ds.dims if d != "sample" and d != "component"][0]
     head = (f"orbit diagram of {ds.attrs.get('system')}: {ds.sizes[sweep]} value(s) of {sweep}, "
             f"{args.steps} steps, last {args.keep} kept")
     return head + "\n" + _save_and_plot(ds, args, lambda d, path: plot.bifurcation(

@@ -266,12 +266,12 @@ def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
             "beta_perp": "|grad S projected orthogonal to u|^2 at theta+",
             "cos_u_grad_S": "|u . grad S| / |grad S| at theta+"}
     data = {k: ("step", rec[k], {"long_name": long[k]}) for k in names}
-    data["theta"] = (("step", "param"), theta, {"long_name": "constrained trajectory theta+"})
-    data["projection_shift"] = (("step", "param"), shift,
+    data["theta"] = (("step", "component"), theta, {"long_name": "constrained trajectory theta+"})
+    data["projection_shift"] = (("step", "component"), shift,
                                 {"long_name": "theta+_{t+1} - (theta+_t - lr grad L(theta+_t))"})
     data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
-                                  "param": [f"theta_{i + 1}" for i in range(P)]})
+                                  "component": [f"theta_{i + 1}" for i in range(P)]})
     ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
                                theta0=theta0, tol=tol))
     return ds, geometry

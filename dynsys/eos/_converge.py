@@ -164,8 +164,8 @@ def limit_sharpness(model, theta0, lr, *, steps: int | None = None, tol: float =
         loss[ok] = model.loss(last[ok])
     last = np.where(ok[:, None], last, np.nan)
     data = {
-        "theta0": (("start", "param"), flat, {"long_name": "start"}),
-        "theta_inf": (("start", "param"), last, {"long_name": "last GD state"}),
+        "theta0": (("start", "component"), flat, {"long_name": "start"}),
+        "theta_inf": (("start", "component"), last, {"long_name": "last GD state"}),
         "lr_sharpness": (("start",), lr * lam,
                          {"long_name": "lr x limiting sharpness", "units": "1"}),
         "offset": (("start",), 2.0 / lr - lam,
@@ -178,7 +178,7 @@ def limit_sharpness(model, theta0, lr, *, steps: int | None = None, tol: float =
         data["gfs_sharpness"] = (("start",), gfs_sharpness(model, flat),
                                  {"long_name": "sharpness of the gradient-flow solution "
                                                "from the start"})
-    ds = xr.Dataset(data, coords={"param": [f"theta_{i + 1}" for i in range(model.dim)]})
+    ds = xr.Dataset(data, coords={"component": [f"theta_{i + 1}" for i in range(model.dim)]})
     ds.attrs.update(provenance(gd_map(model, lr), analysis="limit_sharpness",
                                steps=steps, tol=tol, radius=radius))
     return ds

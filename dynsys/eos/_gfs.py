@@ -134,15 +134,15 @@ def gfs_solution(model, theta, *, method: str = "auto", rtol: float = 1e-12,
     labels = [f"theta_{i + 1}" for i in range(model.dim)]
     ds = xr.Dataset(
         {
-            "theta": ((*batch, "param"), theta, {"long_name": "start"}),
-            "gfs_theta": ((*batch, "param"), lim,
+            "theta": ((*batch, "component"), theta, {"long_name": "start"}),
+            "gfs_theta": ((*batch, "component"), lim,
                           {"long_name": "limit of gradient flow from the start"}),
             "gfs_sharpness": (tuple(batch), sharp,
                               {"long_name": "sharpness of the gradient-flow solution"}),
             "converged": (tuple(batch), conv.astype(np.int8),
                           {"long_name": "gradient flow converged (1) or not (0)"}),
         },
-        coords={"param": labels},
+        coords={"component": labels},
     )
     ds.attrs.update(provenance(model, analysis="gfs_solution", method=used,
                                rtol=float(rtol) if used == "ode" else None,

@@ -242,7 +242,7 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     labels = [f"theta0_{k + 1}" for k in range(model.dim)]
     res = xr.Dataset(
         {
-            "theta0": (("start", "param"), starts, {"long_name": "start"}),
+            "theta0": (("start", "component"), starts, {"long_name": "start"}),
             "gfs_sharpness0": (("start",), phi0, {"long_name": "GFS sharpness at the start"}),
             "lr": (("start", "lr_gfs"), out["lr"], {"long_name": "step size"}),
             "max_increase": (("start", "lr_gfs"), out["max_increase"],
@@ -273,7 +273,7 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
             "max_lr_residual": (("start", "lr_gfs"), out["max_lr_residual"],
                                 {"long_name": "largest lr |z| along the orbit", "units": "1"}),
         },
-        coords={"lr_gfs": lr_gfs, "param": labels},
+        coords={"lr_gfs": lr_gfs, "component": labels},
     )
     res["lr_gfs"].attrs.update(long_name="lr x GFS sharpness at the start", units="1")
     inc_eos = res.max_increase.where(res.eos == 1)

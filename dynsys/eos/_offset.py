@@ -147,10 +147,10 @@ def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3
                                            "relative to the formula", "units": "1"}),
             "steps": (dims, steps, {"long_name": "GD steps to convergence", "units": "1"}),
             "outcome": (dims, outcome, Outcome.cf_attrs("outcome of GD")),
-            "theta0": ((*dims, "param"), starts, {"long_name": "start (at lr = 1)"}),
+            "theta0": ((*dims, "component"), starts, {"long_name": "start (at lr = 1)"}),
         },
         coords={"eps": eps, "lr_target": lr_target, "lr_gfs": lr_gfs,
-                "param": ["theta_1", "theta_2"]},
+                "component": ["theta_1", "theta_2"]},
     )
     ds["eps"].attrs.update(long_name="eps (Q = diag(1, -eps))", units="1")
     ds["lr_target"].attrs.update(long_name="lr x target E", units="1")

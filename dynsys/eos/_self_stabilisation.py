@@ -168,10 +168,10 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
             "y_true": ("step", y_true, {"long_name": "S(theta) - 2/lr under GD"}),
             "x_pred": ("step", x_pred, {"long_name": "x of the self-stabilisation map"}),
             "y_pred": ("step", y_pred, {"long_name": "y of the self-stabilisation map"}),
-            "theta": (("step", "param"), theta, {"long_name": "GD iterates"}),
+            "theta": (("step", "component"), theta, {"long_name": "GD iterates"}),
         },
         coords={"step": np.arange(steps + 1),
-                "param": [f"theta_{i + 1}" for i in range(model.dim)]},
+                "component": [f"theta_{i + 1}" for i in range(model.dim)]},
     )
     ds.attrs.update(provenance(model, analysis="self_stabilisation", lr=lr, x0=x0,
                                theta_ref=theta_ref, steps=steps, window=window,
@@ -328,9 +328,9 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
                          * np.where(np.all(np.isfinite(theta), axis=1), 1.0, np.nan),
                          {"long_name": "L(theta) under GD"})
     data["loss_constrained"] = ct["loss"]
-    data["theta"] = (("step", "param"), theta, {"long_name": "GD iterates"})
+    data["theta"] = (("step", "component"), theta, {"long_name": "GD iterates"})
     data["theta_constrained"] = ct["theta"]
-    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1), "param": ct.param.values})
+    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1), "component": ct.component.values})
     ds.attrs.update(provenance(model, analysis="self_stabilisation_tracking", lr=lr,
                                steps=steps, window_start=int(start), window_stop=int(stop),
                                theta0=theta0, **stats))

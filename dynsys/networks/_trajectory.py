@@ -141,14 +141,14 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
         "eigenvalues": (("check", "rank"), eig, {"long_name": "top Hessian eigenvalues"}),
         "n_hvp": ("check", n_hvp, {"long_name": "Hessian-vector products used", "units": "1"}),
         "outcome": ((), np.int8(outcome), Outcome.cf_attrs("outcome of gradient descent")),
-        "theta_final": ("param", theta, {"long_name": "parameters after the last step"}),
+        "theta_final": ("component", theta, {"long_name": "parameters after the last step"}),
     }
     if save_theta:
-        data["theta"] = (("check", "param"), saved, {"long_name": "parameters at checkpoints"})
+        data["theta"] = (("check", "component"), saved, {"long_name": "parameters at checkpoints"})
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
                                   "check_step": ("check", np.asarray(checks)),
                                   "rank": np.arange(1, top_k + 1),
-                                  "param": np.arange(model.dim)})
+                                  "component": np.arange(model.dim)})
     ds["step"].attrs.update(long_name="iteration", units="1")
     ds["check_step"].attrs.update(long_name="iteration of the checkpoint", units="1")
     ds.attrs.update(provenance(model, analysis="spectrum_trajectory", lr=lr, steps=steps,

@@ -94,11 +94,11 @@ def fixed_points(system, *, bounds, lr=None, starts: int | None = None,
     x = (np.array([result.orbits[i].points[0] for i in rows]) if rows.size
          else np.zeros((0, dim)))
     data = {
-        "x": (("point", "param"), x, {"long_name": "fixed point"}),
+        "x": (("point", "component"), x, {"long_name": "fixed point"}),
         **common_variables(result, rows, "point"),
     }
     coords = {"point": ("point", np.arange(rows.size), {"long_name": "fixed point index"}),
-              "param": state_labels(mapping, model),
+              "component": state_labels(mapping, model),
               "multiplier": ("multiplier", np.arange(1, dim + 1), {"long_name": "multiplier index"})}
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(provenance(mapping, analysis="fixed_points", bounds=box.ravel(),

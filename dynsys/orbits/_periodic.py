@@ -208,14 +208,14 @@ def periodic_orbits(system, period: int, *, bounds, lr=None, starts: int | None 
         o = result.orbits[i]
         x[k, : o.period] = o.points
     data = {
-        "x": (("orbit", "phase", "param"), x,
+        "x": (("orbit", "phase", "component"), x,
               {"long_name": "orbit points from the canonical phase"}),
         "period": (("orbit",), np.array([result.orbits[i].period for i in rows], np.int64),
                    {"long_name": "minimal period", "units": "1"}),
         **common_variables(result, rows, "orbit"),
     }
     coords = {"orbit": ("orbit", np.arange(rows.size), {"long_name": "periodic orbit index"}),
-              "phase": np.arange(period), "param": state_labels(mapping, model),
+              "phase": np.arange(period), "component": state_labels(mapping, model),
               "multiplier": ("multiplier", np.arange(1, dim + 1), {"long_name": "multiplier index"})}
     ds = xr.Dataset(data, coords=coords)
     ds["phase"].attrs.update(long_name="phase (iterations from the canonical point)", units="1")

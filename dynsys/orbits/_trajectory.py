@@ -67,9 +67,9 @@ def trajectory(system, x0, *, lr=None, steps: int, radius: float | None = None,
     states, last = orbit(mapping, x0, steps, radius=radius)
     labels = state_labels(mapping, model)
     state_name = "theta" if model is not None else "x"
-    coords = {"step": np.arange(steps + 1), "param": labels}
+    coords = {"step": np.arange(steps + 1), "component": labels}
     data = {
-        state_name: (("step", "param"), states,
+        state_name: (("step", "component"), states,
                      {"long_name": "parameters" if model is not None else "state"}),
         "outcome": ((), np.int8(Outcome.BOUNDED if last == steps else Outcome.DIVERGED),
                     Outcome.cf_attrs("outcome of the orbit")),

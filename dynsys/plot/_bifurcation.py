@@ -48,7 +48,7 @@ def _curves_from_result(result, y):
         for j in range(1, period):
             for i in range(x.shape[0]):
                 pts[i, j] = result.map.step(pts[i, j - 1], **{result.param: p[i]})
-        values = _values_from_points(name, pts, result.model, list(ds.param.values))
+        values = _values_from_points(name, pts, result.model, list(ds.component.values))
         if "genuine" in ds:      # nodes of the unfolded map only (no real cycle): not drawn
             values = np.where(ds.genuine.values[:, None], values, np.nan)
         yield p, values, ds.stable.values, period, ds
@@ -60,9 +60,9 @@ def _curves_from_dataset(ds, param, y):
                                            for b in np.unique(ds.branch.values)]
     periods = np.atleast_1d(ds.attrs.get("branch_periods", [ds.attrs.get("period", 1)]))
     for k, b in enumerate(branches):
-        labels = list(b.param.values)
+        labels = list(b.component.values)
         if name in labels:
-            values = b[_state_name(b)].sel(param=name).values
+            values = b[_state_name(b)].sel(component=name).values
         elif name in b:
             values = b[name].values
         else:
@@ -80,19 +80,19 @@ def _special_from(obj, param, y, result=None):
     out = []
     if result is not None:
         sp = result.special_points
-        labels = list(sp.param.values)
+        labels = list(sp.component.values)
         for label in sp.point.values:
             row = sp.sel(point=label)
             x = row[_state_name(sp)].values
             value = _values_from_points(name, x, result.model, labels)
             out.append((str(label), float(row[param]), float(value)))
     elif "point_kind" in obj:
-        labels = list(obj.param.values)
+        labels = list(obj.component.values)
         state = "point_theta" if "point_theta" in obj else "point_x"
         for label in obj.point.values:
             row = obj.sel(point=label)
             if name in labels:
-                value = float(row[state].sel(param=name))
+                value = float(row[state].sel(component=name))
             elif f"point_{name}" in obj:
                 value = float(row[f"point_{name}"])
             else:
@@ -196,13 +196,13 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
     if isinstance(result, xr.Dataset) and "sample" in result.dims and diagram is None:
         diagram, result = result, None
     if result is not None and not (isinstance(result, ContinuationResult) or (
-            isinstance(result, xr.Dataset) and "stable" in result and "param" in result.coords
+            isinstance(result, xr.Dataset) and "stable" in result and "component" in result.coords
             and ("s" in result.dims or "branch" in result))):
         raise TypeError(f"result must be a ContinuationResult of dynsys.continuation, its "
                         f"to_dataset() or one of its branches, or an orbit diagram, got "
                         f"{type(result).__name__}")
     if diagram is not None and not (isinstance(diagram, xr.Dataset) and "sample" in diagram.dims
-                                    and "param" in diagram.coords):
+                                    and "component" in diagram.coords):
         raise TypeError(f"diagram must be an orbit diagram of dynsys.bifurcation_diagram, got "
                         f"{type(diagram).__name__}")
     if result is None and diagram is None:
@@ -217,7 +217,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
                   for i in range(source.map.dim)]
     else:
         param = str(source.attrs.get("param", "lr"))
-        labels = list(source.param.values)
+        labels = list(source.component.values)
     if y is None:   # models: the edge-of-stability view; maps: the first state component
         is_model = (source.model is not None if isinstance(source, ContinuationResult)
                     else "sharpness" in source)
@@ -228,7 +228,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
         dparam = str(diagram.attrs.get("param", param))
         p = diagram[dparam].values
         if name in labels:
-            vals = diagram[_state_name(diagram)].sel(param=name).values
+            vals = diagram[_state_name(diagram)].sel(component=name).values
         elif name in diagram:
             vals = diagram[name].values
         else:

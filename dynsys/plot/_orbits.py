@@ -36,7 +36,7 @@ def orbits(ds, *, ax=None, columns: int = 1, path=None):
         x = x[:, None, :]                      # fixed points: one phase
     periods = ds.period.values if "period" in ds else np.ones(x.shape[0], dtype=int)
     family = ds.family.values if "family" in ds else np.full(x.shape[0], -1)
-    labels = list(ds.param.values)
+    labels = list(ds.component.values)
     seen = set()
     for k in range(x.shape[0]):
         period = int(periods[k])

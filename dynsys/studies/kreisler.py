@@ -53,14 +53,14 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
         flat = scan.drop_vars("theta0").stack(run=("start", "lr_gfs")).reset_index("run")
         theta = np.full((flat.sizes["run"], 4), np.nan)
         theta[:, :model.dim] = scan.theta0.values[flat.start.values]
-        flat = flat.drop_vars(["start", "param"], errors="ignore")
+        flat = flat.drop_vars(["start", "component"], errors="ignore")
         flat["lr_gfs_run"] = ("run", flat.lr_gfs.values)
         flat = flat.drop_vars("lr_gfs")
-        flat["theta0"] = (("run", "param"), theta, {"long_name": "start (NaN-padded)"})
+        flat["theta0"] = (("run", "component"), theta, {"long_name": "start (NaN-padded)"})
         flat["system"] = ("run", np.array([name] * flat.sizes["run"]))
         runs.append(flat)
     result = xr.concat(runs, dim="run", combine_attrs="drop")
-    result = result.assign_coords(param=[f"theta_{i + 1}" for i in range(4)],
+    result = result.assign_coords(component=[f"theta_{i + 1}" for i in range(4)],
                                   run=np.arange(result.sizes["run"]))
     result["lr_gfs_run"].attrs.update(long_name="lr x GFS sharpness at the start", units="1")
     summary = []

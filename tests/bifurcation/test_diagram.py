@@ -13,7 +13,7 @@ import dynsys
 def test_logistic_periods_and_direct_iteration():
     ds = dynsys.bifurcation_diagram(dynsys.maps.logistic(), [2.8, 3.2, 3.5], x0=[0.3],
                                     steps=3000, keep=64)
-    assert ds.x.dims == ("r", "sample", "param")
+    assert ds.x.dims == ("r", "sample", "component")
     counts = {r: np.unique(ds.x.sel(r=r).values.round(8)).size for r in (2.8, 3.2, 3.5)}
     assert counts == {2.8: 1, 3.2: 2, 3.5: 4}
     for r in (3.2, 3.5):

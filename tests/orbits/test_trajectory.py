@@ -15,8 +15,8 @@ import dynsys
 
 def test_labels_and_provenance():
     ds = dynsys.trajectory(dynsys.QuadraticRegression2D(0.1, 0.2), [1.0, 2.0], lr=0.4, steps=10)
-    assert ds.theta.dims == ("step", "param")
-    assert list(ds.param.values) == ["theta_1", "theta_2"]
+    assert ds.theta.dims == ("step", "component")
+    assert list(ds.component.values) == ["theta_1", "theta_2"]
     assert ds.attrs["param_eps"] == 0.1 and ds.attrs["param_lr"] == 0.4
     assert ds.attrs["dynsys_version"] == dynsys.__version__
     assert {"loss", "sharpness", "ntk_eigenvalue", "residual"} <= set(ds.data_vars)

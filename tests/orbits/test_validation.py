@@ -97,8 +97,8 @@ def test_results_are_labelled_and_round_trip(tmp_path):
     fp = dynsys.fixed_points(model, lr=0.7, bounds=[(-3, 3), (-6, 6)])
     po = dynsys.periodic_orbits(HENON, 4, bounds=BOX)
     lam = dynsys.lyapunov_spectrum(HENON, [0.1, 0.1], steps=1000)
-    assert fp.param.values.tolist() == ["theta_1", "theta_2"]
-    assert po.param.values.tolist() == ["x_1", "x_2"]
+    assert fp.component.values.tolist() == ["theta_1", "theta_2"]
+    assert po.component.values.tolist() == ["x_1", "x_2"]
     assert fp.multipliers.dtype == complex and fp.stable.dtype == bool
     assert fp.stability.attrs["flag_meanings"] == "stable saddle repeller non_hyperbolic"
     for ds in (fp, po):
