@@ -108,7 +108,14 @@ class SecondOrderRegression(RegressionModel):
     @property
     def constant_residual_hessian(self) -> np.ndarray:
         """The residual Hessians ``Q`` (D, P, P), the same at every ``theta`` (the
-        ``constant_residual_hessian`` hook; read-only)."""
+        ``constant_residual_hessian`` hook; read-only).
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> dynsys.QuadraticRegression2D(eps=0.1).constant_residual_hessian.tolist()
+        [[[1.0, 0.0], [0.0, -0.1]]]
+        """
         view = self.Q.view()
         view.flags.writeable = False
         return view
@@ -177,6 +184,14 @@ class QuadraticRegression2D(SecondOrderRegression):
 
         Inverts the closed form of the limit: it has ``eps b^2 = s - 2E`` and sharpness
         ``(1 + eps) (s - 2E) + 2E``, and ``|theta_1|^eps |theta_2|`` is conserved by the flow.
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> m = dynsys.QuadraticRegression2D(eps=0.1, target=0.0)
+        >>> th = m.gfs_start([3.0, 4.0], 0.5)
+        >>> th.shape, dynsys.gfs_sharpness(m, th).round(12).tolist()
+        ((2, 2), [3.0, 4.0])
         """
         lam = check.array("sharpness", sharpness)
         a0 = check.array("theta_1", theta_1)
