@@ -155,7 +155,8 @@ def test_model_trajectory_runs(any_model, rng):
 
 
 # -- every hook a model provides, against the generic path ---------------------------------
-HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta")
+HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta",
+         "gfs_start", "constant_residual_hessian")
 
 
 def test_model_hooks_are_documented():
@@ -206,6 +207,58 @@ def test_model_gfs_limit_against_the_flow(any_model, rng):
     assert ok.sum() >= 2
     np.testing.assert_allclose(closed.gfs_sharpness.values[ok], flow.gfs_sharpness.values[ok],
                                rtol=1e-6, atol=1e-6)
+
+
+def test_model_gfs_start_against_the_flow(any_model):
+    """Starts built for a prescribed gradient-flow-solution sharpness reach it when the flow is
+    integrated (the generic path, not the closed form)."""
+    _, model, _ = any_model
+    hook = getattr(model, "gfs_start", None)
+    if hook is None:
+        pytest.skip("no gfs_start hook")
+    sharpness = np.array([2.5, 3.0, 4.0])
+    theta_1 = np.array([0.3, 0.8, 1.5])
+    try:
+        starts = hook(sharpness, theta_1)
+    except ValueError as err:
+        # out of the model's reach (the 2-D model with eps = 0): the message names the argument
+        assert "sharpness" in str(err) or "theta_1" in str(err) or "eps" in str(err)
+        pytest.skip(f"sharpness out of reach: {err}")
+    assert starts.shape == (3, model.dim)
+    np.testing.assert_allclose(starts[:, 0], theta_1)
+    flow = dynsys.gfs_solution(model, starts, method="ode")
+    assert flow.converged.values.all()
+    np.testing.assert_allclose(flow.gfs_sharpness.values, sharpness, rtol=1e-6)
+
+
+def _flow(model, theta, t):
+    from scipy.integrate import solve_ivp
+
+    sol = solve_ivp(lambda _, x: -model.grad(x), (0.0, t), theta, method="DOP853", rtol=1e-13,
+                    atol=1e-14)
+    return sol.y[:, -1]
+
+
+def test_model_constant_residual_hessian_against_the_generic_path(any_model, rng):
+    """Constant residual Hessians equal the differences of the Jacobian everywhere, and the
+    NTK eigenvalue derivatives built on them equal differences along the integrated flow."""
+    _, model, sample = any_model
+    Q = getattr(model, "constant_residual_hessian", None)
+    if Q is None:
+        pytest.skip("no constant_residual_hessian hook")
+    Q = np.asarray(Q)
+    assert Q.shape == (model.n_outputs, model.dim, model.dim)
+    theta = sample(rng, 4)
+    np.testing.assert_allclose(_numdiff.jacobian(model.jacobian, theta).reshape(
+        (4,) + Q.shape), np.broadcast_to(Q, (4,) + Q.shape), rtol=1e-6, atol=1e-7)
+    for th in theta[:2]:
+        lam, d1, d2 = dynsys.ntk_eigenvalue_derivatives(model, th)
+        h = 1e-3 / (1.0 + abs(lam))
+        up, down = (float(model.ntk_eigenvalue(_flow(model, th, t))) for t in (h, -h))
+        np.testing.assert_allclose(lam, model.ntk_eigenvalue(th), rtol=1e-12)
+        np.testing.assert_allclose(d1, (up - down) / (2 * h), rtol=1e-5, atol=1e-7 * abs(lam))
+        np.testing.assert_allclose(d2, (up - 2 * lam + down) / h ** 2, rtol=1e-5,
+                                   atol=1e-7 * abs(lam) / h)
 
 
 def test_model_default_box_and_delta(any_model):

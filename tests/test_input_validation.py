@@ -97,6 +97,10 @@ MODEL_SLOTS = [
            "theta", m.dim)
       for m in (QR, NET, SOR)
       for meth in ("residual", "jacobian", "ntk", "ntk_eigenvalue", "residual_hessian")],
+    Slot("QuadraticRegression2D.gfs_start", QR.gfs_start, {"sharpness": [3.0], "theta_1": 0.3},
+         "sharpness", "numbers", (1,)),
+    Slot("QuadraticRegression2D.gfs_start", QR.gfs_start, {"sharpness": [3.0], "theta_1": 0.3},
+         "theta_1", "numbers", (1,)),
 ]
 
 TRAJ = {"system": QR, "x0": [0.5, 2.0], "lr": 0.5, "steps": 5}

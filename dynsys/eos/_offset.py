@@ -36,11 +36,12 @@ def offset_formula(eps, lr_target):
 
 
 def eos_start(model, lr, lr_gfs_sharpness, *, theta_1=0.3) -> np.ndarray:
-    """Return starts ``(..., 2)`` of the 2-D model whose gradient-flow solution has sharpness
+    """Return starts ``(..., P)`` whose gradient-flow solution has sharpness
     ``lr_gfs_sharpness / lr``, with the given first coordinate.
 
-    Inverts the closed form of :func:`gfs_sharpness`: the limit has ``eps b^2 = s - 2E`` and
-    sharpness ``(1 + eps) (s - 2E) + 2E``, and ``|theta_1|^eps |theta_2|`` is conserved.
+    Asks the model for its ``gfs_start`` hook (the inverse of its gradient-flow solution's
+    sharpness; the 2-D model has one, in closed form) and raises a TypeError for a model
+    without it.
 
     Examples
     --------
@@ -50,24 +51,19 @@ def eos_start(model, lr, lr_gfs_sharpness, *, theta_1=0.3) -> np.ndarray:
     >>> dynsys.gfs_sharpness(m, th).round(12)
     array([2.5, 3. ])
     """
-    if not isinstance(model, QuadraticRegression2D):
-        raise TypeError(f"model must be a QuadraticRegression2D, got {type(model).__name__}")
-    if model.eps <= 0:
-        raise ValueError(f"model.eps must be > 0 for eos_start, got {model.eps}")
+    hook = getattr(model, "gfs_start", None)
+    if hook is None:
+        raise TypeError(f"model must have a gfs_start hook (starts of a prescribed gradient-flow "
+                        f"solution sharpness, e.g. QuadraticRegression2D), got "
+                        f"{type(model).__name__}")
     lr = check.lr(lr)
     lam = check.array("lr_gfs_sharpness", lr_gfs_sharpness) / lr
     a0 = check.array("theta_1", theta_1)
-    if np.any(a0 == 0):
-        raise ValueError("theta_1 must be nonzero (theta_1 = 0 is invariant under the flow)")
-    eps, E = model.eps, model.target
-    if np.any(lam <= 2 * E) or np.any(lam <= 0):
-        raise ValueError(f"lr_gfs_sharpness must be > max(0, 2 lr E) = {max(0.0, 2 * lr * E)}, "
-                         f"got min {float(np.min(lam * lr))}")
-    excess = (lam - 2 * E) / (1 + eps)          # eps b_inf^2
-    s = 2 * E + excess                          # a_inf^2
-    b0 = np.sqrt(excess / eps) * np.exp(eps * (0.5 * np.log(s) - np.log(np.abs(a0))))
-    a0, b0 = np.broadcast_arrays(a0, b0)
-    return np.stack([a0, b0], axis=-1).astype(float)
+    try:
+        return hook(lam, a0)
+    except ValueError as err:
+        raise ValueError(f"{err} (eos_start: sharpness = lr_gfs_sharpness / lr = "
+                         f"lr_gfs_sharpness / {lr})") from err
 
 
 def limit_offset(eps, lr_target, *, lr_gfs=(2.5, 3.0, 3.5), theta_1: float = 0.3,

@@ -65,12 +65,18 @@ def ntk_eigenvalue_derivatives(model, theta) -> tuple[float, float, float]:
     >>> bool(np.isclose(lam, m.ntk_eigenvalue(np.zeros(5))))
     True
     """
-    if not isinstance(model, SecondOrderRegression):
-        raise TypeError(f"model must be a SecondOrderRegression, got {type(model).__name__}")
+    Q = getattr(model, "constant_residual_hessian", None)
+    if Q is None:
+        raise TypeError(f"model must have constant residual Hessians (the "
+                        f"constant_residual_hessian hook of second-order models such as "
+                        f"SecondOrderRegression), got {type(model).__name__}")
+    if getattr(model, "scale", 1.0) != 1.0:
+        raise ValueError(f"model must have the loss |z|^2 / 2 (scale 1), got scale "
+                         f"{model.scale}")
     theta = check.array("theta", theta, dim=model.dim)
     if theta.ndim != 1:
         raise ValueError(f"theta must be one point of shape ({model.dim},)")
-    return _derivatives(model.residual(theta), model.jacobian(theta), model.Q)
+    return _derivatives(model.residual(theta), model.jacobian(theta), np.asarray(Q))
 
 
 def _derivatives(z, J, Q):

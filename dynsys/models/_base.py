@@ -76,6 +76,15 @@ class Model(abc.ABC):
        ``enclose`` (the compiled enclosure of boxes to a terminal set, with the limit of
        ``lr x sharpness`` enclosed) and ``gfs_lr_sharpness_lower`` (a lower bound of ``lr x``
        the gradient-flow-solution sharpness on a box).
+    8. ``gfs_start(sharpness, theta_1) -> (..., P)``: starts whose gradient-flow solution has
+       the given sharpness, with the given first coordinate (the inverse of ``gfs_limit``'s
+       sharpness); used by :func:`~dynsys.eos_start` (and so by :func:`~dynsys.limit_offset`
+       and the Kreisler study). It raises a ValueError naming ``sharpness`` or ``theta_1`` for
+       values out of the model's reach.
+    9. ``constant_residual_hessian``: for a :class:`RegressionModel` whose residuals are exactly
+       quadratic in ``theta``, their Hessians ``Q`` (D, P, P), the same at every point (None
+       otherwise); used by :func:`~dynsys.ntk_eigenvalue_derivatives` (Theorem 2), whose
+       formulas hold only for a constant ``Q``.
 
     :class:`RegressionModel` adds residuals (NTK, families of minima).
 
@@ -109,6 +118,7 @@ class Model(abc.ABC):
     grid_kernel: GridKernel | None = None
     symmetries: tuple = ()
     interval_kernel = None
+    constant_residual_hessian = None
 
     @abc.abstractmethod
     def loss(self, theta) -> np.ndarray:

@@ -105,6 +105,21 @@ class SecondOrderRegression(RegressionModel):
         theta = self._theta(theta)
         return np.broadcast_to(self.Q, theta.shape[:-1] + self.Q.shape)
 
+    @property
+    def constant_residual_hessian(self) -> np.ndarray:
+        """The residual Hessians ``Q`` (D, P, P), the same at every ``theta`` (the
+        ``constant_residual_hessian`` hook; read-only).
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> dynsys.QuadraticRegression2D(eps=0.1).constant_residual_hessian.tolist()
+        [[[1.0, 0.0], [0.0, -0.1]]]
+        """
+        view = self.Q.view()
+        view.flags.writeable = False
+        return view
+
 
 @njit
 def _qr2d_gd_step(x, p, out):
@@ -162,6 +177,38 @@ class QuadraticRegression2D(SecondOrderRegression):
         """Return ``(theta_inf, sharpness)`` of gradient flow from ``theta``, in closed form
         (the ``gfs_limit`` hook)."""
         return _gfs_closed.qr2d_limit(self, np.asarray(theta, dtype=float))
+
+    def gfs_start(self, sharpness, theta_1):
+        """Return starts ``(..., 2)`` whose gradient-flow solution has sharpness ``sharpness``,
+        with first coordinate ``theta_1`` (the ``gfs_start`` hook; broadcast together).
+
+        Inverts the closed form of the limit: it has ``eps b^2 = s - 2E`` and sharpness
+        ``(1 + eps) (s - 2E) + 2E``, and ``|theta_1|^eps |theta_2|`` is conserved by the flow.
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> m = dynsys.QuadraticRegression2D(eps=0.1, target=0.0)
+        >>> th = m.gfs_start([3.0, 4.0], 0.5)
+        >>> th.shape, dynsys.gfs_sharpness(m, th).round(12).tolist()
+        ((2, 2), [3.0, 4.0])
+        """
+        lam = check.array("sharpness", sharpness)
+        a0 = check.array("theta_1", theta_1)
+        if not self.eps > 0:
+            raise ValueError(f"eps must be > 0 for gfs_start (with eps = 0 every gradient-flow "
+                             f"solution has sharpness 2 E), got {self.eps}")
+        if np.any(a0 == 0):
+            raise ValueError("theta_1 must be nonzero (theta_1 = 0 is invariant under the flow)")
+        eps, E = self.eps, self.target
+        if np.any(lam <= 2 * E) or np.any(lam <= 0):
+            raise ValueError(f"sharpness must be > max(0, 2 E) = {max(0.0, 2 * E)}, got min "
+                             f"{float(np.min(lam))}")
+        excess = (lam - 2 * E) / (1 + eps)          # eps b_inf^2
+        s = 2 * E + excess                          # a_inf^2
+        b0 = np.sqrt(excess / eps) * np.exp(eps * (0.5 * np.log(s) - np.log(np.abs(a0))))
+        a0, b0 = np.broadcast_arrays(a0, b0)
+        return np.stack([a0, b0], axis=-1).astype(float)
 
     def default_box(self, lr: float):
         """Return ``((-c1, c1), (-c2, c2))``, twice the scales at which ``lr lambda = 2``:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 #: Every study, in the order ``dynsys reproduce`` reports them (the longest first, so that the
 #: parallel run finishes early).
-STUDIES = ("eos_region", "limit_offset", "kreisler", "bifurcation_2d", "self_stabilisation",
-           "theorem2", "eos_trajectories")
+STUDIES = ("henon_orbit_counts", "eos_region", "limit_offset", "kreisler", "bifurcation_2d",
+           "self_stabilisation", "theorem2", "eos_trajectories")
 
 __all__ = ["STUDIES"]

@@ -11,7 +11,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", ["limit_offset", "kreisler", "self_stabilisation", "theorem2"])
+@pytest.mark.parametrize("name", ["limit_offset", "kreisler", "self_stabilisation", "theorem2",
+                                  "henon_orbit_counts"])
 def test_quick(name, tmp_path):
     proc = subprocess.run([sys.executable, "-P", "-m", f"dynsys.studies.{name}", "--quick",
                            "--out", str(tmp_path)], capture_output=True, text=True,
