@@ -26,7 +26,8 @@ import dynsys
 from ._common import parse_args
 
 #: n(p), the number of periodic orbits of minimal period p = 1..20 of the Henon map at
-#: (a, b) = (1.4, 0.3): Davidchack & Lai, Phys. Rev. E 60, 6172 (1999), Table I.
+#: (a, b) = (1.4, 0.3): Davidchack & Lai, Phys. Rev. E 60, 6172 (1999), Table I, as we know the
+#: table; the copy of the paper we could consult did not show it, so check it against the paper.
 PUBLISHED = (2, 1, 0, 1, 0, 2, 4, 7, 6, 10, 14, 19, 32, 44, 72, 102, 166, 233, 364, 535)
 SOURCE = ("R. L. Davidchack and Y.-C. Lai, Efficient algorithm for detecting unstable periodic "
           "orbits in chaotic systems, Phys. Rev. E 60, 6172 (1999), Table I")
