@@ -76,6 +76,10 @@ class Model(abc.ABC):
        ``enclose`` (the compiled enclosure of boxes to a terminal set, with the limit of
        ``lr x sharpness`` enclosed) and ``gfs_lr_sharpness_lower`` (a lower bound of ``lr x``
        the gradient-flow-solution sharpness on a box).
+    8. ``third_uu(theta, u) -> (P,)``: the contraction ``nabla^3 L(theta)[u, u]`` at one
+       point (for ``u`` the top unit eigenvector, the gradient of the sharpness); used by the
+       self-stabilisation analyses and :func:`~dynsys.eos.central_flow` instead of
+       differencing the Hessian (autodiff models and second-order models have it).
 
     :class:`RegressionModel` adds residuals (NTK, families of minima).
 
