@@ -220,9 +220,10 @@ def central_flow(model, theta0, lr, *, time: float, every: float = 1.0,
             sol = solve_ivp(rhs_edge if at_edge else rhs_flow, (t, time), w, method="RK45",
                             t_eval=inside, events=events, rtol=rtol, atol=atol,
                             max_step=max_step)
-        if sol.y.size:
-            record(sol.t, sol.y, at_edge)
-        if sol.status == -1 or not np.all(np.isfinite(sol.y)):
+        ys = np.asarray(sol.y, dtype=float).reshape(model.dim, -1)
+        if ys.shape[1]:
+            record(np.asarray(sol.t, dtype=float), ys, at_edge)
+        if sol.status == -1 or not np.all(np.isfinite(ys)):
             status, reason = FlowStatus.DIVERGED, f"solver: {sol.message}"
             break
         if sol.status == 0:

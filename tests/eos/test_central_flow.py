@@ -119,3 +119,20 @@ def test_bad_input(edge_model, kwargs, match):
     args = dict(model=m, theta0=theta0, lr=lr, time=10.0) | kwargs
     with pytest.raises((ValueError, TypeError), match=match):
         central_flow(**args)
+
+
+def test_study_script_quick(tmp_path):
+    pytest.importorskip("jax")
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "analyses" / "central_flow.py"), "--quick",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ds = dynsys.load(tmp_path / "central_flow.nc")
+    assert (tmp_path / "central_flow.png").stat().st_size > 10_000
+    assert ds.sizes["case"] == 1 and "loss_rel_error" in ds and "dynsys_version" in ds.attrs
+    FlowStatus.decode(ds.status)
