@@ -121,7 +121,9 @@ def test_bad_input(edge_model, kwargs, match):
         central_flow(**args)
 
 
+@pytest.mark.slow
 def test_study_script_quick(tmp_path):
+    # ~13 s of CPU (JAX compilation); the subprocess is slow on a loaded machine
     pytest.importorskip("jax")
     import pathlib
     import subprocess
