@@ -13,7 +13,9 @@ Reported per case (over the times where both the flow and GD are past the edge, 
 flow's stop): the mean relative error of the predicted loss against GD's averaged loss, the
 same for ``L(w)`` alone (without the ``sigma^2`` term), the mean ``|lr S_flow - lr <S>_GD|``,
 GD's mean ``lr <S>``, the flow's largest ``|lr S - 2|`` on the edge, and before the edge the
-relative loss error of the flow (gradient flow there) against GD. Writes
+relative loss error of the flow (gradient flow there) against GD; and the means over the whole
+compared span of GD's loss (every step), of ``L(w)``, of the predicted loss and of GD's
+``lr S`` (the moving window is shorter than GD's self-stabilisation cycles). Writes
 ``data/central_flow.nc`` and ``data/central_flow.png``. Needs JAX
 (``pip install "dynsys[jax]"``); without it the script says so and exits.
 
@@ -41,7 +43,8 @@ WINDOW = 40          # steps of GD's centred moving average
 EVERY = 5            # sampling of the flow and of GD's sharpness
 KEYS = ("t_edge_flow", "t_edge_gd", "t_stop", "loss_rel_error", "loss_rel_error_no_sigma2",
         "sharpness_error", "mean_lrS_gd", "max_edge_drift", "pre_edge_loss_error",
-        "compared_from", "compared_to", "seconds_flow", "seconds_gd")
+        "compared_from", "compared_to", "seconds_flow", "seconds_gd", "span_loss_gd",
+        "span_loss_flow", "span_loss_predicted", "span_lrS_gd")
 
 
 def random_second_order(D=5, P=50, seed=0, decay=0.4):
@@ -86,7 +89,7 @@ def compare(model, theta0, lr, steps):
     t0 = _time.perf_counter()
     cf = dynsys.eos.central_flow(model, theta0, lr, time=float(steps), every=float(EVERY))
     t_cf = _time.perf_counter() - t0
-    times = cf.time.values
+    times = cf.flow_time.values
     idx = np.round(times).astype(int)
     loss_gd = gd.loss.values
     loss_avg = moving_average(loss_gd, WINDOW)[idx]
@@ -119,6 +122,15 @@ def compare(model, theta0, lr, steps):
             if window.any() else np.nan,
             "seconds_flow": t_cf, "seconds_gd": t_gd,
         }
+        # means over the whole compared span (every GD step in it; the flow's samples)
+        span = np.arange(int(np.ceil(lo)), int(stats["compared_to"]) + 1) if window.any() \
+            else np.arange(0)
+        stats["span_loss_gd"] = float(np.mean(loss_gd[span])) if span.size else np.nan
+        stats["span_loss_flow"] = float(np.mean(cf.loss.values[window])) if span.size else np.nan
+        stats["span_loss_predicted"] = (float(np.mean(cf.loss_predicted.values[window]))
+                                        if span.size else np.nan)
+        inspan = (check >= lo) & (check <= stats["compared_to"]) if span.size else check < 0
+        stats["span_lrS_gd"] = float(np.mean(lr * S_gd[inspan])) if span.size else np.nan
     series = {"loss_gd": loss_gd[idx], "loss_gd_avg": loss_avg, "loss_flow": cf.loss.values,
               "loss_flow_predicted": cf.loss_predicted.values, "sharpness_gd": S_raw,
               "sharpness_gd_avg": S_avg, "sharpness_flow": cf.sharpness.values,
@@ -149,9 +161,9 @@ def run(out, quick=False):
             "sharpness_flow": "S(w) along the central flow",
             "lambda_2_flow": "second Hessian eigenvalue along the flow",
             "sigma2_flow": "sigma^2 along the flow"}
-    data = {k: (("case", "time"), np.stack([pad(r[0][k]) for r in rows]), {"long_name": v})
+    data = {k: (("case", "flow_time"), np.stack([pad(r[0][k]) for r in rows]), {"long_name": v})
             for k, v in long.items()}
-    data["phase"] = (("case", "time"),
+    data["phase"] = (("case", "flow_time"),
                      np.stack([np.pad(r[0]["phase"], (0, n_time - r[0]["phase"].size))
                                for r in rows]).astype(np.int8),
                      dynsys.eos.FlowPhase.cf_attrs("branch of the central flow"))
@@ -160,8 +172,8 @@ def run(out, quick=False):
     data["lr"] = ("case", [r[2] for r in rows], {"long_name": "step size"})
     data["status"] = ("case", np.array([r[3] for r in rows], dtype=np.int8),
                       dynsys.eos.FlowStatus.cf_attrs("how the central flow ended"))
-    result = xr.Dataset(data, coords={"case": names, "time": grid})
-    result["time"].attrs.update(long_name="time in GD steps", units="1")
+    result = xr.Dataset(data, coords={"case": names, "flow_time": grid})
+    result["flow_time"].attrs.update(long_name="time in GD steps", units="1")
     result.attrs.update(dynsys._labels.provenance(None, analysis="central_flow", window=WINDOW,
                                                   every=EVERY, quick=int(quick)))
     result.attrs["system"] = "; ".join(names)
@@ -183,7 +195,7 @@ def figure(result, path):
     for i in range(n):
         r = result.isel(case=i)
         lr = float(r.lr)
-        t = r.time.values
+        t = r.flow_time.values
         a0, a1 = axes[0, i], axes[1, i]
         a0.plot(t, r.loss_gd, color="0.7", lw=0.6, label="GD")
         a0.plot(t, r.loss_gd_avg, color="C0", lw=1.2, label=f"GD, {WINDOW}-step average")
@@ -229,8 +241,10 @@ def main(argv=None):
               f"|lr S_flow - lr <S>_GD| {float(s.sharpness_error):.3f} (GD <lr S> "
               f"{float(s.mean_lrS_gd):.3f}); flow |lr S - 2| on the edge <= "
               f"{float(s.max_edge_drift):.1e}; before the edge loss error <= "
-              f"{100 * float(s.pre_edge_loss_error):.2f}%; {float(s.seconds_flow):.0f} s flow, "
-              f"{float(s.seconds_gd):.0f} s GD")
+              f"{100 * float(s.pre_edge_loss_error):.2f}%; means over the span: GD loss "
+              f"{float(s.span_loss_gd):.4g}, flow L(w) {float(s.span_loss_flow):.4g}, predicted "
+              f"{float(s.span_loss_predicted):.4g}, GD lr S {float(s.span_lrS_gd):.3f}; "
+              f"{float(s.seconds_flow):.0f} s flow, {float(s.seconds_gd):.0f} s GD")
 
 
 if __name__ == "__main__":

@@ -123,12 +123,12 @@ def central_flow(model, theta0, lr, *, time: float, every: float = 1.0,
     rtol, atol, max_step
         Of the RK45 integrator (``scipy.integrate.solve_ivp``).
     save_theta : bool
-        Also return ``theta`` over ``(time, component)``.
+        Also return ``theta`` over ``(flow_time, component)``.
 
     Returns
     -------
     xarray.Dataset
-        Over ``time`` (steps): ``loss`` (``L(w)``), ``loss_predicted`` (``L(w) + sigma^2/lr``,
+        Over ``flow_time`` (in GD steps; not named ``time``, which CF reserves for dates): ``loss`` (``L(w)``), ``loss_predicted`` (``L(w) + sigma^2/lr``,
         the predicted time-averaged loss of GD), ``sharpness``, ``lambda_2`` (second
         eigenvalue), ``sigma2`` (0 off the edge), ``phase`` (:class:`FlowPhase`); ``status``
         (:class:`FlowStatus`). NaN after the flow stopped. Attrs: ``t_edge`` (first time at
@@ -142,7 +142,7 @@ def central_flow(model, theta0, lr, *, time: float, every: float = 1.0,
     ...                                         seed=1)
     >>> cf = dynsys.eos.central_flow(m, np.zeros(8), lr=2.0, time=40.0, every=10.0)
     >>> cf.loss.dims, str(cf.status.attrs["flag_meanings"])
-    (('time',), 'complete second_eigenvalue diverged')
+    (('flow_time',), 'complete second_eigenvalue diverged')
     """
     from scipy.integrate import solve_ivp
 
@@ -252,15 +252,15 @@ def central_flow(model, theta0, lr, *, time: float, every: float = 1.0,
             "sharpness": "S(w) along the central flow",
             "lambda_2": "second Hessian eigenvalue along the central flow",
             "sigma2": "sigma^2, the oscillation variance holding S at 2/lr"}
-    data = {k: ("time", rec[k], {"long_name": long[k]}) for k in names}
-    data["phase"] = ("time", phase_out, FlowPhase.cf_attrs("branch of the central flow"))
+    data = {k: ("flow_time", rec[k], {"long_name": long[k]}) for k in names}
+    data["phase"] = ("flow_time", phase_out, FlowPhase.cf_attrs("branch of the central flow"))
     data["status"] = ((), np.int8(status), FlowStatus.cf_attrs("how the central flow ended"))
-    coords = {"time": grid}
+    coords = {"flow_time": grid}
     if save_theta:
-        data["theta"] = (("time", "component"), path, {"long_name": "central flow w"})
+        data["theta"] = (("flow_time", "component"), path, {"long_name": "central flow w"})
         coords["component"] = [f"theta_{i + 1}" for i in range(model.dim)]
     ds = xr.Dataset(data, coords=coords)
-    ds["time"].attrs.update(long_name="time in GD steps", units="1")
+    ds["flow_time"].attrs.update(long_name="time of the flow in GD steps", units="1")
     ds.attrs.update(provenance(model, analysis="central_flow", lr=lr, time=time, every=every,
                                gap_level=gap_level, restore=restore, rtol=rtol, atol=atol,
                                t_edge=float(t_edge), t_stop=float(t_stop), stop_reason=reason,

@@ -270,6 +270,7 @@ def _authors_run(model, theta0, lr, *, steps, n_project, gap_level):
     data["status"] = ((), np.int8(status), TrackingStatus.cf_attrs("how the trajectory ended"))
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
                                   "param": [f"theta_{i + 1}" for i in range(P)]})
+    ds["step"].attrs.update(long_name="iteration", units="1")
     ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
                                theta0=theta0, variant="authors", n_project=n_project,
                                gap_level=gap_level))
@@ -324,6 +325,7 @@ def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
     data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
                                   "param": [f"theta_{i + 1}" for i in range(P)]})
+    ds["step"].attrs.update(long_name="iteration", units="1")
     ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
                                theta0=theta0, tol=tol, variant="nearest_point"))
     return ds, geometry

@@ -34,7 +34,7 @@ def test_below_the_edge_it_is_gradient_flow():
     cf = central_flow(quad, w0, lr, time=20.0, every=4.0, save_theta=True)
     assert int(cf.status) == FlowStatus.COMPLETE and np.isnan(cf.attrs["t_edge"])
     assert np.all(cf.phase.values == FlowPhase.GRADIENT_FLOW) and np.all(cf.sigma2 == 0)
-    exact = np.array([expm(-lr * A * t) @ w0 for t in cf.time.values])
+    exact = np.array([expm(-lr * A * t) @ w0 for t in cf.flow_time.values])
     np.testing.assert_allclose(cf.theta.values, exact, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(cf.loss_predicted, cf.loss, rtol=0)
 
@@ -88,7 +88,7 @@ def test_stops_when_a_second_eigenvalue_reaches_the_edge(edge_model):
     assert cf.attrs["stop_reason"] == "second eigenvalue at the edge"
     t_stop = cf.attrs["t_stop"]
     assert 0 <= t_stop < 120.0
-    after = cf.time.values > t_stop
+    after = cf.flow_time.values > t_stop
     assert after.any() and np.all(np.isnan(cf.loss.values[after]))
     before = cf.lambda_2.values[~after & np.isfinite(cf.lambda_2.values)]
     assert np.all(lr * before <= 0.5 * 2 + 1e-9)
