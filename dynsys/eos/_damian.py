@@ -161,6 +161,9 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
     ``theta0 - theta+_0`` by the authors' recurrence (module docstring), so that the
     prediction of GD is ``theta+_t + v_t``. Tracking stops (``status`` = eigengap_lost) at the
     first step where the second Hessian eigenvalue at ``theta+`` exceeds ``gap_level / lr``.
+    The drive ``+lr delta^2 grad S_perp / 2`` of the recurrence stands for the projection
+    holding ``S(theta+) = 2/lr``, so start at the edge (``lr S(theta0) >= 2``); from below it,
+    the drive acts before the projection does and advances the predicted oscillation.
 
     Returns
     -------
