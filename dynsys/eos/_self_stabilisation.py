@@ -99,7 +99,9 @@ def self_stabilisation_coefficients(model, theta, lr, *, variant: str = "authors
 def predicted_dynamics(alpha, beta, lr, x0, y0, steps: int):
     """Return ``(x, y)``, arrays of length ``steps + 1``, of the self-stabilisation map.
 
-    ``x' = -(1 + lr y) x``, ``y' = y + lr (alpha - beta x^2 / 2)``.
+    ``x' = -(1 + lr y) x``, ``y' = y + lr (alpha - beta x^2 / 2)``: the authors' recurrence
+    reduced to ``x = u . v``, ``y = grad S_perp . v`` (docs/math.md section 6), with ``alpha``,
+    ``beta`` e.g. from :func:`self_stabilisation_coefficients`.
 
     Examples
     --------
