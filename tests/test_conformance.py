@@ -156,7 +156,7 @@ def test_model_trajectory_runs(any_model, rng):
 
 # -- every hook a model provides, against the generic path ---------------------------------
 HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta",
-         "gfs_start", "constant_residual_hessian")
+         "gfs_start", "constant_residual_hessian", "third_uu")
 
 
 def test_model_hooks_are_documented():
@@ -305,3 +305,22 @@ def test_map_kernel_sweep_equals_numpy_sweep(any_map, rng):
     np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
     chaotic = fast.code == dynsys.Outcome.CHAOTIC
     np.testing.assert_allclose(fast.ftle[chaotic], slow.ftle[chaotic], rtol=1e-6, atol=1e-9)
+
+
+def test_model_third_uu_against_hessian_differences(any_model, rng):
+    """``third_uu(theta, u)`` is the directional derivative of ``u . H u``: central
+    differences of the Hessian along each coordinate."""
+    _, model, sample = any_model
+    if getattr(model, "third_uu", None) is None:
+        pytest.skip("no third_uu hook")
+    for theta in sample(rng, 3):
+        u = rng.normal(size=model.dim)
+        u /= np.linalg.norm(u)
+        got = model.third_uu(theta, u)
+        h = 1e-5
+        fd = np.empty(model.dim)
+        for k in range(model.dim):
+            e = np.zeros(model.dim)
+            e[k] = h * max(1.0, abs(theta[k]))
+            fd[k] = u @ (model.hessian(theta + e) - model.hessian(theta - e)) @ u / (2 * e[k])
+        np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))

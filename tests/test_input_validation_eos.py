@@ -133,13 +133,23 @@ SLOTS = [
            {"model": QR, "theta": [1.4, 1.0], "lr": 1.0, "max_iter": 3}, arg, kind, kind_arg)
       for arg, kind, kind_arg in [("model", "system", None), ("theta", "points", 2),
                                   ("lr", "positive", None), ("tol", "positive", None),
-                                  ("max_iter", "count", 1)]],
+                                  ("max_iter", "count", 1), ("n_project", "count", 0),
+                                  ("variant", "name", ("authors", "nearest_point"))]],
     *[Slot(f.__name__, f, {"model": QR, "theta0": [1.4, 1.0], "lr": 1.0, "steps": 3}, arg,
            kind, kind_arg)
       for f in (dynsys.constrained_trajectory, dynsys.self_stabilisation_tracking)
       for arg, kind, kind_arg in [("model", "system", None), ("theta0", "point", 2),
                                   ("lr", "positive", None), ("steps", "count", 1),
                                   ("tol", "positive", None)]],
+    *[Slot(f.__name__, f, {"model": QR, "theta0": [1.4, 1.0], "lr": 1.0, "steps": 3}, arg,
+           kind, kind_arg)
+      for f, names in ((dynsys.constrained_trajectory, ("authors", "nearest_point")),
+                       (dynsys.self_stabilisation_tracking, ("authors", "projection_shift")))
+      for arg, kind, kind_arg in [("variant", "name", names), ("n_project", "count", 0),
+                                  ("gap_level", "positive", None)]],
+    Slot("self_stabilisation_coefficients", dynsys.self_stabilisation_coefficients,
+         {"model": QR, "theta": [1.4, 1.0], "lr": 1.0}, "variant", "name",
+         ("authors", "full_grad_S")),
 ]
 
 

@@ -38,3 +38,6 @@ from ._verify import Verification, verify_certificate  # noqa: E402
 
 __all__ += ["certify_region", "Certificate", "verify_certificate", "Verification"]
 __all__ += ["offset_root_eps", "proved_critical_eps"]
+from ._central_flow import FlowPhase, FlowStatus, central_flow  # noqa: E402
+
+__all__ += ["central_flow", "FlowStatus", "FlowPhase"]

@@ -2,10 +2,21 @@
 
 The stable set is ``M = {theta : S(theta) <= 2/lr and grad L(theta) . u(theta) = 0}`` (``S`` the
 sharpness, ``u`` the top Hessian eigenvector); the constrained trajectory is
-``theta+_{t+1} = proj_M(theta+_t - lr grad L(theta+_t))``, with ``proj_M`` the Euclidean
-nearest point. The paper's claim is that GD at the edge of stability stays close to it.
+``theta+_{t+1} = proj_M(theta+_t - lr grad L(theta+_t))``. The paper's claim is that GD at the
+edge of stability stays close to it.
 
-Derivatives used (``T_k = d H / d theta_k``, the third derivative of the loss):
+Two projections (``variant``):
+
+* ``"authors"`` (the default; docs/math.md section 6): the projection step of the authors'
+  code, repeated ``n_project`` times (3 in their runs),
+  ``theta <- theta - max(0, S - 2/lr) grad S_perp / |grad S_perp|^2 - u (u . grad L) / S``
+  (:func:`dynsys.eos.project_authors`), with ``alpha = -grad L . grad S_perp`` and
+  ``beta = |grad S_perp|^2`` reported along the trajectory;
+* ``"nearest_point"`` (a dynsys variant): the Euclidean nearest point of ``M``, by the
+  Gauss-Newton iteration below, with ``alpha = -grad L . grad S`` and ``beta = |grad S|^2``.
+
+Derivatives used by the nearest-point variant (``T_k = d H / d theta_k``, the third derivative
+of the loss):
 
 * ``grad S = T[u, u]``, i.e. ``(grad S)_k = u^T T_k u`` (simple top eigenvalue);
 * ``g = grad L . u`` has ``grad g = S u + T[r, u]`` with ``r = (S - H)^+ grad L`` (the
@@ -13,10 +24,10 @@ Derivatives used (``T_k = d H / d theta_k``, the third derivative of the loss):
 
 For a second-order model ``H = s (J^T J + sum_a z_a Q_a)`` and ``T_kpq = s sum_a (Q_apk J_aq +
 J_ap Q_aqk + J_ak Q_apq)`` exactly; any other model has ``T`` by central differences of its
-Hessian. The projection solves ``min |theta - p|^2`` on the active constraints by the
-Gauss-Newton iteration ``theta <- p + A^T (A A^T)^{-1} (A (theta - p) - c(theta))`` (``A`` the
-constraint gradients, ``c`` their values), which keeps ``theta - p`` normal to the constraint
-set, i.e. converges to the nearest point when it converges.
+Hessian. The nearest-point projection solves ``min |theta - p|^2`` on the active constraints by
+the Gauss-Newton iteration ``theta <- p + A^T (A A^T)^{-1} (A (theta - p) - c(theta))`` (``A``
+the constraint gradients, ``c`` their values), which keeps ``theta - p`` normal to the
+constraint set, i.e. converges to the nearest point when it converges.
 """
 
 from __future__ import annotations
@@ -26,67 +37,21 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
-from .._outcomes import FlagTable
 from ..models import SecondOrderRegression
 from ..models._base import Model
+from ._damian import EdgeConstraint, TrackingStatus
+from ._damian import _project as _project_authors
+from ._derivatives import one_point, third_derivative  # noqa: F401  (re-exported)
 
-
-class EdgeConstraint(FlagTable):
-    """Whether a step of the constrained trajectory had the edge ``S = 2/lr`` imposed."""
-
-    BELOW_EDGE = 0      # S < 2/lr: a plain GD step
-    AT_EDGE = 1         # S = 2/lr imposed by the projection
-
-
-def one_point(model, theta, name: str = "theta") -> np.ndarray:
-    """Return ``theta`` as one point of ``model`` (shape ``(P,)``), or raise naming it."""
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
-    theta = check.array(name, theta, dim=model.dim)
-    if theta.ndim != 1:
-        raise ValueError(f"{name} must be one point of shape ({model.dim},), got {theta.shape}")
-    return theta
-
-
-def third_derivative(model, theta, *, method: str = "auto", rel_step: float = 1e-4) -> np.ndarray:
-    """Return ``T`` of shape ``(P, P, P)``, ``T[k] = dH/dtheta_k`` at one point ``theta``.
-
-    ``method``: ``"analytic"`` (exact, :class:`dynsys.SecondOrderRegression` models), ``"fd"``
-    (central differences of ``model.hessian`` with step ``rel_step * max(1, |theta_k|)``, any
-    model) or ``"auto"`` (analytic where available).
-
-    Examples
-    --------
-    >>> import numpy as np, dynsys
-    >>> m = dynsys.QuadraticRegression2D(eps=0.1)
-    >>> T = dynsys.eos.third_derivative(m, [1.0, 2.0])
-    >>> bool(np.allclose(T, np.transpose(T, (1, 0, 2))) and np.allclose(T, np.transpose(T, (0, 2, 1))))
-    True
-    """
-    theta = one_point(model, theta)
-    method = check.choice("method", method, ("auto", "analytic", "fd"))
-    rel_step = check.real("rel_step", rel_step, positive=True, hi=0.1)
-    if method == "analytic" and not isinstance(model, SecondOrderRegression):
-        raise ValueError("method='analytic' needs a SecondOrderRegression model; use 'fd'")
-    if isinstance(model, SecondOrderRegression) and method != "fd":
-        jac = model.jacobian(theta)                               # (D, P)
-        Q = model.Q
-        t = np.einsum("apk,aq->kpq", Q, jac)
-        return model.scale * (t + np.transpose(t, (0, 2, 1)) + np.einsum("ak,apq->kpq", jac, Q))
-    out = np.empty((model.dim,) * 3)
-    for k in range(model.dim):
-        h = rel_step * max(1.0, abs(theta[k]))
-        e = np.zeros(model.dim)
-        e[k] = h
-        out[k] = (model.hessian(theta + e) - model.hessian(theta - e)) / (2 * h)
-    return out
+VARIANTS = ("authors", "nearest_point")
 
 
 def edge_geometry(model, theta) -> dict:
     """Return the quantities of the stable set at one point ``theta`` as a dict.
 
-    Keys: ``S`` (sharpness), ``u`` (top Hessian eigenvector), ``H``, ``grad_L``, ``grad_S``, ``g`` (``grad L . u``), ``grad_g``, ``gap`` (top
-    eigenvalue gap). The sign of ``u`` is arbitrary (every use is sign-invariant).
+    Keys: ``S`` (sharpness), ``u`` (top Hessian eigenvector), ``H``, ``grad_L``, ``grad_S``,
+    ``grad_S_perp`` (``grad S - u (u . grad S)``), ``g`` (``grad L . u``), ``grad_g``, ``gap``
+    (top eigenvalue gap). The sign of ``u`` is arbitrary (every use is sign-invariant).
 
     Examples
     --------
@@ -114,8 +79,8 @@ def edge_geometry(model, theta) -> dict:
         T = third_derivative(model, theta)
         gS = np.einsum("kpq,p,q->k", T, u, u)
         gg = S * u + np.einsum("kpq,p,q->k", T, r, u)
-    return {"S": S, "u": u, "H": H, "grad_L": gL, "grad_S": gS, "g": float(gL @ u),
-            "grad_g": gg, "gap": gap}
+    return {"S": S, "u": u, "H": H, "grad_L": gL, "grad_S": gS,
+            "grad_S_perp": gS - u * (u @ gS), "g": float(gL @ u), "grad_g": gg, "gap": gap}
 
 
 def _residuals(e, edge, active):
@@ -166,62 +131,150 @@ def _project(model, p, lr, tol, max_iter):
     return theta, True, True, e
 
 
-def project_stable_set(model, theta, lr, *, tol: float = 1e-11, max_iter: int = 50):
-    """Return the nearest point(s) of the stable set ``{S <= 2/lr, <grad L, u> = 0}`` to ``theta``.
+def project_stable_set(model, theta, lr, *, variant: str = "authors", n_project: int = 3,
+                       tol: float = 1e-11, max_iter: int = 50):
+    """Return the projection(s) of ``theta`` onto the stable set ``{S <= 2/lr, grad L . u = 0}``.
 
     ``theta`` is one point ``(P,)`` or a batch ``(..., P)``; the result has the same shape.
-    Points where the (damped) Gauss-Newton projection does not converge in ``max_iter``
-    iterations are NaN (see the module docstring): it needs ``theta`` near the set, as along
-    a GD or constrained trajectory; far away ``grad L . u = 0`` is strongly nonlinear. The sharpness constraint is imposed only
-    if the projection onto ``{grad L . u = 0}`` alone ends sharper than ``2/lr``.
+
+    ``variant="authors"`` (default): ``n_project`` of the authors' projection steps
+    (:func:`dynsys.eos.project_authors`, docs/math.md section 6); NaN where a step is not
+    finite or ``S > 2/lr`` with ``grad S_perp = 0``. ``variant="nearest_point"`` (a dynsys
+    variant): the Euclidean nearest point by damped Gauss-Newton (module docstring), NaN where
+    it does not converge in ``max_iter`` iterations (it needs ``theta`` near the set, as along
+    a GD or constrained trajectory; far away ``grad L . u = 0`` is strongly nonlinear); the
+    sharpness constraint is imposed only if the projection onto ``{grad L . u = 0}`` alone
+    ends sharper than ``2/lr``. ``tol`` and ``max_iter`` belong to the nearest-point variant,
+    ``n_project`` to the authors'.
 
     Examples
     --------
     >>> import numpy as np, dynsys
     >>> m = dynsys.QuadraticRegression2D(eps=0.1)
-    >>> q = dynsys.eos.project_stable_set(m, [1.5, 4.0], 1.0)    # onto the minimum curve, S < 2
+    >>> q = dynsys.eos.project_stable_set(m, [1.5, 4.0], 1.0, variant="nearest_point")
     >>> bool(abs(float(m.residual(q)[0])) < 1e-9 and float(m.sharpness(q)) <= 2.0)
+    True
+    >>> q = dynsys.eos.project_stable_set(m, [1.5, 4.0], 1.0, n_project=10)   # the authors'
+    >>> bool(abs(float(m.residual(q)[0])) < 1e-6 and float(m.sharpness(q)) <= 2.0)
     True
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
     theta = check.array("theta", theta, dim=model.dim)
     lr = check.lr(lr)
+    variant = check.choice("variant", variant, VARIANTS)
+    n_project = check.integer("n_project", n_project, minimum=0)
     tol = check.real("tol", tol, positive=True, hi=1e-3)
     max_iter = check.integer("max_iter", max_iter, minimum=1)
     flat = theta.reshape(-1, model.dim)
     out = np.empty_like(flat)
     for i, p in enumerate(flat):
+        if variant == "authors":
+            with np.errstate(all="ignore"):
+                out[i] = _project_authors(model, p, lr, n_project, None)[0]
+            continue
         q, ok, _, _ = _project(model, p, lr, tol, max_iter)
         out[i] = q if ok else np.nan
     return out.reshape(theta.shape)
 
 
-def constrained_trajectory(model, theta0, lr, *, steps: int, tol: float = 1e-11,
+def constrained_trajectory(model, theta0, lr, *, steps: int, variant: str = "authors",
+                           n_project: int = 3, gap_level: float = 1.9, tol: float = 1e-11,
                            max_iter: int = 50) -> xr.Dataset:
     """Return the constrained trajectory ``theta+`` (projected GD onto the stable set).
 
-    ``theta+_0 = proj_M(theta0)``, ``theta+_{t+1} = proj_M(theta+_t - lr grad L(theta+_t))``.
+    ``theta+_0 = proj_M(theta0)``, ``theta+_{t+1} = proj_M(theta+_t - lr grad L(theta+_t))``,
+    with ``proj_M`` the authors' projection (``variant="authors"``, default, ``n_project``
+    steps) or the nearest point (``variant="nearest_point"``, a dynsys variant; ``tol``,
+    ``max_iter``); see :func:`project_stable_set` and docs/math.md section 6.
 
     Returns
     -------
     xarray.Dataset
         Over ``step`` (and ``param``): ``theta`` (the constrained iterates), ``sharpness``,
-        ``loss``, ``alpha`` (``-grad L . grad S``), ``beta`` (``|grad S|^2``), ``beta_perp``
-        (``|P_u^perp grad S|^2``), ``cos_u_grad_S`` (``|u . grad S| / |grad S|``, which the
-        theory assumes small), ``active`` (1 where the projection imposed ``S = 2/lr``) and
-        ``projection_shift`` (``theta+_{t+1} - (theta+_t - lr grad L)``, over ``param``).
-        Once a projection fails the remaining steps are NaN.
+        ``loss``, ``alpha``, ``beta`` (the authors': ``-grad L . grad S_perp`` and
+        ``|grad S_perp|^2``; the nearest-point variant: ``-grad L . grad S`` and
+        ``|grad S|^2``), ``beta_perp`` (``|grad S_perp|^2`` in both), ``cos_u_grad_S``
+        (``|u . grad S| / |grad S|``, which the theory assumes small), ``active`` (1 where
+        the projection acted on ``S > 2/lr``) and ``projection_shift``
+        (``theta+_{t+1} - (theta+_t - lr grad L)``, over ``param``). Once a projection fails
+        the remaining steps are NaN. The authors' variant also has ``delta2``
+        (``2 alpha / beta``), ``lambda_2`` (second Hessian eigenvalue) and ``status``
+        (:class:`~dynsys.eos.TrackingStatus`): it stops where ``lambda_2 > gap_level / lr``.
 
     Examples
     --------
     >>> import dynsys
     >>> m = dynsys.QuadraticRegression2D(eps=0.1)
     >>> ds = dynsys.eos.constrained_trajectory(m, [1.5, 4.0], 1.0, steps=3)
-    >>> ds.theta.shape, int(ds.active.sum())
-    ((4, 2), 0)
+    >>> ds.theta.shape, int(ds.active.sum()), str(ds.attrs["variant"])
+    ((4, 2), 1, 'authors')
     """
+    variant = check.choice("variant", variant, VARIANTS)
+    n_project = check.integer("n_project", n_project, minimum=0)
+    gap_level = check.real("gap_level", gap_level, positive=True)
+    if variant == "authors":
+        one_point(model, theta0, "theta0")
+        check.lr(lr)
+        check.integer("steps", steps, minimum=1)
+        check.real("tol", tol, positive=True, hi=1e-3)
+        check.integer("max_iter", max_iter, minimum=1)
+        return _authors_run(model, theta0, lr, steps=steps, n_project=n_project,
+                            gap_level=gap_level)
     return _constrained_run(model, theta0, lr, steps=steps, tol=tol, max_iter=max_iter)[0]
+
+
+def _authors_run(model, theta0, lr, *, steps, n_project, gap_level):
+    """The authors' constrained trajectory (see :func:`constrained_trajectory`)."""
+    theta0 = one_point(model, theta0, "theta0")
+    P = model.dim
+    theta = np.full((steps + 1, P), np.nan)
+    shift = np.full((steps + 1, P), np.nan)
+    active = np.zeros(steps + 1, dtype=np.int8)
+    names = ("sharpness", "loss", "alpha", "beta", "beta_perp", "delta2", "lambda_2",
+             "cos_u_grad_S")
+    rec = {k: np.full(steps + 1, np.nan) for k in names}
+    status = TrackingStatus.COMPLETE
+    with np.errstate(all="ignore"):
+        q, e, active[0] = _project_authors(model, theta0, lr, n_project, None)
+        for t in range(steps + 1):
+            if not (np.all(np.isfinite(q)) and np.isfinite(e["S"])):
+                status = TrackingStatus.DIVERGED
+                break
+            if e["lambda_2"] > gap_level / lr:
+                status = TrackingStatus.EIGENGAP_LOST
+                break
+            theta[t] = q
+            rec["sharpness"][t] = e["S"]
+            rec["loss"][t] = float(model.loss(q))
+            for k in ("alpha", "beta", "delta2", "lambda_2", "cos_u_grad_S"):
+                rec[k][t] = e[k]
+            rec["beta_perp"][t] = e["beta"]
+            if t == steps:
+                break
+            p = q - lr * e["grad_L"]
+            q, e, active[t + 1] = _project_authors(model, p, lr, n_project, e["vecs"])
+            shift[t] = q - p
+    long = {"sharpness": "S(theta+)", "loss": "L(theta+)",
+            "alpha": "alpha = -grad L . grad S_perp at theta+",
+            "beta": "beta = |grad S_perp|^2 at theta+",
+            "beta_perp": "|grad S projected orthogonal to u|^2 at theta+",
+            "delta2": "delta^2 = 2 alpha / beta at theta+",
+            "lambda_2": "second Hessian eigenvalue at theta+",
+            "cos_u_grad_S": "|u . grad S| / |grad S| at theta+"}
+    data = {k: ("step", rec[k], {"long_name": long[k]}) for k in names}
+    data["theta"] = (("step", "component"), theta, {"long_name": "constrained trajectory theta+"})
+    data["projection_shift"] = (("step", "component"), shift,
+                                {"long_name": "theta+_{t+1} - (theta+_t - lr grad L(theta+_t))"})
+    data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
+    data["status"] = ((), np.int8(status), TrackingStatus.cf_attrs("how the trajectory ended"))
+    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
+                                  "component": [f"theta_{i + 1}" for i in range(P)]})
+    ds["step"].attrs.update(long_name="iteration", units="1")
+    ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
+                               theta0=theta0, variant="authors", n_project=n_project,
+                               gap_level=gap_level))
+    return ds
 
 
 def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
@@ -272,6 +325,7 @@ def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
     data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
                                   "component": [f"theta_{i + 1}" for i in range(P)]})
+    ds["step"].attrs.update(long_name="iteration", units="1")
     ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
-                               theta0=theta0, tol=tol))
+                               theta0=theta0, tol=tol, variant="nearest_point"))
     return ds, geometry

@@ -28,7 +28,14 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import FlagTable
-from ._constrained import one_point, third_derivative
+from ._derivatives import one_point, third_derivative
+
+
+class EdgeConstraint(FlagTable):
+    """Whether a step of the constrained trajectory had the edge ``S = 2/lr`` imposed."""
+
+    BELOW_EDGE = 0      # S < 2/lr: a plain GD step
+    AT_EDGE = 1         # S = 2/lr imposed by the projection
 
 
 class TrackingStatus(FlagTable):
@@ -122,24 +129,31 @@ def project_authors(model, theta, lr, *, n_project: int = 3, v0=None):
     theta = one_point(model, theta).copy()
     lr = check.lr(lr)
     n_project = check.integer("n_project", n_project, minimum=0)
+    return _project(model, theta, lr, n_project, v0)[:2]
+
+
+def _project(model, theta, lr, n_project, v0):
+    """:func:`project_authors` without checks; also whether ``S > 2/lr`` at ``theta``."""
     q = edge_quantities(model, theta, lr, v0=v0)
+    active = bool(q["S"] > 2.0 / lr)
     for _ in range(n_project):
         excess = max(0.0, q["S"] - 2.0 / lr)
         step = q["u"] * (q["u"] @ q["grad_L"]) / q["S"]
         if excess > 0:
             if not q["beta"] > 0:          # S cannot be lowered along grad S_perp
                 nan = np.full_like(theta, np.nan)
-                return nan, {**q, "S": np.nan}
+                return nan, {**q, "S": np.nan}, active
             step = step + excess * q["grad_S_perp"] / q["beta"]
         theta = theta - step
         if not np.all(np.isfinite(theta)):
-            return theta, {**q, "S": np.nan}
+            return theta, {**q, "S": np.nan}, active
         q = edge_quantities(model, theta, lr, u_ref=q["u"], v0=q["vecs"])
-    return theta, q
+    return theta, q, active
 
 
 def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
-                        gap_level: float = 1.9, radius: float = 1e12) -> xr.Dataset:
+                        gap_level: float = 1.9, radius: float = 1e12,
+                        save_theta: bool = False) -> xr.Dataset:
     """Return GD, the constrained trajectory and the authors' predicted dynamics side by side.
 
     GD runs from ``theta0``; the constrained trajectory ``theta+`` from
@@ -147,6 +161,9 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
     ``theta0 - theta+_0`` by the authors' recurrence (module docstring), so that the
     prediction of GD is ``theta+_t + v_t``. Tracking stops (``status`` = eigengap_lost) at the
     first step where the second Hessian eigenvalue at ``theta+`` exceeds ``gap_level / lr``.
+    The drive ``+lr delta^2 grad S_perp / 2`` of the recurrence stands for the projection
+    holding ``S(theta+) = 2/lr``, so start at the edge (``lr S(theta0) >= 2``); from below it,
+    the drive acts before the projection does and advances the predicted oscillation.
 
     Returns
     -------
@@ -156,8 +173,10 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
         ``sharpness_constrained`` (``S(theta+)``), ``sharpness_pred``
         (``S(theta+) + y_pred``, the linearised sharpness of the prediction),
         ``loss_true``, ``loss_constrained``, ``loss_pred`` (``L(theta+ + v)``), ``alpha``,
-        ``beta``, ``delta2``, ``lambda_2`` and ``cos_u_grad_S`` at ``theta+``; ``status``
-        (:class:`TrackingStatus`). Attrs: ``tracked_steps`` and the errors over the tracked
+        ``beta``, ``delta2``, ``lambda_2`` and ``cos_u_grad_S`` at ``theta+``, ``active``
+        (1 where the projection acted on ``S > 2/lr``); ``status`` (:class:`TrackingStatus`);
+        with ``save_theta``, ``theta`` (GD) and ``theta_constrained`` over
+        ``(step, component)``. Attrs: ``tracked_steps`` and the errors over the tracked
         steps: ``x_rms_error`` (RMS of ``x_pred - x_true`` over the RMS of ``x_true``),
         ``sharpness_rms_error`` (RMS of ``sharpness_pred - sharpness_true`` times ``lr/2``),
         ``loss_rel_error`` (mean of ``|loss_pred - loss_true| / loss_true``),
@@ -182,9 +201,14 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
              "sharpness_pred", "loss_true", "loss_constrained", "loss_pred", "alpha", "beta",
              "delta2", "lambda_2", "cos_u_grad_S")
     rec = {k: np.full(steps + 1, np.nan) for k in names}
+    active = np.zeros(steps + 1, dtype=np.int8)
+    if save_theta:
+        path = np.full((steps + 1, model.dim), np.nan)
+        path_dag = np.full((steps + 1, model.dim), np.nan)
     status = TrackingStatus.COMPLETE
     dist = np.full(steps + 1, np.nan)
-    dag, q = project_authors(model, theta, lr, n_project=n_project)
+    with np.errstate(all="ignore"):
+        dag, q, active[0] = _project(model, theta, lr, n_project, None)
     v = theta - dag
     vecs_gd = None
     last = -1
@@ -212,6 +236,8 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
             for k in ("alpha", "beta", "delta2", "lambda_2", "cos_u_grad_S"):
                 rec[k][t] = q[k]
             dist[t] = np.linalg.norm(d) / max(np.linalg.norm(theta), 1e-300)
+            if save_theta:
+                path[t], path_dag[t] = theta, dag
             last = t
             if t == steps:
                 break
@@ -219,8 +245,8 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
             v = v - lr * ((x * x - q["delta2"]) * perp / 2 + _hvp(model, dag, v) + u * x * y)
             theta = theta - lr * np.asarray(model.grad(theta), dtype=float)
             u_prev = q["u"]
-            dag, q = project_authors(model, dag - lr * q["grad_L"], lr, n_project=n_project,
-                                     v0=q["vecs"])
+            dag, q, active[t + 1] = _project(model, dag - lr * q["grad_L"], lr, n_project,
+                                             q["vecs"])
             if q["u"] @ u_prev < 0:               # keep u's sign continuous along theta+
                 q["u"] = -q["u"]
     n = last + 1
@@ -255,7 +281,14 @@ def stable_set_tracking(model, theta0, lr, *, steps: int, n_project: int = 3,
             "cos_u_grad_S": "|u . grad S| / |grad S| at theta+"}
     data = {k: ("step", rec[k], {"long_name": long[k]}) for k in names}
     data["status"] = ((), np.int8(status), TrackingStatus.cf_attrs("how the tracking ended"))
-    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1)})
+    data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
+    coords = {"step": np.arange(steps + 1)}
+    if save_theta:
+        data["theta"] = (("step", "component"), path, {"long_name": "GD iterates"})
+        data["theta_constrained"] = (("step", "component"), path_dag,
+                                     {"long_name": "constrained trajectory theta+"})
+        coords["component"] = [f"theta_{i + 1}" for i in range(model.dim)]
+    ds = xr.Dataset(data, coords=coords)
     ds["step"].attrs.update(long_name="iteration", units="1")
     ds.attrs.update(provenance(model, analysis="stable_set_tracking", lr=lr, steps=steps,
                                n_project=n_project, gap_level=gap_level, **stats))

@@ -1,16 +1,21 @@
 """Self-stabilisation (Damian, Nichani & Lee 2023; docs/math.md section 6).
 
-Near the edge, with ``u`` the top Hessian eigenvector at a reference point ``theta_ref`` on the
-edge (``S(theta_ref) = 2/lr``), ``x = u . (theta - theta_ref)`` and ``y = S(theta) - 2/lr``,
-the predicted dynamics are the 2-D map
+At a point with top Hessian eigenpair ``(S, u)``, ``grad S = nabla^3 L[u, u]`` and its part
+orthogonal to ``u`` is ``grad S_perp = grad S - u (u . grad S)``. The authors' definitions
+(the default everywhere here): ``alpha = -grad L . grad S_perp``, ``beta = |grad S_perp|^2``,
+``delta^2 = 2 alpha / beta``, ``x = u . v`` and ``y = grad S_perp . v`` (a linearised sharpness
+offset) for a displacement ``v`` from the reference point. Reduced to ``(x, y)`` the dynamics
+are the 2-D map
 
     x' = -(1 + lr y) x,        y' = y + lr (alpha - beta x^2 / 2),
 
-with ``alpha = -grad L . grad S`` (progressive-sharpening rate) and ``beta = |grad S|^2``,
-evaluated at ``theta_ref``. The map is *exactly* gradient descent with step ``lr`` on
-``l(X, y) = -alpha y + (2/lr + y) X^2 / 2`` in the rescaled coordinate ``X = sqrt(beta) x``
-(GD on ``l`` in ``x`` itself would need ``beta = 1``: the statement in docs/math.md holds in ``X``).
-Summing ``y' - y`` over a bounded orbit gives the time average ``<x^2> = 2 alpha / beta``.
+GD with step ``lr`` on ``l(X, y) = -alpha y + (2/lr + y) X^2 / 2`` in the rescaled coordinate
+``X = sqrt(beta) x``. Summing ``y' - y`` over a bounded orbit gives ``<x^2> = 2 alpha / beta``.
+
+A dynsys variant is kept under ``variant="full_grad_S"`` (coefficients, frozen-reference
+comparison: ``alpha = -grad L . grad S``, ``beta = |grad S|^2``, ``y = S(theta) - 2/lr``) and
+``variant="projection_shift"`` (tracking: a predicted step that subtracts the shift of the
+nearest-point projection); they are not the authors' equations.
 
 ``grad S = u^T (dH) u``. For a second-order model ``H = J^T J + sum_a z_a Q_a`` with
 ``dJ_ap / dtheta_k = Q_apk``, so ``d_k S = 2 (Q(Ju) u)_k + (J^T q)_k`` with ``q_a = u^T Q_a u``
@@ -62,30 +67,41 @@ def sharpness_gradient(model, theta, *, method: str = "auto", rel_step: float = 
     return float(S), u, np.einsum("kpq,p,q->k", third, u, u)
 
 
-def self_stabilisation_coefficients(model, theta, lr) -> dict:
-    """Return ``{"S", "u", "grad_S", "grad_L", "alpha", "beta", "lr_gap"}`` at ``theta``.
+def self_stabilisation_coefficients(model, theta, lr, *, variant: str = "authors") -> dict:
+    """Return ``{"S", "u", "grad_S", "grad_S_perp", "grad_L", "alpha", "beta", "delta2",
+    "lr_gap"}`` at ``theta``.
 
-    ``alpha = -grad L . grad S``, ``beta = |grad S|^2`` (docs/math.md section 6); ``lr_gap`` is
-    ``lr S - 2``.
+    The authors' (default): ``alpha = -grad L . grad S_perp``, ``beta = |grad S_perp|^2``;
+    ``variant="full_grad_S"`` (a dynsys variant): ``alpha = -grad L . grad S``,
+    ``beta = |grad S|^2``. ``delta2 = 2 alpha / beta`` and ``lr_gap = lr S - 2`` (docs/math.md
+    section 6).
 
     Examples
     --------
     >>> import dynsys
-    >>> c = dynsys.self_stabilisation_coefficients(dynsys.QuadraticRegression2D(0.1), [1.4, 1.0], 1.0)
-    >>> sorted(c)[:3]
-    ['S', 'alpha', 'beta']
+    >>> m = dynsys.SecondOrderRegression.random(3, 6, sigma_z=1.0, sigma_J=0.5, seed=0)
+    >>> c = dynsys.self_stabilisation_coefficients(m, [0.1] * 6, 0.1)
+    >>> bool(abs(c["beta"] - c["grad_S_perp"] @ c["grad_S_perp"]) < 1e-12)
+    True
     """
     lr = check.lr(lr)
+    variant = check.choice("variant", variant, ("authors", "full_grad_S"))
     S, u, gs = sharpness_gradient(model, theta)
     gl = model.grad(np.asarray(theta, dtype=float))
-    return {"S": S, "u": u, "grad_S": gs, "grad_L": gl, "alpha": float(-gl @ gs),
-            "beta": float(gs @ gs), "lr_gap": lr * S - 2.0}
+    perp = gs - u * (u @ gs)
+    g = perp if variant == "authors" else gs
+    alpha, beta = float(-gl @ g), float(g @ g)
+    return {"S": S, "u": u, "grad_S": gs, "grad_S_perp": perp, "grad_L": gl, "alpha": alpha,
+            "beta": beta, "delta2": 2 * alpha / beta if beta > 0 else np.nan,
+            "lr_gap": lr * S - 2.0}
 
 
 def predicted_dynamics(alpha, beta, lr, x0, y0, steps: int):
     """Return ``(x, y)``, arrays of length ``steps + 1``, of the self-stabilisation map.
 
-    ``x' = -(1 + lr y) x``, ``y' = y + lr (alpha - beta x^2 / 2)``.
+    ``x' = -(1 + lr y) x``, ``y' = y + lr (alpha - beta x^2 / 2)``: the authors' recurrence
+    reduced to ``x = u . v``, ``y = grad S_perp . v`` (docs/math.md section 6), with ``alpha``,
+    ``beta`` e.g. from :func:`self_stabilisation_coefficients`.
 
     Examples
     --------
@@ -110,13 +126,15 @@ def predicted_dynamics(alpha, beta, lr, x0, y0, steps: int):
 
 
 def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
-                       window: int | None = None) -> xr.Dataset:
+                       window: int | None = None, variant: str = "authors") -> xr.Dataset:
     """Return true GD and the predicted self-stabilisation dynamics side by side.
 
     GD starts at ``theta_ref + x0 u`` (``u`` the top Hessian eigenvector at ``theta_ref``);
-    the true ``x_t = u . (theta_t - theta_ref)`` and ``y_t = S(theta_t) - 2/lr`` are compared
-    with the map of :func:`predicted_dynamics` started from the same ``(x_0, y_0)`` with
-    ``alpha``, ``beta`` frozen at ``theta_ref``. The reference is held fixed, so the comparison
+    the true ``x_t = u . (theta_t - theta_ref)`` and ``y_t = grad S_perp . (theta_t -
+    theta_ref)`` (the authors' linearised offset; ``variant="full_grad_S"``: ``S(theta_t) -
+    2/lr``) are compared with the map of :func:`predicted_dynamics` started from the same
+    ``(x_0, y_0)`` with ``alpha``, ``beta`` of :func:`self_stabilisation_coefficients` (same
+    ``variant``) frozen at ``theta_ref``. The reference is held fixed, so the comparison
     is meaningful over windows short compared with the time on which ``alpha`` and ``beta``
     drift.
 
@@ -128,7 +146,7 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
         ``mean_x2_pred`` (averages over the last ``window`` steps, default all but the first
         quarter), ``cos_u_grad_S`` (``|u . grad S| / |grad S|``: the theory assumes it
         small), ``y_rms_error`` (RMS of ``y_pred - y_true`` relative to the RMS of
-        ``y_true``), ``mean_y_true``, ``mean_y_pred``.
+        ``y_true``), ``mean_y_true``, ``mean_y_pred``, ``variant``.
 
     Examples
     --------
@@ -144,7 +162,7 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
     steps = check.integer("steps", steps, minimum=2)
     window = steps - steps // 4 if window is None else check.integer("window", window,
                                                                      minimum=1, maximum=steps)
-    c = self_stabilisation_coefficients(model, theta_ref, lr)
+    c = self_stabilisation_coefficients(model, theta_ref, lr, variant=variant)
     u = c["u"]
     theta = np.empty((steps + 1, model.dim))
     theta[0] = theta_ref + x0 * u
@@ -154,7 +172,10 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
     finite = np.all(np.isfinite(theta), axis=1)
     x_true = (theta - theta_ref) @ u
     y_true = np.full(steps + 1, np.nan)
-    y_true[finite] = model.sharpness(theta[finite]) - 2 / lr
+    if variant == "authors":
+        y_true[finite] = (theta[finite] - theta_ref) @ c["grad_S_perp"]
+    else:
+        y_true[finite] = model.sharpness(theta[finite]) - 2 / lr
     x_pred, y_pred = predicted_dynamics(c["alpha"], c["beta"], lr, x_true[0], y_true[0], steps)
     tail = slice(steps + 1 - window, steps + 1)
     with np.errstate(all="ignore"):
@@ -165,7 +186,8 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
     ds = xr.Dataset(
         {
             "x_true": ("step", x_true, {"long_name": "u . (theta - theta_ref) under GD"}),
-            "y_true": ("step", y_true, {"long_name": "S(theta) - 2/lr under GD"}),
+            "y_true": ("step", y_true, {"long_name": "grad S_perp . (theta - theta_ref) under GD"
+                                        if variant == "authors" else "S(theta) - 2/lr under GD"}),
             "x_pred": ("step", x_pred, {"long_name": "x of the self-stabilisation map"}),
             "y_pred": ("step", y_pred, {"long_name": "y of the self-stabilisation map"}),
             "theta": (("step", "component"), theta, {"long_name": "GD iterates"}),
@@ -173,7 +195,7 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
         coords={"step": np.arange(steps + 1),
                 "component": [f"theta_{i + 1}" for i in range(model.dim)]},
     )
-    ds.attrs.update(provenance(model, analysis="self_stabilisation", lr=lr, x0=x0,
+    ds.attrs.update(provenance(model, analysis="self_stabilisation", lr=lr, x0=x0, variant=variant,
                                theta_ref=theta_ref, steps=steps, window=window,
                                alpha=c["alpha"], beta=c["beta"], sharpness_ref=c["S"],
                                predicted_mean_x2=2 * c["alpha"] / c["beta"],
@@ -186,10 +208,19 @@ def self_stabilisation(model, theta_ref, lr, *, x0: float, steps: int,
 
 
 def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | None = None,
-                                tol: float = 1e-11) -> xr.Dataset:
-    """Return true GD beside the paper's prediction along the constrained trajectory.
+                                variant: str = "authors", n_project: int = 3,
+                                gap_level: float = 1.9, tol: float = 1e-11) -> xr.Dataset:
+    """Return true GD beside the predicted self-stabilisation dynamics about the constrained
+    trajectory.
 
-    GD runs from ``theta0``; the constrained trajectory ``theta+`` (projected GD onto the
+    ``variant="authors"`` (default): the authors' recurrence,
+    :func:`dynsys.eos.stable_set_tracking` (``n_project`` projection steps; tracking stops
+    where the second Hessian eigenvalue at ``theta+`` exceeds ``gap_level / lr``), with the
+    window statistics below added. Its ``alpha``, ``beta`` are the authors'
+    (``-grad L . grad S_perp``, ``|grad S_perp|^2``), ``two_alpha_over_beta`` is ``delta^2``
+    and ``beta_perp`` equals ``beta``; ``y = grad S_perp . (theta - theta+)``.
+
+    ``variant="projection_shift"`` is a dynsys variant, not the authors' equations: GD runs from ``theta0``; the constrained trajectory ``theta+`` (projected GD onto the
     stable set, :func:`dynsys.constrained_trajectory`) from ``proj(theta0)``. Along it, with
     ``u_t``, ``grad S_t``, ``H_t`` at ``theta+_t``, the true deviations are
     ``x_t = u_t . (theta_t - theta+_t)`` and ``y_t = grad S_t . (theta_t - theta+_t)``.
@@ -201,7 +232,9 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
                    - (lr/2) x*_t^2 P_u^perp grad S_t - shift_t,
         y*_t = grad S_t . w*_t,
 
-    so that ``x*_{t+1} = -(1 + lr y*_t) x*_t`` on the edge (``S(theta+) = 2/lr``) up to the
+    (``grad S`` here is the full gradient; the nearest-point constrained trajectory,
+    :func:`dynsys.eos.constrained_trajectory` with ``variant="nearest_point"``), so that
+    ``x*_{t+1} = -(1 + lr y*_t) x*_t`` on the edge (``S(theta+) = 2/lr``) up to the
     rotation of ``u`` between steps, which is kept (it is what seeds the oscillation in GD).
     ``shift_t = theta+_{t+1} - (theta+_t - lr grad L(theta+_t))`` is the projection step: its
     component along ``grad S`` is ``-lr alpha_t grad S_t / beta_t`` while the sharpness
@@ -231,17 +264,77 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
     --------
     >>> import numpy as np, dynsys
     >>> m = dynsys.QuadraticRegression2D(eps=0.1)
-    >>> ds = dynsys.eos.self_stabilisation_tracking(m, [1.5, 4.0], 1.0, steps=20)
+    >>> ds = dynsys.eos.self_stabilisation_tracking(m, [1.5, 4.0], 1.0, steps=20,
+    ...                                             variant="projection_shift")
     >>> float(ds.alpha.max()) < 1e-9        # theta+ sits on the minimum curve: no sharpening
     True
+    >>> a = dynsys.eos.self_stabilisation_tracking(m, [1.5, 4.0], 1.0, steps=20)   # the authors'
+    >>> str(a.attrs["variant"]), int(a.attrs["tracked_steps"]) > 0
+    ('authors', True)
     """
-    from ._constrained import _constrained_run
-
     theta0 = one_point(model, theta0, "theta0")
     lr = check.lr(lr)
     steps = check.integer("steps", steps, minimum=2)
     if window is not None:
         window = check.integer("window", window, minimum=2, maximum=steps + 1)
+    variant = check.choice("variant", variant, ("authors", "projection_shift"))
+    n_project = check.integer("n_project", n_project, minimum=0)
+    gap_level = check.real("gap_level", gap_level, positive=True)
+    tol = check.real("tol", tol, positive=True, hi=1e-3)
+    if variant == "authors":
+        return _authors_tracking(model, theta0, lr, steps, window, n_project, gap_level)
+    return _projection_shift_tracking(model, theta0, lr, steps, window, tol)
+
+
+def _window(sharpness, lr, n, window):
+    """``(start, stop)``: the last ``window`` of the first ``n`` steps, else whole
+    self-stabilisation cycles of GD (first to last drop of ``lr S`` below 2), else the second
+    half."""
+    if window is not None:
+        return max(0, n - window), n
+    with np.errstate(invalid="ignore"):
+        above = lr * sharpness[:n] >= 2.0
+    drops = np.flatnonzero(above[:-1] & ~above[1:] & ~np.roll(above, -2)[:-1]) + 1
+    if drops.size >= 2:
+        return int(drops[0]), int(drops[-1])
+    return n - n // 2, n
+
+
+def _authors_tracking(model, theta0, lr, steps, window, n_project, gap_level):
+    from ._damian import stable_set_tracking
+
+    ds = stable_set_tracking(model, theta0, lr, steps=steps, n_project=n_project,
+                             gap_level=gap_level, save_theta=True)
+    n = int(ds.attrs["tracked_steps"])
+    start, stop = _window(ds.sharpness_true.values, lr, max(n, 1), window)
+    tail = slice(start, stop)
+    xt, xp = ds.x_true.values[tail], ds.x_pred.values[tail]
+    St, Sp = ds.sharpness_true.values[tail], ds.sharpness_pred.values[tail]
+    with np.errstate(all="ignore"):
+        stats = {
+            "mean_x2_true": float(np.mean(xt ** 2)), "mean_x2_pred": float(np.mean(xp ** 2)),
+            "mean_two_alpha_over_beta": float(np.mean(ds.delta2.values[tail])),
+            "mean_sharpness_true": float(np.mean(St)), "mean_sharpness_pred": float(np.mean(Sp)),
+            "sharpness_rms_error": float(np.sqrt(np.mean((Sp - St) ** 2)) * lr / 2),
+            "x2_rms_error": float(np.sqrt(np.mean((xp ** 2 - xt ** 2) ** 2))
+                                  / np.sqrt(np.mean(xt ** 4))),
+            "mean_cos_u_grad_S": float(np.mean(ds.cos_u_grad_S.values[tail])),
+            "mean_alpha": float(np.mean(ds.alpha.values[tail])),
+            "fraction_active": float(np.mean(ds.active.values[tail])),
+        }
+    ds["two_alpha_over_beta"] = ("step", ds.delta2.values,
+                                 {"long_name": "delta^2 = 2 alpha / beta at theta+"})
+    ds["beta_perp"] = ("step", ds.beta.values,
+                       {"long_name": "|grad S projected orthogonal to u|^2 at theta+"})
+    ds.attrs.update(analysis="self_stabilisation_tracking", variant="authors",
+                    window_start=int(start), window_stop=int(stop), **stats)
+    return ds
+
+
+def _projection_shift_tracking(model, theta0, lr, steps, window, tol):
+    """The dynsys variant of :func:`self_stabilisation_tracking` (its docstring)."""
+    from ._constrained import _constrained_run
+
     ct, geo = _constrained_run(model, theta0, lr, steps=steps, tol=tol)
     geo = [dict(e) for e in geo]
     P = model.dim
@@ -333,5 +426,5 @@ def self_stabilisation_tracking(model, theta0, lr, *, steps: int, window: int | 
     ds = xr.Dataset(data, coords={"step": np.arange(steps + 1), "component": ct.component.values})
     ds.attrs.update(provenance(model, analysis="self_stabilisation_tracking", lr=lr,
                                steps=steps, window_start=int(start), window_stop=int(stop),
-                               theta0=theta0, **stats))
+                               theta0=theta0, variant="projection_shift", **stats))
     return ds

@@ -85,6 +85,10 @@ class Model(abc.ABC):
        quadratic in ``theta``, their Hessians ``Q`` (D, P, P), the same at every point (None
        otherwise); used by :func:`~dynsys.ntk_eigenvalue_derivatives` (Theorem 2), whose
        formulas hold only for a constant ``Q``.
+    10. ``third_uu(theta, u) -> (P,)``: the contraction ``nabla^3 L(theta)[u, u]`` at one
+       point (for ``u`` the top unit eigenvector, the gradient of the sharpness); used by the
+       self-stabilisation analyses and :func:`~dynsys.eos.central_flow` instead of
+       differencing the Hessian (autodiff models and second-order models have it).
 
     :class:`RegressionModel` adds residuals (NTK, families of minima).
 

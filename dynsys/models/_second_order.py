@@ -119,6 +119,25 @@ class SecondOrderRegression(RegressionModel):
         view = self.Q.view()
         view.flags.writeable = False
         return view
+    def third_uu(self, theta, u):
+        """Return ``nabla^3 L(theta)[u, u]`` at one point, shape ``(P,)`` (exact):
+        ``scale (2 Q(u)^T J u + J^T q)`` with ``Q(u)_ap = sum_q Q_apq u_q``, ``q_a = u^T Q_a u``.
+        For ``u`` the top unit Hessian eigenvector this is the gradient of the sharpness.
+
+        Examples
+        --------
+        >>> import numpy as np, dynsys
+        >>> m = dynsys.SecondOrderRegression.random(2, 3, sigma_z=1.0, sigma_J=1.0, seed=0)
+        >>> T = dynsys.eos.third_derivative(m, [0.1, 0.2, 0.3], method="fd")
+        >>> u = np.array([0.6, 0.0, 0.8])
+        >>> bool(np.allclose(m.third_uu([0.1, 0.2, 0.3], u), T @ u @ u, atol=1e-6))
+        True
+        """
+        theta = self._theta(theta)
+        u = check.array("u", u, dim=self.dim)
+        jac = self.jacobian(theta)
+        Qu = np.einsum("apq,q->ap", self.Q, u)
+        return self.scale * (2 * Qu.T @ (jac @ u) + jac.T @ (Qu @ u))
 
 
 @njit

@@ -3,7 +3,7 @@ trajectory (projected GD onto the stable set {S <= 2/lr, grad L . u = 0}).
 
 Cases: a random second-order model (D = 5, P = 50, output weights 0.4^a so that the loss has a
 slow tail and the sharpening is sustained) started on GD's own path where lr S first exceeds
-1.9, and the 2-D model (eps = 0.01) started past the edge (GFS sharpness > 2/lr). For each:
+2 (the edge: the recurrence's delta^2 drive stands for an active projection), and the 2-D model (eps = 0.01) started past the edge (GFS sharpness > 2/lr). For each:
 the true and predicted sharpness, x^2 and the time average of x^2 against 2 alpha_t / beta_t
 (over whole self-stabilisation cycles of GD). Writes ``data/self_stabilisation.nc`` and
 ``data/self_stabilisation.png``.
@@ -36,7 +36,7 @@ def random_model(D: int = 5, P: int = 50, seed: int = 0, decay: float = 0.4):
                                         name=f"random second-order D={D} P={P} seed={seed}")
 
 
-def edge_start(model, lr, level=1.9, steps=1000):
+def edge_start(model, lr, level=2.0, steps=1000):
     """GD's iterate from 0 where lr S first exceeds ``level`` (progressive sharpening)."""
     tr = dynsys.trajectory(model, np.zeros(model.dim), lr=lr, steps=steps)
     k = int(np.argmax(lr * tr.sharpness.values > level))

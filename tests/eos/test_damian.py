@@ -34,7 +34,9 @@ def plain_reference(z0, J0, Q, theta0, lr, steps, n_project=3):
     theta, dag = theta0.copy(), project(theta0)
     v = theta - dag
     u_prev = None
-    out = {"x_pred": [], "x_true": [], "loss_pred": [], "sharpness_constrained": []}
+    out = {k: [] for k in ("x_pred", "x_true", "y_pred", "y_true", "loss_pred", "loss_true",
+                           "loss_constrained", "sharpness_constrained", "sharpness_pred",
+                           "alpha", "beta", "delta2")}
     for t in range(steps + 1):
         p = parts(dag)
         u = p["u"] if u_prev is None or p["u"] @ u_prev >= 0 else -p["u"]
@@ -46,6 +48,14 @@ def plain_reference(z0, J0, Q, theta0, lr, steps, n_project=3):
         out["sharpness_constrained"].append(p["S"])
         alpha, beta = -p["gL"] @ perp, perp @ perp
         x, y = u @ v, perp @ v
+        out["y_pred"].append(y)
+        out["y_true"].append(perp @ (theta - dag))
+        out["loss_true"].append(parts(theta)["loss"])
+        out["loss_constrained"].append(p["loss"])
+        out["sharpness_pred"].append(p["S"] + y)
+        out["alpha"].append(alpha)
+        out["beta"].append(beta)
+        out["delta2"].append(2 * alpha / beta)
         v = v - lr * ((x * x - 2 * alpha / beta) * perp / 2 + p["H"] @ v + u * x * y)
         theta = theta - lr * parts(theta)["gL"]
         dag = project(dag - lr * p["gL"])
@@ -61,6 +71,7 @@ def tiny():
 
 
 def test_recurrence_matches_plain_reimplementation(tiny):
+    # exact formulas in float64 on both sides: agreement to 1e-12 over 25 steps
     m, theta0, lr = tiny
     ds = stable_set_tracking(m, theta0, lr, steps=25)
     ref = plain_reference(m.z0, m.J0, m.Q, theta0, lr, 25)
@@ -68,7 +79,7 @@ def test_recurrence_matches_plain_reimplementation(tiny):
     assert n >= 10
     for key, values in ref.items():
         got = ds[key].values[:n]
-        np.testing.assert_allclose(got, values[:n], rtol=1e-8, atol=1e-10 * np.abs(values).max(),
+        np.testing.assert_allclose(got, values[:n], rtol=1e-12, atol=1e-12 * np.abs(values).max(),
                                    err_msg=key)
     assert float(np.abs(ds.x_true[0] - ds.x_pred[0])) == 0.0   # same start
 

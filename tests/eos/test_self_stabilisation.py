@@ -64,3 +64,25 @@ def test_bad_input():
         dynsys.predicted_dynamics(0.1, -1.0, 1.0, 0.1, 0.0, 5)
     with pytest.raises(ValueError, match="degenerate"):
         dynsys.sharpness_gradient(dynsys.ScalarNetwork(2, 0.0), [0.0, 0.0])
+
+
+def test_authors_coefficients_and_offset_are_the_default():
+    m = dynsys.SecondOrderRegression.random(3, 6, sigma_z=1.0, sigma_J=0.5, seed=0)
+    theta = np.full(6, 0.1)
+    c = dynsys.self_stabilisation_coefficients(m, theta, 0.1)
+    u, gS, gL = c["u"], c["grad_S"], c["grad_L"]
+    perp = gS - (u @ gS) * u
+    assert c["alpha"] == pytest.approx(-gL @ perp, rel=1e-13)
+    assert c["beta"] == pytest.approx(perp @ perp, rel=1e-13)
+    assert c["delta2"] == pytest.approx(2 * c["alpha"] / c["beta"], rel=1e-13)
+    v = dynsys.self_stabilisation_coefficients(m, theta, 0.1, variant="full_grad_S")
+    assert v["alpha"] == pytest.approx(-gL @ gS, rel=1e-13)
+    assert v["beta"] == pytest.approx(gS @ gS, rel=1e-13)
+    # the frozen-reference comparison: y = grad S_perp . (theta - theta_ref), 0 at the start
+    ds = dynsys.self_stabilisation(m, theta, 0.1, x0=1e-3, steps=5)
+    assert ds.attrs["variant"] == "authors" and abs(float(ds.y_true[0])) < 1e-15
+    np.testing.assert_allclose(ds.y_true, (ds.theta.values - theta) @ perp, rtol=1e-12)
+    old = dynsys.self_stabilisation(m, theta, 0.1, x0=1e-3, steps=5, variant="full_grad_S")
+    np.testing.assert_allclose(old.y_true, m.sharpness(old.theta.values) - 2 / 0.1, rtol=1e-12)
+    with pytest.raises(ValueError, match="variant"):
+        dynsys.self_stabilisation_coefficients(m, theta, 0.1, variant="paper")

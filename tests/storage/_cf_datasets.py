@@ -41,6 +41,11 @@ MAKERS = {
                                                 max_steps=200_000),
     "theorem2": lambda: dynsys.theorem2_monte_carlo([8], samples=5, seed=0),
     "gfs_trajectory": lambda: dynsys.gfs_trajectory(_qr(), [0.3, 7.0], lr=1.0, steps=50),
+    "central_flow": lambda: dynsys.eos.central_flow(
+        dynsys.SecondOrderRegression.random(3, 8, sigma_z=1.0, sigma_J=0.3, sigma_Q=0.3, seed=2),
+        np.zeros(8), 1.0, time=30.0, every=2.0, save_theta=True),
+    "constrained_trajectory": lambda: dynsys.eos.constrained_trajectory(_qr(), [1.5, 4.0], 1.0,
+                                                                        steps=5),
 }
 
 
