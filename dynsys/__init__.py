@@ -8,6 +8,7 @@ from . import _numba  # noqa: F401  (sets NUMBA_CACHE_DIR before numba is import
 from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
 from ._outcomes import FlagTable, Outcome
+from ._range import SweepRange, geomspace, linspace
 from ._stopping import StoppingRule
 from ._version import __version__
 from .models import (AutodiffModel, LossModel, Model, QuadraticRegression2D, RegressionModel,
@@ -36,7 +37,7 @@ from . import rigorous  # noqa: F401
 __all__ = [
     "__version__",
     # vocabulary
-    "Outcome", "FlagTable", "StoppingRule",
+    "Outcome", "FlagTable", "StoppingRule", "linspace", "geomspace", "SweepRange",
     # systems
     "Map", "MapKernel", "GDMap", "gd_map", "maps",
     # models

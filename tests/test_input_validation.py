@@ -61,6 +61,11 @@ SYSTEM_SLOTS = [
     Slot("gd_map", dynsys.gd_map, {"model": QR, "lr": 0.5}, "model", "system"),
     Slot("GDMap.with_params", GD.with_params, {}, "lr", "positive"),
     Slot("GDMap.step", GD.step, {"x": [0.5, 1.0]}, "lr", "positive"),
+    *[Slot(name, getattr(dynsys, name), {"start": 0.5, "stop": 1.0, "num": 3}, arg, kind, k)
+      for name in ("linspace", "geomspace")
+      for arg, kind, k in [("start", "positive" if name == "geomspace" else "real", None),
+                           ("stop", "positive" if name == "geomspace" else "real", None),
+                           ("num", "count", 1)]],
 ]
 
 MODEL_SLOTS = [

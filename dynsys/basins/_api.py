@@ -45,10 +45,12 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
     system : Model or Map
         A model (gradient descent runs on it, the swept parameter is its step size ``lr``) or a
         map with a named parameter.
-    values : array or (start, stop, num)
+    values : array or dynsys.linspace
         Values of the swept parameter: step sizes (> 0) for a model, or of the map parameter
         ``param``. ``lr_range=`` is the same argument under the name of a step-size sweep
         (deprecated for sweeps of other map parameters).
+        Ranges are explicit, ``dynsys.linspace(start, stop, num)`` or ``dynsys.geomspace``;
+        a bare ``(start, stop, num)`` tuple is deprecated (it reads like three values).
     grid : ((lo1, hi1, n1), (lo2, hi2, n2)), optional
         Initial states: ``n1 x n2`` points of ``linspace(lo, hi, n)`` in the first two state
         components (one triple for 1-D maps). Other components are taken from ``base``.

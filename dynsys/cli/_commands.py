@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import plot
 from .._io import save
+from .._range import linspace
 from .._outcomes import Outcome
 from ..basins import basins
 from ..bifurcation import bifurcation_diagram
@@ -98,7 +99,7 @@ def register_basins(sub):
                        description="Classify a grid of starts for each step size (or map "
                                    "parameter): converged, periodic, chaotic, diverged.")
     add_system_options(p)
-    p.add_argument("--lr", type=parse_range, default=(0.5, 2.0, 4), metavar="START:STOP:NUM",
+    p.add_argument("--lr", type=parse_range, default=linspace(0.5, 2.0, 4), metavar="START:STOP:NUM",
                    help="step sizes (or values of --sweep for maps), e.g. 0.5:2:4 or 0.5,1")
     p.add_argument("--sweep", default=None, metavar="NAME", help="map parameter to vary (maps)")
     p.add_argument("--grid", type=parse_grid, default=(256, 256), metavar="N|N1xN2",
@@ -135,7 +136,7 @@ def register_bifurcation(sub):
     p = sub.add_parser("bifurcation", help="orbit diagram against the step size",
                        description="The last --keep iterates after --steps, for each step size.")
     add_system_options(p)
-    p.add_argument("--lr", type=parse_range, default=(0.5, 2.5, 400), metavar="START:STOP:NUM",
+    p.add_argument("--lr", type=parse_range, default=linspace(0.5, 2.5, 400), metavar="START:STOP:NUM",
                    help="step sizes (or values of --sweep for maps)")
     p.add_argument("--sweep", default=None, metavar="NAME", help="map parameter to vary (maps)")
     p.add_argument("--x0", type=parse_floats, default=[0.3, 7.0], help="start, e.g. 0.3,7")
@@ -216,7 +217,7 @@ def _eos(args) -> str:
         from .._validate import value_range
         from ..eos._region import _default_grid
 
-        lrs = value_range("--lr", kwargs.get("lr_range", (0.5, 2.0, 16)), positive=True)
+        lrs = value_range("--lr", kwargs.get("lr_range", linspace(0.5, 2.0, 16)), positive=True)
         (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)
         kwargs["grid"] = ((lo1, hi1, args.grid[0]), (lo2, hi2, args.grid[1]))
     if getattr(args, "prove", False):

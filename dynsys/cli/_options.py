@@ -6,6 +6,7 @@ import argparse
 import pathlib
 
 from .. import maps
+from .._range import geomspace, linspace
 from ..models import QuadraticRegression2D
 
 
@@ -22,15 +23,20 @@ class Parser(argparse.ArgumentParser):
 
 # -- value parsers ------------------------------------------------------------------------
 def parse_range(text: str):
-    """Return ``(start, stop, num)`` from ``"start:stop:num"``, or a list from ``"a,b,c"``."""
+    """Return ``dynsys.linspace(start, stop, num)`` from ``"start:stop:num"``,
+    ``dynsys.geomspace(...)`` from ``"start:stop:num:log"``, or a list from ``"a,b,c"``."""
     try:
         if ":" in text:
-            start, stop, num = text.split(":")
-            return (float(start), float(stop), int(num))
+            parts = text.split(":")
+            if len(parts) == 4 and parts[3].strip().lower() in ("log", "geom"):
+                return geomspace(float(parts[0]), float(parts[1]), int(parts[2]))
+            start, stop, num = parts
+            return linspace(float(start), float(stop), int(num))
         return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
+    except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(
-            f"expected start:stop:num or a comma-separated list, got {text!r}") from None
+            f"expected start:stop:num, start:stop:num:log or a comma-separated list, got "
+            f"{text!r} ({exc})") from None
 
 
 def parse_interval(text: str) -> tuple[float, float]:
