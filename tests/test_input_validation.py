@@ -508,7 +508,7 @@ def test_basins_reproduce_bit_for_bit():
 
 
 def test_bifurcation_diagram_reproduces_bit_for_bit():
-    run = lambda: dynsys.bifurcation_diagram(QR, (0.5, 2.5, 4), x0=[0.3, 3.0],  # noqa: E731
+    run = lambda: dynsys.bifurcation_diagram(QR, dynsys.linspace(0.5, 2.5, 4), x0=[0.3, 3.0],  # noqa: E731
                                              steps=300, keep=8)
     _bits_equal(run(), run())
     run_user = lambda: dynsys.bifurcation_diagram(USER, [0.5, 0.9], x0=[0.3, 0.2],  # noqa: E731

@@ -26,9 +26,9 @@ def results():
         "trajectory": ((traj,), {"system": QR}, 2),
         "basins": ((dynsys.basins(QR, [0.5, 0.8, 1.0, 1.5], grid=((-3, 3, 40), (-12, 12, 40)),
                                   steps=5000),), {}, 5),
-        "bifurcation": ((dynsys.bifurcation_diagram(QR, (0.5, 3.0, 60), x0=[0.3, 7.0],
+        "bifurcation": ((dynsys.bifurcation_diagram(QR, dynsys.linspace(0.5, 3.0, 60), x0=[0.3, 7.0],
                                                     steps=5000, keep=16),), {}, 1),
-        "eos_region": ((dynsys.eos_region(QR, lr_range=(0.9, 1.1, 3),
+        "eos_region": ((dynsys.eos_region(QR, lr_range=dynsys.linspace(0.9, 1.1, 3),
                                           grid=((0.05, 2.0, 16), (4.0, 12.0, 16)), n_check=10,
                                           refine=0, seed=0),), {}, 2),
         "gfs_trajectory": ((dynsys.gfs_trajectory(QR, [0.3, 7.0], lr=1.0, steps=300),), {}, 3),
@@ -161,7 +161,7 @@ def test_trajectory_hides_round_off_and_draws_the_gradient_flow_limit(results):
 
 def test_bifurcation_never_draws_round_off():
     model = dynsys.QuadraticRegression2D(0.05)
-    diagram = dynsys.bifurcation_diagram(model, (0.5, 1.5, 20), x0=[0.3, 7.0], steps=20_000,
+    diagram = dynsys.bifurcation_diagram(model, dynsys.linspace(0.5, 1.5, 20), x0=[0.3, 7.0], steps=20_000,
                                          keep=16)
     assert 0 < float(np.abs(diagram.residual).max()) < 1e-12      # the residual is round-off
     fig = dynsys.plot.bifurcation(diagram, y="residual")

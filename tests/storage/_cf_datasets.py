@@ -31,7 +31,7 @@ MAKERS = {
                                                       bounds=[(-3, 3), (-3, 3)]),
     "lyapunov_spectrum": lambda: dynsys.lyapunov_spectrum(dynsys.maps.henon(1.4, 0.3),
                                                           [0.1, 0.1], steps=2000),
-    "eos_region": lambda: dynsys.eos_region(_qr(), lr_range=(0.9, 1.1, 3),
+    "eos_region": lambda: dynsys.eos_region(_qr(), lr_range=dynsys.linspace(0.9, 1.1, 3),
                                             grid=((0.05, 2.0, 12), (4.0, 12.0, 12)),
                                             n_check=10, seed=0).to_dataset(),
     "kreisler_scan": lambda: dynsys.kreisler_scan(dynsys.ScalarNetwork(2, 1.0, 1.0),
