@@ -20,7 +20,8 @@ from .models import GDMap, gd_map
 from . import networks, orbits  # noqa: F401
 from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
                      periodic_orbits)
-from .basins import basin_entropy, basins, basins_fractal_test, uncertainty_exponent
+from .basins import (basin_entropy, basins, basins_fractal_test, basins_fractions,
+                     uncertainty_exponent)
 from .bifurcation import ContinuationResult, bifurcation_diagram, continuation
 from .eos import (eos_start, expected_second_derivative, fit_offset, gfs_sharpness,  # noqa: E402
                   gfs_solution, gfs_trajectory, kreisler_scan, limit_offset, limit_sharpness,
@@ -49,7 +50,7 @@ __all__ = [
     "save", "load", "plot",
     "orbits", "jacobian", "multipliers", "classify", "fixed_points", "periodic_orbits",
     "lyapunov_spectrum",
-    "basins", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",
+    "basins", "basins_fractions", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",
     "bifurcation_diagram", "continuation", "ContinuationResult",
     # edge of stability (issue 6)
     "eos_region", "EoSRegion", "eos_critical_eps",

@@ -106,6 +106,8 @@ MODEL_SLOTS = [
 
 TRAJ = {"system": QR, "x0": [0.5, 2.0], "lr": 0.5, "steps": 5}
 BASINS = {"system": QR, "lr_range": [0.5, 1.0], "grid": GRID, "steps": 5}
+FRACTIONS = {"system": QR, "sampler": [(-1.0, 1.0), (-1.0, 1.0)], "lr_range": [0.5, 1.0],
+             "n": 8, "steps": 5}
 DIAGRAM = {"system": LOGISTIC, "values": [2.8, 3.2], "x0": [0.3], "steps": 10, "keep": 3}
 CONT = {"system": LOGISTIC.with_params(r=2.8), "x0": [0.64], "param": "r",
         "param_range": (2.5, 2.9),
@@ -137,6 +139,10 @@ ANALYSIS_SLOTS = [
     Slot("basins", dynsys.basins, BASINS, "chaos_threshold", "real", optional=True),
     Slot("basins", dynsys.basins, BASINS, "match_tol", "positive"),
     Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1),
+    *[Slot("basins_fractions", dynsys.basins_fractions, FRACTIONS, arg, kind, k)
+      for arg, kind, k in [("system", "system", None), ("lr_range", "prange", None),
+                           ("n", "count", 1),
+                           ("match_tol", "positive", None), ("steps", "count", 1)]],
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "system", "system"),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "values", "range"),
     Slot("bifurcation_diagram[model]", dynsys.bifurcation_diagram,

@@ -21,6 +21,8 @@ MAKERS = {
                                     steps=2000),
     "basins_map": lambda: dynsys.basins(dynsys.maps.logistic(3.2), [3.2, 3.5], param="r",
                                         grid=((0.05, 0.95, 8),), steps=500),
+    "basins_fractions": lambda: dynsys.basins_fractions(
+        dynsys.maps.logistic(3.2), [(0.05, 0.95)], [3.2, 3.5], n=50, steps=500),
     "bifurcation_diagram": lambda: dynsys.bifurcation_diagram(
         _qr(), [0.5, 1.0, 1.5], x0=[0.5, 4.0], steps=200, keep=10),
     "continuation": lambda: dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r",
