@@ -117,7 +117,7 @@ def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     if positive and not np.all(out > 0):
-        raise ValueError(f"{name} must be > 0 everywhere, got min {out.min()!r}")
+        raise ValueError(f"{name} must be > 0 everywhere, got min {float(out.min())!r}")
     return out
 
 

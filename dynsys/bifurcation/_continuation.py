@@ -301,10 +301,22 @@ class FarStartWarning(UserWarning):
     """``x0`` of :func:`continuation` is far from the fixed point the branch starts on."""
 
 
-def _warn_far_start(x0, found, period, param, p0) -> None:
+def _orbit(mapping, param, p0, x, period) -> np.ndarray:
+    """Return the ``period`` points of the orbit of ``x`` (a fixed point of ``F^period``)."""
+    step = mapping.with_params(**{param: p0}).step
+    points = [np.asarray(x, dtype=float)]
+    for _ in range(period - 1):
+        points.append(np.asarray(step(points[-1]), dtype=float))
+    return np.array(points)
+
+
+def _warn_far_start(x0, orbit, period, param, p0) -> None:
     """Warn when Newton's method went far from ``x0`` (to another fixed point, often the
-    origin): the branch is then not the one near ``x0``."""
-    distance = float(np.linalg.norm(found - x0))
+    origin): the branch is then not the one near ``x0``. ``orbit`` holds the points of the
+    cycle found (one for a fixed point); the distance is to the nearest of them."""
+    distances = np.linalg.norm(orbit - x0, axis=1)
+    found = orbit[int(np.argmin(distances))]
+    distance = float(distances.min())
     if distance <= FAR_START * (1.0 + float(np.linalg.norm(x0))):
         return
     where = "the origin" if float(np.linalg.norm(found)) <= 1e-6 * (1.0 + distance) \
@@ -449,7 +461,8 @@ def continuation(system=_UNSET, x0=None, *, param: str = "lr", param_range=None,
     except NewtonError as err:
         raise ValueError(f"x0 = {x0.tolist()} is not near a fixed point of F^{period} at "
                          f"{param} = {p0}: {err}") from None
-    _warn_far_start(x0, problem.split(u0)[0], period, param, p0)
+    _warn_far_start(x0, _orbit(mapping, param, p0, problem.split(u0)[0], period), period,
+                    param, p0)
     is_family = detect_family(problem, u0) if family == "auto" else bool(family)
     if is_family:
         x, _, _ = problem.split(u0)

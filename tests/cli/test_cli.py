@@ -97,7 +97,8 @@ def test_reproduce_runs_named_analyses_quickly(tmp_path, capsys):
 @pytest.mark.parametrize("args, fragment", [
     (["trajectory", "--lr", "-1"], "lr must be > 0"),
     (["trajectory", "--map", "nope"], "unknown map"),
-    (["basins", "--lr", "1:0:3"], "lr_range"),
+    (["basins", "--lr", "1:0:3"], "--lr must be > 0"),
+    (["basins", "--lr", "1:1:3"], "start and stop must differ"),
     (["basins", "--grid", "0"], "grid"),
     (["basins", "--map", "henon"], "--sweep"),
     (["bifurcation", "--steps", "0"], "steps"),
