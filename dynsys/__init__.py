@@ -18,8 +18,8 @@ from .systems import Map, MapKernel
 from .models import GDMap, gd_map
 
 from . import networks, orbits  # noqa: F401
-from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
-                     periodic_orbits)
+from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_convergence,
+                     lyapunov_spectrum, multipliers, periodic_orbits)
 from .basins import (basin_entropy, basins, basins_fractal_test, basins_fractions,
                      uncertainty_exponent)
 from .bifurcation import ContinuationResult, bifurcation_diagram, continuation
@@ -49,7 +49,7 @@ __all__ = [
     # storage and figures
     "save", "load", "plot",
     "orbits", "jacobian", "multipliers", "classify", "fixed_points", "periodic_orbits",
-    "lyapunov_spectrum",
+    "lyapunov_spectrum", "lyapunov_convergence",
     "basins", "basins_fractions", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",
     "bifurcation_diagram", "continuation", "ContinuationResult",
     # edge of stability (issue 6)

@@ -18,7 +18,8 @@ from ..basins import basins, default_grid
 from ..bifurcation import bifurcation_diagram
 from ..eos import eos_region
 from ..models import Model, QuadraticRegression2D, gd_map
-from ..orbits import fixed_points, lyapunov_spectrum, periodic_orbits, trajectory
+from ..orbits import (fixed_points, lyapunov_convergence, lyapunov_spectrum, periodic_orbits,
+                      trajectory)
 from ..systems import Map
 
 from ._options import (CLIError, add_output_options, add_system_options, default_start,
@@ -224,7 +225,13 @@ def _lyapunov(args) -> str:
     da = lyapunov_spectrum(mapping, args.x0, steps=args.steps, transient=args.transient)
     values = ", ".join(f"{v:.6f}" for v in np.asarray(da))
     head = f"Lyapunov spectrum of {mapping.name} from {args.x0}: ({values})"
-    return head + "\n" + _save_and_plot(da, args)
+
+    def draw(d, path):
+        # the convergence trace: the same orbit again, its log |R_jj| summed per block
+        trace = lyapunov_convergence(mapping, args.x0, steps=args.steps,
+                                     transient=args.transient)
+        return plot.lyapunov(trace, spectrum=d, path=path)
+    return head + "\n" + _save_and_plot(da, args, draw)
 
 
 def register_lyapunov(sub):
@@ -236,7 +243,7 @@ def register_lyapunov(sub):
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--transient", type=int, default=library_default(lyapunov_spectrum,
                                                                      "transient"))
-    add_output_options(p, "lyapunov.nc", plot=False)
+    add_output_options(p, "lyapunov.nc")
     p.set_defaults(run=_lyapunov)
 
 
