@@ -12,6 +12,11 @@ CLASS_COLOURS = {"eos": "#0072b2", "catapult": "#e69f00", "diverged": "#d55e00",
                  "undecided": "#7f7f7f", "below_edge": "#009e73"}
 
 
+def flags_code(flags: dict, name: str) -> int:
+    """Return the code of ``name`` in a ``{code: name}`` table (-1 if absent)."""
+    return next((c for c, n in flags.items() if n == name), -1)
+
+
 def kreisler_scan(ds, *, ax=None, columns: int = 2, path=None):
     """Return a figure of a :func:`dynsys.kreisler_scan`: the number of runs of each class
     (eos, catapult, diverged, undecided, below the edge) for every ``lr lambda_GFS`` as
@@ -92,6 +97,9 @@ def kreisler_scan(ds, *, ax=None, columns: int = 2, path=None):
                                                          3 if columns == 1 else 6),
                    title="run class", title_fontsize=6)
     b.set_yscale("log")
+    shown = inc[(classes != flags_code(flags, "diverged")) & np.isfinite(inc)]
+    top = max(float(shown.max()) if shown.size else floor, floor)
+    b.set_ylim(floor / 3, top * 3)               # never a degenerate log axis
     b.set_xticks(x, [f"{v:g}" for v in lrs])
     b.set_xlabel(rf"{LR_SHARPNESS}$_{{\mathrm{{GFS}}}}$ at the start")
     b.set_ylabel(r"max. relative increase of $\lambda_{\mathrm{GFS}}$")
