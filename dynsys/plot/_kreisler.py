@@ -96,10 +96,10 @@ def kreisler_scan(ds, *, ax=None, columns: int = 2, path=None):
                    loc="outside lower center", ncols=min(len(handles) + len(extra),
                                                          3 if columns == 1 else 6),
                    title="run class", title_fontsize=6)
-    b.set_yscale("log")
     shown = inc[(classes != flags_code(flags, "diverged")) & np.isfinite(inc)]
     top = max(float(shown.max()) if shown.size else floor, floor)
     b.set_ylim(floor / 3, top * 3)               # never a degenerate log axis
+    b.set_yscale("log")
     b.set_xticks(x, [f"{v:g}" for v in lrs])
     b.set_xlabel(rf"{LR_SHARPNESS}$_{{\mathrm{{GFS}}}}$ at the start")
     b.set_ylabel(r"max. relative increase of $\lambda_{\mathrm{GFS}}$")
