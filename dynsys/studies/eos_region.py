@@ -87,7 +87,8 @@ def run(out: pathlib.Path, quick: bool = False):
 
     critical = []
     for delta in (0.02, 0.05):
-        ds = dynsys.offset_root_eps(delta, eps_values=(0.005, 0.3, 6 if quick else 12),
+        ds = dynsys.offset_root_eps(delta,
+                                    eps_values=dynsys.geomspace(0.005, 0.3, 6 if quick else 12),
                                      bisections=2 if quick else 5, grid_n=24 if quick else 64,
                                      n_check=20 if quick else 100)
         print(f"delta={delta:g}: eps_c = {ds.attrs['eps_c']:.4g} +- "
