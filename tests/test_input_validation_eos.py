@@ -262,7 +262,8 @@ def test_load_of_a_missing_file_says_which(tmp_path):
 PLOTS = [(name, getattr(dynsys.plot, name)) for name in dynsys.plot.__all__]
 ARGUMENT = {"trajectory": "ds", "basins": "ds", "bifurcation": "result|diagram",
             "eos_region": "region", "gfs_trajectory": "datasets", "limit_offset": "ds",
-            "self_stabilisation": "datasets", "theorem2": "ds", "orbits": "ds"}
+            "self_stabilisation": "datasets", "theorem2": "ds", "orbits": "ds",
+            "lyapunov": "trace", "kreisler_scan": "ds"}
 
 
 def test_every_plot_function_is_covered():
