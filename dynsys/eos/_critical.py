@@ -64,15 +64,15 @@ def _offset_root(delta: float, *, eps_values=geomspace(0.01, 0.4, 14), target: f
     delta = check.real("delta", delta, positive=True)
     target = check.real("target", target)
     if isinstance(eps_values, tuple) and len(eps_values) == 3:
-        warnings.warn(f"eps_values={eps_values!r} as a (start, stop, num) tuple is deprecated "
-                      f"and will be removed in the next release; write "
-                      f"dynsys.geomspace{eps_values!r} (the log-spaced values it means here)",
-                      DeprecationWarning, stacklevel=3)
         lo = check.real("eps_values start", eps_values[0], positive=True)
         hi = check.real("eps_values stop", eps_values[1], positive=True)
         num = check.integer("eps_values num", eps_values[2], minimum=2)
         if not hi > lo:
             raise ValueError(f"eps_values: stop must be > start, got ({lo}, {hi})")
+        warnings.warn(f"eps_values={eps_values!r} as a (start, stop, num) tuple is deprecated "
+                      f"and will be removed in the next release; write "
+                      f"dynsys.geomspace{eps_values!r} (the log-spaced values it means here)",
+                      DeprecationWarning, stacklevel=3)
         scan = np.geomspace(lo, hi, num)
     else:
         scan = np.sort(check.value_range("eps_values", eps_values, positive=True))
