@@ -61,6 +61,8 @@ SYSTEM_SLOTS = [
     Slot("gd_map", dynsys.gd_map, {"model": QR, "lr": 0.5}, "model", "system"),
     Slot("GDMap.with_params", GD.with_params, {}, "lr", "positive"),
     Slot("GDMap.step", GD.step, {"x": [0.5, 1.0]}, "lr", "positive"),
+    Slot("SweepRange", dynsys.SweepRange, {"kind": "linspace", "start": 0.5, "stop": 1.0,
+                                            "num": 3}, "kind", "name", ("linspace", "geomspace")),
     *[Slot(name, getattr(dynsys, name), {"start": 0.5, "stop": 1.0, "num": 3}, arg, kind, k)
       for name in ("linspace", "geomspace")
       for arg, kind, k in [("start", "positive" if name == "geomspace" else "real", None),
@@ -214,6 +216,14 @@ ORBIT_SLOTS = [
           ("system", "system", None, False), ("x0", "point", 2, False),
           ("steps", "count", 1, False), ("transient", "count", 0, False),
           ("batches", "count", 2, False), ("lr", "positive", None, True),
+          ("radius", "positive", None, True)]],
+    *[Slot("lyapunov_convergence", dynsys.lyapunov_convergence,
+           {**{k: v for k, v in LYAP.items() if k != "batches"}, "checkpoints": 5}, arg, kind,
+           kind_arg, optional=optional)
+      for arg, kind, kind_arg, optional in [
+          ("system", "system", None, False), ("x0", "point", 2, False),
+          ("steps", "count", 1, False), ("transient", "count", 0, False),
+          ("checkpoints", "count", 2, False), ("lr", "positive", None, True),
           ("radius", "positive", None, True)]],
     Slot("jacobian", dynsys.jacobian, {"system": HENON, "x": [0.1, 0.1]}, "x", "theta", 2),
     Slot("jacobian", dynsys.jacobian, {"system": HENON, "x": [0.1, 0.1]}, "system", "system"),
