@@ -218,7 +218,7 @@ def _limit_panel(a, ds, swept, grid_dims, converged_code) -> list:
     band = a.fill_between(all_values, lo, hi, color="#8c8c8c", alpha=0.4, lw=0,
                           label=f"{LR_SHARPNESS} at the limit: 5-95 %")
     line, = a.plot(all_values, mid, "o-", color="#0b2a5b", ms=3, label="median")
-    edge = a.axhline(2.0, color="#b2182b", ls="--", lw=1.0, label=f"edge {LR_SHARPNESS} = 2")
+    edge = a.axhline(2.0, color="#b2182b", ls="--", lw=1.0, label=f"edge: {LR_SHARPNESS} = 2")
     a.set_xlabel(axis_label(ds[swept], swept))
     a.set_ylabel(f"{LR_SHARPNESS} at the limit")
     return [band, line, edge]
