@@ -8,6 +8,7 @@ from . import _numba  # noqa: F401  (sets NUMBA_CACHE_DIR before numba is import
 from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
 from ._outcomes import FlagTable, Outcome
+from ._range import SweepRange, geomspace, linspace
 from ._stopping import StoppingRule
 from ._version import __version__
 from .models import (AutodiffModel, LossModel, Model, QuadraticRegression2D, RegressionModel,
@@ -17,9 +18,10 @@ from .systems import Map, MapKernel
 from .models import GDMap, gd_map
 
 from . import networks, orbits  # noqa: F401
-from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_spectrum, multipliers,
-                     periodic_orbits)
-from .basins import basin_entropy, basins, basins_fractal_test, uncertainty_exponent
+from .orbits import (trajectory, classify, fixed_points, jacobian, lyapunov_convergence,
+                     lyapunov_spectrum, multipliers, periodic_orbits)
+from .basins import (basin_entropy, basins, basins_fractal_test, basins_fractions,
+                     uncertainty_exponent)
 from .bifurcation import ContinuationResult, bifurcation_diagram, continuation
 from .eos import (eos_start, expected_second_derivative, fit_offset, gfs_sharpness,  # noqa: E402
                   gfs_solution, gfs_trajectory, kreisler_scan, limit_offset, limit_sharpness,
@@ -36,7 +38,7 @@ from . import rigorous  # noqa: F401
 __all__ = [
     "__version__",
     # vocabulary
-    "Outcome", "FlagTable", "StoppingRule",
+    "Outcome", "FlagTable", "StoppingRule", "linspace", "geomspace", "SweepRange",
     # systems
     "Map", "MapKernel", "GDMap", "gd_map", "maps",
     # models
@@ -47,8 +49,8 @@ __all__ = [
     # storage and figures
     "save", "load", "plot",
     "orbits", "jacobian", "multipliers", "classify", "fixed_points", "periodic_orbits",
-    "lyapunov_spectrum",
-    "basins", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",
+    "lyapunov_spectrum", "lyapunov_convergence",
+    "basins", "basins_fractions", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",
     "bifurcation_diagram", "continuation", "ContinuationResult",
     # edge of stability (issue 6)
     "eos_region", "EoSRegion", "eos_critical_eps",

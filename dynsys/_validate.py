@@ -86,22 +86,26 @@ def lr(value, name: str = "lr") -> float:
 
 
 def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
-    """Return a 1-D float array from an array or a ``(start, stop, num)`` triple, or raise.
+    """Return a 1-D float array of swept values, or raise naming ``name``.
 
-    Values must be finite and non-empty; with ``positive`` they must also be > 0.
+    ``value`` is the values themselves (a list, tuple or array) or an explicit range,
+    :func:`dynsys.linspace`/:func:`dynsys.geomspace`. The old spelling, a tuple
+    ``(start, stop, num)`` with an integer ``num``, is deprecated: it still means
+    ``linspace(start, stop, num)`` (with a ``DeprecationWarning``), except where it cannot be
+    told from a list of three values, i.e. when all three entries are integers (``(1, 3, 5)``)
+    or when it is no valid range (``stop <= start``, ``num < 1``): that is a ``ValueError``
+    asking for ``dynsys.linspace(...)`` or a list. Values must be finite and non-empty; with
+    ``positive`` they must also be > 0.
     """
+    from ._range import SweepRange
+
     if isinstance(value, str | bytes) or value is None:
-        raise TypeError(f"{name} must be an array of values or a (start, stop, num) tuple, "
-                        f"got {value!r}")
-    if isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], numbers.Integral) \
-            and not isinstance(value[2], bool):
-        start = real(f"{name} start", value[0])
-        stop = real(f"{name} stop", value[1])
-        num = integer(f"{name} num", value[2], minimum=1)
-        if num > 1 and not stop > start:
-            raise ValueError(f"{name}: stop must be > start for a (start, stop, num) range, "
-                             f"got ({start}, {stop}, {num})")
-        out = np.linspace(start, stop, num)
+        raise TypeError(f"{name} must be an array of values or a range such as "
+                        f"dynsys.linspace(start, stop, num), got {value!r}")
+    if isinstance(value, SweepRange):
+        out = value.values
+    elif _old_range(value):
+        out = _deprecated_range(name, value)
     else:
         out = array(name, value, finite=False)
         if out.ndim == 0:
@@ -113,8 +117,52 @@ def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     if positive and not np.all(out > 0):
-        raise ValueError(f"{name} must be > 0 everywhere, got min {out.min()!r}")
+        raise ValueError(f"{name} must be > 0 everywhere, got min {float(out.min())!r}")
     return out
+
+
+def _old_range(value) -> bool:
+    """Whether ``value`` has the deprecated form of a range: a 3-tuple with an integer last."""
+    return (isinstance(value, tuple) and len(value) == 3
+            and isinstance(value[2], numbers.Integral) and not isinstance(value[2], bool | np.bool_))
+
+
+def _deprecated_range(name: str, value) -> np.ndarray:
+    """Return ``linspace(*value)`` for the deprecated ``(start, stop, num)`` spelling, with a
+    ``DeprecationWarning``, or raise where it is ambiguous (see :func:`value_range`)."""
+    start, stop, num = value
+    items = ", ".join(repr(v) for v in value)
+    fix = (f"write dynsys.linspace({items}) for {num} evenly spaced values from {start} to "
+           f"{stop}, or the list [{items}] for these three values")
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) for v in value):
+        raise ValueError(f"{name}=({items}) is ambiguous (three integers: a (start, stop, num) "
+                         f"range or three values?); {fix}")
+    start = real(f"{name} start", start)
+    stop = real(f"{name} stop", stop)
+    if num < 1 or (num > 1 and not stop > start):
+        if num >= 1:
+            fix = f"write dynsys.linspace({items}) for a downward sweep, or the list [{items}]"
+        else:
+            fix = f"write the list [{items}] for these three values"
+        raise ValueError(f"{name}=({items}) is neither a valid (start, stop, num) range "
+                         f"(needs stop > start and num >= 1) nor unambiguously three values; "
+                         f"{fix}")
+    warnings.warn(f"{name}=({items}) as a (start, stop, num) tuple is deprecated and will be "
+                  f"removed in the next release (a tuple reads like three values); {fix}",
+                  DeprecationWarning, stacklevel=_caller_level())
+    return np.linspace(start, stop, int(num))
+
+
+def _caller_level() -> int:
+    """Return the ``stacklevel`` that points a warning at the first frame outside dynsys."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def bounds(name: str, value, dim: int) -> np.ndarray:

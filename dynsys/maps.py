@@ -6,6 +6,8 @@ test suite checks every generic algorithm against them.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _validate as check
@@ -13,6 +15,25 @@ from ._numba import njit
 from .systems._map import Map, MapKernel
 
 __all__ = ["logistic", "henon", "linear", "newton_cubic"]
+
+
+def _fixed_box(box, value=None):
+    return box
+
+
+def _range_of(ranges, param):
+    if param not in ranges:
+        raise ValueError(f"no default range for parameter {param!r}; known: {sorted(ranges)}")
+    return ranges[param]
+
+
+def _with_defaults(m: Map, box, ranges) -> Map:
+    """Give a built-in map its ``default_box`` and ``default_range`` hooks (``Map`` hook 4):
+    where its dynamics happen and the interesting interval of each parameter."""
+    m.default_box = functools.partial(_fixed_box, tuple(tuple(map(float, b)) for b in box))
+    m.default_range = functools.partial(_range_of, {k: (float(lo), float(hi))
+                                                    for k, (lo, hi) in ranges.items()})
+    return m
 
 
 # -- logistic -----------------------------------------------------------------------------
@@ -45,8 +66,9 @@ def logistic(r: float = 3.5) -> Map:
     array([0.6])
     """
     r = check.real("r", r)
-    return Map(_logistic_step, _logistic_jacobian, dim=1, params={"r": r}, name="logistic",
-               vectorized=True, kernel=MapKernel(_logistic_step_k, _logistic_jac_k, ("r",)))
+    m = Map(_logistic_step, _logistic_jacobian, dim=1, params={"r": r}, name="logistic",
+            vectorized=True, kernel=MapKernel(_logistic_step_k, _logistic_jac_k, ("r",)))
+    return _with_defaults(m, [(0.0, 1.0)], {"r": (2.8, 4.0)})
 
 
 # -- Henon --------------------------------------------------------------------------------
@@ -90,8 +112,9 @@ def henon(a: float = 1.4, b: float = 0.3) -> Map:
     """
     a = check.real("a", a)
     b = check.real("b", b)
-    return Map(_henon_step, _henon_jacobian, dim=2, params={"a": a, "b": b}, name="henon",
-               vectorized=True, kernel=MapKernel(_henon_step_k, _henon_jac_k, ("a", "b")))
+    m = Map(_henon_step, _henon_jacobian, dim=2, params={"a": a, "b": b}, name="henon",
+            vectorized=True, kernel=MapKernel(_henon_step_k, _henon_jac_k, ("a", "b")))
+    return _with_defaults(m, [(-2.0, 2.0), (-2.0, 2.0)], {"a": (0.9, 1.4), "b": (0.1, 0.3)})
 
 
 # -- linear -------------------------------------------------------------------------------
@@ -219,6 +242,7 @@ def newton_cubic(h: float = 1.0) -> Map:
     array([inf, inf])
     """
     h = check.real("h", h)
-    return Map(_newton_cubic_step, _newton_cubic_jacobian, dim=2, params={"h": h},
-               name="newton_cubic", vectorized=True,
-               kernel=MapKernel(_newton_cubic_step_k, _newton_cubic_jac_k, ("h",)))
+    m = Map(_newton_cubic_step, _newton_cubic_jacobian, dim=2, params={"h": h},
+            name="newton_cubic", vectorized=True,
+            kernel=MapKernel(_newton_cubic_step_k, _newton_cubic_jac_k, ("h",)))
+    return _with_defaults(m, [(-2.0, 2.0), (-2.0, 2.0)], {"h": (0.5, 1.5)})

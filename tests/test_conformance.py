@@ -324,3 +324,25 @@ def test_model_third_uu_against_hessian_differences(any_model, rng):
             e[k] = h * max(1.0, abs(theta[k]))
             fd[k] = u @ (model.hessian(theta + e) - model.hessian(theta - e)) @ u / (2 * e[k])
         np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))
+
+
+def test_map_default_box_and_range(any_map):
+    """Map hook 4: ``default_box`` is the default grid of basins (the generic default is
+    [-1, 1]); ``default_range(param)`` an interval of every parameter, kept by with_params."""
+    from dynsys.basins import default_grid
+
+    _, m, _ = any_map
+    box, rng_hook = getattr(m, "default_box", None), getattr(m, "default_range", None)
+    if box is None:
+        assert default_grid(m, m.dim, [1.0], n=5) == tuple((-1.0, 1.0, 5)
+                                                           for _ in range(min(m.dim, 2)))
+        pytest.skip("no default_box hook")
+    b = np.asarray(box(None), dtype=float)
+    assert b.shape == (m.dim, 2) and np.all(b[:, 0] < b[:, 1])
+    assert default_grid(m, m.dim, [1.0], n=5) == tuple((lo, hi, 5) for lo, hi in b[:2])
+    assert rng_hook is not None
+    for param in m.params:
+        lo, hi = rng_hook(param)
+        assert lo < hi
+        again = m.with_params(**{param: 0.5 * (lo + hi)})
+        assert again.default_range(param) == (lo, hi) and again.default_box(None) == box(None)

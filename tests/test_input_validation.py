@@ -61,6 +61,13 @@ SYSTEM_SLOTS = [
     Slot("gd_map", dynsys.gd_map, {"model": QR, "lr": 0.5}, "model", "system"),
     Slot("GDMap.with_params", GD.with_params, {}, "lr", "positive"),
     Slot("GDMap.step", GD.step, {"x": [0.5, 1.0]}, "lr", "positive"),
+    Slot("SweepRange", dynsys.SweepRange, {"kind": "linspace", "start": 0.5, "stop": 1.0,
+                                            "num": 3}, "kind", "name", ("linspace", "geomspace")),
+    *[Slot(name, getattr(dynsys, name), {"start": 0.5, "stop": 1.0, "num": 3}, arg, kind, k)
+      for name in ("linspace", "geomspace")
+      for arg, kind, k in [("start", "positive" if name == "geomspace" else "real", None),
+                           ("stop", "positive" if name == "geomspace" else "real", None),
+                           ("num", "count", 1)]],
 ]
 
 MODEL_SLOTS = [
@@ -105,6 +112,8 @@ MODEL_SLOTS = [
 
 TRAJ = {"system": QR, "x0": [0.5, 2.0], "lr": 0.5, "steps": 5}
 BASINS = {"system": QR, "lr_range": [0.5, 1.0], "grid": GRID, "steps": 5}
+FRACTIONS = {"system": QR, "sampler": [(-1.0, 1.0), (-1.0, 1.0)], "lr_range": [0.5, 1.0],
+             "n": 8, "steps": 5}
 DIAGRAM = {"system": LOGISTIC, "values": [2.8, 3.2], "x0": [0.3], "steps": 10, "keep": 3}
 CONT = {"system": LOGISTIC.with_params(r=2.8), "x0": [0.64], "param": "r",
         "param_range": (2.5, 2.9),
@@ -136,6 +145,10 @@ ANALYSIS_SLOTS = [
     Slot("basins", dynsys.basins, BASINS, "chaos_threshold", "real", optional=True),
     Slot("basins", dynsys.basins, BASINS, "match_tol", "positive"),
     Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1),
+    *[Slot("basins_fractions", dynsys.basins_fractions, FRACTIONS, arg, kind, k)
+      for arg, kind, k in [("system", "system", None), ("lr_range", "prange", None),
+                           ("n", "count", 1),
+                           ("match_tol", "positive", None), ("steps", "count", 1)]],
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "system", "system"),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "values", "range"),
     Slot("bifurcation_diagram[model]", dynsys.bifurcation_diagram,
@@ -207,6 +220,14 @@ ORBIT_SLOTS = [
           ("system", "system", None, False), ("x0", "point", 2, False),
           ("steps", "count", 1, False), ("transient", "count", 0, False),
           ("batches", "count", 2, False), ("lr", "positive", None, True),
+          ("radius", "positive", None, True)]],
+    *[Slot("lyapunov_convergence", dynsys.lyapunov_convergence,
+           {**{k: v for k, v in LYAP.items() if k != "batches"}, "checkpoints": 5}, arg, kind,
+           kind_arg, optional=optional)
+      for arg, kind, kind_arg, optional in [
+          ("system", "system", None, False), ("x0", "point", 2, False),
+          ("steps", "count", 1, False), ("transient", "count", 0, False),
+          ("checkpoints", "count", 2, False), ("lr", "positive", None, True),
           ("radius", "positive", None, True)]],
     Slot("jacobian", dynsys.jacobian, {"system": HENON, "x": [0.1, 0.1]}, "x", "theta", 2),
     Slot("jacobian", dynsys.jacobian, {"system": HENON, "x": [0.1, 0.1]}, "system", "system"),
@@ -507,7 +528,7 @@ def test_basins_reproduce_bit_for_bit():
 
 
 def test_bifurcation_diagram_reproduces_bit_for_bit():
-    run = lambda: dynsys.bifurcation_diagram(QR, (0.5, 2.5, 4), x0=[0.3, 3.0],  # noqa: E731
+    run = lambda: dynsys.bifurcation_diagram(QR, dynsys.linspace(0.5, 2.5, 4), x0=[0.3, 3.0],  # noqa: E731
                                              steps=300, keep=8)
     _bits_equal(run(), run())
     run_user = lambda: dynsys.bifurcation_diagram(USER, [0.5, 0.9], x0=[0.3, 0.2],  # noqa: E731

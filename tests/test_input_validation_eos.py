@@ -30,10 +30,10 @@ OFFSET = {"eps": [0.01], "lr_target": [0.5], "lr_gfs": [3.0], "steps": 10}
 KREISLER = {"model": NET, "starts": [[2.0, 0.3]], "lr_gfs": [2.5], "steps": 5}
 SELF = {"model": QR, "theta_ref": [1.4, 1.0], "lr": 1.0, "x0": 0.01, "steps": 4}
 MC = {"P_values": [4], "samples": 2}
-REGION = {"model": dynsys.QuadraticRegression2D(0.05), "lr_range": (0.9, 1.1, 2),
+REGION = {"model": dynsys.QuadraticRegression2D(0.05), "lr_range": dynsys.linspace(0.9, 1.1, 2),
           "grid": ((0.05, 1.0, 4), (4.0, 12.0, 4)), "steps": 5, "n_check": 2, "refine": 0,
           "check_steps": 5}
-CRITICAL = {"delta": 0.05, "eps_values": [0.05], "bisections": 0, "lr_range": (0.9, 1.1, 2),
+CRITICAL = {"delta": 0.05, "eps_values": [0.05], "bisections": 0, "lr_range": dynsys.linspace(0.9, 1.1, 2),
             "grid_n": 4, "steps": 5, "n_check": 2}
 
 SLOTS = [
@@ -272,7 +272,8 @@ def test_load_of_a_missing_file_says_which(tmp_path):
 PLOTS = [(name, getattr(dynsys.plot, name)) for name in dynsys.plot.__all__]
 ARGUMENT = {"trajectory": "ds", "basins": "ds", "bifurcation": "result|diagram",
             "eos_region": "region", "gfs_trajectory": "datasets", "limit_offset": "ds",
-            "self_stabilisation": "datasets", "theorem2": "ds", "orbits": "ds"}
+            "self_stabilisation": "datasets", "theorem2": "ds", "orbits": "ds",
+            "lyapunov": "trace", "kreisler_scan": "ds"}
 
 
 def test_every_plot_function_is_covered():
@@ -344,7 +345,7 @@ def test_valid_eos_start_hits_the_prescribed_sharpness(lr, c, theta_1):
 
 # -- eos_region reproduces bit for bit ----------------------------------------------------------------
 def test_eos_region_reproduces_bit_for_bit():
-    kw = {"lr_range": (0.9, 1.1, 3), "grid": ((0.05, 1.0, 8), (4.0, 12.0, 8)), "n_check": 10,
+    kw = {"lr_range": dynsys.linspace(0.9, 1.1, 3), "grid": ((0.05, 1.0, 8), (4.0, 12.0, 8)), "n_check": 10,
           "refine": 1, "seed": 3}
     model = dynsys.QuadraticRegression2D(0.05)
     a, b = dynsys.eos_region(model, **kw), dynsys.eos_region(model, **kw)

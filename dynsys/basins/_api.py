@@ -45,16 +45,19 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
     system : Model or Map
         A model (gradient descent runs on it, the swept parameter is its step size ``lr``) or a
         map with a named parameter.
-    values : array or (start, stop, num)
+    values : array or dynsys.linspace
         Values of the swept parameter: step sizes (> 0) for a model, or of the map parameter
         ``param``. ``lr_range=`` is the same argument under the name of a step-size sweep
         (deprecated for sweeps of other map parameters).
+        Ranges are explicit, ``dynsys.linspace(start, stop, num)`` or ``dynsys.geomspace``;
+        a bare ``(start, stop, num)`` tuple is deprecated (it reads like three values).
     grid : ((lo1, hi1, n1), (lo2, hi2, n2)), optional
         Initial states: ``n1 x n2`` points of ``linspace(lo, hi, n)`` in the first two state
         components (one triple for 1-D maps). Other components are taken from ``base``.
         Default: 256 x 256 points; for :class:`~dynsys.QuadraticRegression2D` over
         ``|theta_1| <= 2 sqrt(2/lr_min)``, ``|theta_2| <= 2 sqrt(2/(eps lr_min))`` (twice the
-        scales at which ``lr lambda = 2``), otherwise over ``[-1, 1]`` in each component.
+        scales at which ``lr lambda = 2``), for a system with a ``default_box`` hook (models,
+        built-in maps) over that box, otherwise over ``[-1, 1]`` in each component.
     base : array (dim,), optional
         Initial values of the state components not on the grid (default 0).
     param : str, optional
@@ -140,10 +143,11 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
 
 
 # -- arguments ----------------------------------------------------------------------------------
-def default_grid(model, dim: int, values: np.ndarray, n: int = 256) -> tuple:
-    """Return the default grid of starts (see :func:`basins`): the model's ``default_box``
-    hook at the smallest swept value if it has one, else ``[-1, 1]`` per gridded component."""
-    hook = getattr(model, "default_box", None)
+def default_grid(system, dim: int, values: np.ndarray, n: int = 256) -> tuple:
+    """Return the default grid of starts (see :func:`basins`): the ``default_box`` hook of the
+    model (or map) at the smallest swept value if it has one, else ``[-1, 1]`` per gridded
+    component."""
+    hook = getattr(system, "default_box", None)
     if hook is not None:
         box = hook(float(np.min(values)))
         return tuple((float(lo), float(hi), n) for lo, hi in box[:2])
@@ -172,7 +176,7 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system
     dim = mapping.dim
     if grid is None:
-        grid = default_grid(model, dim, values)
+        grid = default_grid(model if model is not None else mapping, dim, values)
     if not isinstance(grid, list | tuple) or len(grid) not in (1, 2) or len(grid) > dim:
         raise ValueError(f"grid must be {min(dim, 2)} (lo, hi, n) triple(s), one per gridded "
                          f"state component, got {grid!r}")

@@ -10,9 +10,10 @@
   are continued in a section.
 """
 
-from ._continuation import continuation
+from ._continuation import FarStartWarning, continuation
 from ._diagram import bifurcation_diagram
 from ._normal_form import flip_coefficients
 from ._result import ContinuationResult
 
-__all__ = ["bifurcation_diagram", "continuation", "ContinuationResult", "flip_coefficients"]
+__all__ = ["bifurcation_diagram", "continuation", "ContinuationResult", "flip_coefficients",
+           "FarStartWarning"]

@@ -263,6 +263,19 @@ def detect_family(problem, u, *, rel: float = 1e-8) -> bool:
 _UNSET = object()
 
 
+def _interval(name, value):
+    """Return ``value`` as ``(lo, hi)``: an explicit range (``dynsys.linspace``) gives its end
+    points; a ``(start, stop, num)`` triple is refused (continuation chooses its own steps)."""
+    from .._range import SweepRange
+
+    if isinstance(value, SweepRange):
+        return (min(value.start, value.stop), max(value.start, value.stop))
+    if isinstance(value, tuple | list) and len(value) == 3:
+        raise ValueError(f"{name} is an interval (lo, hi), got the three values {value!r}; "
+                         f"continuation chooses its own steps (see step, max_step)")
+    return value
+
+
 def _resolve_system(system, param, start, param_range):
     if isinstance(system, Model):
         if param != "lr":
@@ -277,6 +290,42 @@ def _resolve_system(system, param, start, param_range):
                              f"{list(system.params)}")
         return system, getattr(system, "model", None)
     raise TypeError(f"system must be a dynsys Map or Model, got {type(system).__name__}")
+
+
+#: A start farther than this, relative to ``1 + |x0|``, from the fixed point Newton's method
+#: finds is "far from any fixed point" (:func:`continuation` warns).
+FAR_START = 0.1
+
+
+class FarStartWarning(UserWarning):
+    """``x0`` of :func:`continuation` is far from the fixed point the branch starts on."""
+
+
+def _orbit(mapping, param, p0, x, period) -> np.ndarray:
+    """Return the ``period`` points of the orbit of ``x`` (a fixed point of ``F^period``)."""
+    step = mapping.with_params(**{param: p0}).step
+    points = [np.asarray(x, dtype=float)]
+    for _ in range(period - 1):
+        points.append(np.asarray(step(points[-1]), dtype=float))
+    return np.array(points)
+
+
+def _warn_far_start(x0, orbit, period, param, p0) -> None:
+    """Warn when Newton's method went far from ``x0`` (to another fixed point, often the
+    origin): the branch is then not the one near ``x0``. ``orbit`` holds the points of the
+    cycle found (one for a fixed point); the distance is to the nearest of them."""
+    distances = np.linalg.norm(orbit - x0, axis=1)
+    found = orbit[int(np.argmin(distances))]
+    distance = float(distances.min())
+    if distance <= FAR_START * (1.0 + float(np.linalg.norm(x0))):
+        return
+    where = "the origin" if float(np.linalg.norm(found)) <= 1e-6 * (1.0 + distance) \
+        else f"{np.round(found, 6).tolist()}"
+    warnings.warn(f"continuation: x0 = {x0.tolist()} is far from any fixed point of "
+                  f"F^{period} at {param} = {p0:g}; Newton's method went a distance "
+                  f"{distance:.3g} to {where}, and the branch (and its special points) is "
+                  f"the one through that point. Start at a fixed point (dynsys.fixed_points "
+                  f"or the end of dynsys.trajectory)", FarStartWarning, stacklevel=3)
 
 
 def _options(width, step, min_step, max_step, max_points, tol, max_state) -> Options:
@@ -310,9 +359,11 @@ def continuation(system=_UNSET, x0=None, *, param: str = "lr", param_range=None,
         A point near a fixed point of ``F^period`` at the start value of the parameter.
     param : str
         The parameter to vary (``"lr"`` for GD maps and models).
-    param_range : (lo, hi)
+    param_range : (lo, hi) or dynsys.linspace
         The interval of the continued parameter (lo < hi); branches stop exactly on its ends
-        and the map is never evaluated outside it. ``bounds`` is its deprecated name.
+        and the map is never evaluated outside it. A range such as ``dynsys.linspace(lo, hi,
+        num)`` gives its end points (``num`` is not used: the steps follow the branch).
+        ``bounds`` is its deprecated name.
     start : float, optional
         The parameter value at ``x0``: by default the map's current value (for a Model, the
         middle of ``param_range``). Must lie in ``param_range``.
@@ -350,6 +401,13 @@ def continuation(system=_UNSET, x0=None, *, param: str = "lr", param_range=None,
         For an unknown ``param``, empty or reversed ``param_range``, a ``start`` outside it, or
         an ``x0`` from which Newton's method does not converge (the message gives the residual).
 
+    Warns
+    -----
+    FarStartWarning
+        When Newton's method from ``x0`` lands farther than ``0.1 (1 + |x0|)`` from ``x0``
+        (typically on the origin): the branch is the one through the point found, not one
+        near ``x0``.
+
     Examples
     --------
     >>> import dynsys
@@ -375,6 +433,7 @@ def continuation(system=_UNSET, x0=None, *, param: str = "lr", param_range=None,
     param_range = _deprecated_range(param_range, bounds, "continuation")
     if param_range is None:
         raise TypeError("continuation() missing the argument 'param_range' (lo, hi)")
+    param_range = _interval(range_name, param_range)
     bounds_arr = check.bounds(range_name, param_range, 1)[0]
     lo, hi = float(bounds_arr[0]), float(bounds_arr[1])
     if isinstance(system, Model) and lo <= 0:
@@ -402,6 +461,8 @@ def continuation(system=_UNSET, x0=None, *, param: str = "lr", param_range=None,
     except NewtonError as err:
         raise ValueError(f"x0 = {x0.tolist()} is not near a fixed point of F^{period} at "
                          f"{param} = {p0}: {err}") from None
+    _warn_far_start(x0, _orbit(mapping, param, p0, problem.split(u0)[0], period), period,
+                    param, p0)
     is_family = detect_family(problem, u0) if family == "auto" else bool(family)
     if is_family:
         x, _, _ = problem.split(u0)

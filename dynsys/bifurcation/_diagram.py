@@ -152,9 +152,11 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
     ----------
     system : Model or Map
         A model (gradient descent on it, parameter ``lr``) or any map.
-    values : array or (start, stop, num)
+    values : array or dynsys.linspace
         The parameter values (step sizes for models and GD maps). ``lr_range=`` is the same
         argument under the name of a step-size sweep (deprecated for other parameters).
+        Ranges are explicit, ``dynsys.linspace(start, stop, num)`` or ``dynsys.geomspace``;
+        a bare ``(start, stop, num)`` tuple is deprecated (it reads like three values).
     x0 : array (dim,)
         The initial state, the same for every parameter value.
     steps : int

@@ -8,17 +8,29 @@ import time
 import numpy as np
 
 from .. import plot
+import inspect
+
 from .._io import save
+from .._stopping import StoppingRule
+from .._validate import value_range
 from .._outcomes import Outcome
-from ..basins import basins
+from ..basins import basins, default_grid
 from ..bifurcation import bifurcation_diagram
 from ..eos import eos_region
 from ..models import Model, QuadraticRegression2D, gd_map
-from ..orbits import fixed_points, lyapunov_spectrum, periodic_orbits, trajectory
+from ..orbits import (fixed_points, lyapunov_convergence, lyapunov_spectrum, periodic_orbits,
+                      trajectory)
 from ..systems import Map
 
-from ._options import (CLIError, add_output_options, add_system_options, parse_floats, parse_grid,
-                    parse_interval, parse_range, system_from_args)
+from ._options import (CLIError, add_output_options, add_system_options, default_start,
+                       default_sweep, parse_floats, parse_grid, parse_interval, parse_range,
+                       system_from_args)
+
+
+def library_default(func, name: str):
+    """Return the default of argument ``name`` of the library function ``func`` (the CLI's
+    defaults are read from the library, so that they cannot drift apart)."""
+    return inspect.signature(func).parameters[name].default
 
 
 def _save_and_plot(ds, args, plot_fn=None) -> str:
@@ -42,7 +54,8 @@ def _progress(args):
 def _trajectory(args) -> str:
     system = system_from_args(args)
     is_model = isinstance(system, Model)
-    ds = trajectory(system, args.x0, lr=args.lr if is_model else None, steps=args.steps)
+    x0 = args.x0 if args.x0 is not None else default_start(system)
+    ds = trajectory(system, x0, lr=args.lr if is_model else None, steps=args.steps)
     status = Outcome(int(ds.outcome)).name.lower()
     head = f"trajectory of {ds.attrs['system']} ({ds.attrs['system_params']}), {args.steps} steps: {status}"
     if is_model:
@@ -59,7 +72,9 @@ def register_trajectory(sub):
                                    "sharpness (models).")
     add_system_options(p)
     p.add_argument("--lr", type=float, default=1.0, help="step size (models; default 1)")
-    p.add_argument("--x0", type=parse_floats, default=[0.3, 7.0], help="start, e.g. 0.3,7")
+    p.add_argument("--x0", type=parse_floats, default=None,
+                   help="start, e.g. 0.3,7 (default 0.3,7 for the 2-D model; for a map 0.3 of "
+                        "the way along each side of its default box)")
     p.add_argument("--steps", type=int, default=10_000, help="iterations (default 10000)")
     add_output_options(p, "trajectory.nc")
     p.set_defaults(run=_trajectory)
@@ -70,16 +85,22 @@ def _basins(args) -> str:
     system = system_from_args(args)
     n1, n2 = args.grid
     dim = system.dim
-    grid = ((*args.range1, n1),) if dim == 1 else ((*args.range1, n1), (*args.range2, n2))
-    kwargs = dict(grid=grid, steps=args.steps, progress=_progress(args))
+    kwargs = dict(steps=args.steps, progress=_progress(args))
     if args.store is not None:
         kwargs["store"] = str(args.store)
     if isinstance(system, Map):
         if not args.sweep:
             raise CLIError("--sweep NAME is required for a map (the parameter to vary)")
         kwargs["param"] = args.sweep
+    lrs = args.lr if args.lr is not None else default_sweep(system, args.sweep, "basins")
+    # the library's default grid (the system's default box) unless ranges are given
+    box = [(lo, hi) for lo, hi, _ in
+           default_grid(system, dim, value_range("--lr", lrs, positive=not isinstance(
+               system, Map)))]
+    ranges = [args.range1 or box[0]] + ([args.range2 or box[1]] if dim > 1 else [])
+    kwargs["grid"] = tuple((*r, n) for r, n in zip(ranges, (n1, n2)))
     start = time.perf_counter()
-    ds = basins(system, args.lr, **kwargs)
+    ds = basins(system, lrs, **kwargs)
     elapsed = time.perf_counter() - start
     outcome = ds.outcome
     meanings = str(outcome.attrs["flag_meanings"]).split()
@@ -89,7 +110,7 @@ def _basins(args) -> str:
     sweep = [d for d in ds.outcome.dims if d not in ("theta_1", "theta_2", "x_1", "x_2")][0]
     starts = f"{n1}" if dim == 1 else f"{n1} x {n2}"
     head = (f"basins of {ds.attrs.get('system')} over {ds.sizes[sweep]} value(s) of {sweep} "
-            f"x {starts} starts, {args.steps} steps max, in {elapsed:.1f} s\n  {counts}")
+            f"x {starts} starts, {ds.attrs['steps']} steps max, in {elapsed:.1f} s\n  {counts}")
     return head + "\n" + _save_and_plot(ds, args, plot.basins)
 
 
@@ -98,16 +119,22 @@ def register_basins(sub):
                        description="Classify a grid of starts for each step size (or map "
                                    "parameter): converged, periodic, chaotic, diverged.")
     add_system_options(p)
-    p.add_argument("--lr", type=parse_range, default=(0.5, 2.0, 4), metavar="START:STOP:NUM",
-                   help="step sizes (or values of --sweep for maps), e.g. 0.5:2:4 or 0.5,1")
+    p.add_argument("--lr", type=parse_range, default=None, metavar="START:STOP:NUM",
+                   help="step sizes (or values of --sweep for maps), e.g. 0.5:2:4 or 0.5,1 "
+                        "(default 0.5:2:4 for the 2-D model, 4 values over a map's default "
+                        "range of --sweep)")
     p.add_argument("--sweep", default=None, metavar="NAME", help="map parameter to vary (maps)")
-    p.add_argument("--grid", type=parse_grid, default=(256, 256), metavar="N|N1xN2",
-                   help="grid of starts (default 256)")
-    p.add_argument("--range1", type=parse_interval, default=(-3.0, 3.0), metavar="LO:HI",
-                   help="range of the first start coordinate (default -3:3; write --range1=-3:3)")
-    p.add_argument("--range2", type=parse_interval, default=(-12.0, 12.0), metavar="LO:HI",
-                   help="range of the second start coordinate (default -12:12; write --range2=-12:12)")
-    p.add_argument("--steps", type=int, default=20_000, help="max iterations (default 20000)")
+    n = library_default(default_grid, "n")
+    p.add_argument("--grid", type=parse_grid, default=(n, n), metavar="N|N1xN2",
+                   help=f"grid of starts (default {n}, as dynsys.basins)")
+    p.add_argument("--range1", type=parse_interval, default=None, metavar="LO:HI",
+                   help="range of the first start coordinate, e.g. --range1=-3:3 (default: "
+                        "the system's default box, as dynsys.basins)")
+    p.add_argument("--range2", type=parse_interval, default=None, metavar="LO:HI",
+                   help="range of the second start coordinate (default: as --range1)")
+    p.add_argument("--steps", type=int, default=StoppingRule().steps,
+                   help=f"max iterations (default {StoppingRule().steps}, the library's "
+                        f"StoppingRule)")
     p.add_argument("--store", type=pathlib.Path, default=None, metavar="PATH.zarr",
                    help="write chunks as they finish; re-running resumes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -118,12 +145,14 @@ def register_basins(sub):
 # -- bifurcation --------------------------------------------------------------------------
 def _bifurcation(args) -> str:
     system = system_from_args(args)
-    kwargs = dict(x0=args.x0, steps=args.steps, keep=args.keep)
+    x0 = args.x0 if args.x0 is not None else default_start(system)
+    kwargs = dict(x0=x0, steps=args.steps, keep=args.keep)
     if isinstance(system, Map):
         if not args.sweep:
             raise CLIError("--sweep NAME is required for a map (the parameter to vary)")
         kwargs["param"] = args.sweep
-    ds = bifurcation_diagram(system, args.lr, **kwargs)
+    lrs = args.lr if args.lr is not None else default_sweep(system, args.sweep, "bifurcation")
+    ds = bifurcation_diagram(system, lrs, **kwargs)
     sweep = [d for d in ds.dims if d != "sample" and d != "component"][0]
     head = (f"orbit diagram of {ds.attrs.get('system')}: {ds.sizes[sweep]} value(s) of {sweep}, "
             f"{args.steps} steps, last {args.keep} kept")
@@ -135,12 +164,19 @@ def register_bifurcation(sub):
     p = sub.add_parser("bifurcation", help="orbit diagram against the step size",
                        description="The last --keep iterates after --steps, for each step size.")
     add_system_options(p)
-    p.add_argument("--lr", type=parse_range, default=(0.5, 2.5, 400), metavar="START:STOP:NUM",
-                   help="step sizes (or values of --sweep for maps)")
+    p.add_argument("--lr", type=parse_range, default=None, metavar="START:STOP:NUM",
+                   help="step sizes (or values of --sweep for maps; default 0.5:2.5:400 for "
+                        "the 2-D model, 400 values over a map's default range of --sweep)")
     p.add_argument("--sweep", default=None, metavar="NAME", help="map parameter to vary (maps)")
-    p.add_argument("--x0", type=parse_floats, default=[0.3, 7.0], help="start, e.g. 0.3,7")
-    p.add_argument("--steps", type=int, default=10_000)
-    p.add_argument("--keep", type=int, default=64, help="iterates kept per value (default 64)")
+    p.add_argument("--x0", type=parse_floats, default=None,
+                   help="start, e.g. 0.3,7 (default as for trajectory)")
+    steps = library_default(bifurcation_diagram, "steps")
+    keep = library_default(bifurcation_diagram, "keep")
+    p.add_argument("--steps", type=int, default=steps,
+                   help=f"iterations (default {steps}, as dynsys.bifurcation_diagram)")
+    p.add_argument("--keep", type=int, default=keep,
+                   help=f"iterates kept per value (default {keep}, as "
+                        f"dynsys.bifurcation_diagram)")
     add_output_options(p, "bifurcation.nc")
     p.set_defaults(run=_bifurcation)
 
@@ -189,7 +225,13 @@ def _lyapunov(args) -> str:
     da = lyapunov_spectrum(mapping, args.x0, steps=args.steps, transient=args.transient)
     values = ", ".join(f"{v:.6f}" for v in np.asarray(da))
     head = f"Lyapunov spectrum of {mapping.name} from {args.x0}: ({values})"
-    return head + "\n" + _save_and_plot(da, args)
+
+    def draw(d, path):
+        # the convergence trace: the same orbit again, its log |R_jj| summed per block
+        trace = lyapunov_convergence(mapping, args.x0, steps=args.steps,
+                                     transient=args.transient)
+        return plot.lyapunov(trace, spectrum=d, path=path)
+    return head + "\n" + _save_and_plot(da, args, draw)
 
 
 def register_lyapunov(sub):
@@ -199,8 +241,9 @@ def register_lyapunov(sub):
     p.add_argument("--lr", type=float, default=1.0, help="step size (models; default 1)")
     p.add_argument("--x0", type=parse_floats, required=True, help="start, e.g. 0.1,0.1")
     p.add_argument("--steps", type=int, default=100_000)
-    p.add_argument("--transient", type=int, default=1_000)
-    add_output_options(p, "lyapunov.nc", plot=False)
+    p.add_argument("--transient", type=int, default=library_default(lyapunov_spectrum,
+                                                                     "transient"))
+    add_output_options(p, "lyapunov.nc")
     p.set_defaults(run=_lyapunov)
 
 
@@ -213,10 +256,11 @@ def _eos(args) -> str:
     if args.lr is not None:
         kwargs["lr_range"] = args.lr
     if args.grid is not None:
-        from .._validate import value_range
         from ..eos._region import _default_grid
 
-        lrs = value_range("--lr", kwargs.get("lr_range", (0.5, 2.0, 16)), positive=True)
+        lrs = value_range("--lr", kwargs.get("lr_range", library_default(eos_region,
+                                                                          "lr_range")),
+                          positive=True)
         (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)
         kwargs["grid"] = ((lo1, hi1, args.grid[0]), (lo2, hi2, args.grid[1]))
     if getattr(args, "prove", False):

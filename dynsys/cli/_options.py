@@ -6,7 +6,9 @@ import argparse
 import pathlib
 
 from .. import maps
+from .._range import geomspace, linspace
 from ..models import QuadraticRegression2D
+from ..systems import Map
 
 
 class CLIError(Exception):
@@ -22,15 +24,20 @@ class Parser(argparse.ArgumentParser):
 
 # -- value parsers ------------------------------------------------------------------------
 def parse_range(text: str):
-    """Return ``(start, stop, num)`` from ``"start:stop:num"``, or a list from ``"a,b,c"``."""
+    """Return ``dynsys.linspace(start, stop, num)`` from ``"start:stop:num"``,
+    ``dynsys.geomspace(...)`` from ``"start:stop:num:log"``, or a list from ``"a,b,c"``."""
     try:
         if ":" in text:
-            start, stop, num = text.split(":")
-            return (float(start), float(stop), int(num))
+            parts = text.split(":")
+            if len(parts) == 4 and parts[3].strip().lower() in ("log", "geom"):
+                return geomspace(float(parts[0]), float(parts[1]), int(parts[2]))
+            start, stop, num = parts
+            return linspace(float(start), float(stop), int(num))
         return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
+    except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(
-            f"expected start:stop:num or a comma-separated list, got {text!r}") from None
+            f"expected start:stop:num, start:stop:num:log or a comma-separated list, got "
+            f"{text!r} ({exc})") from None
 
 
 def parse_interval(text: str) -> tuple[float, float]:
@@ -71,6 +78,36 @@ def parse_param(text: str) -> tuple[str, float]:
         return name.strip(), float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}") from None
+
+
+# -- defaults that fit the chosen system -------------------------------------------------------
+#: Step sizes swept by default for the 2-D model (the edge of stability lr lambda = 2 inside).
+MODEL_LR = {"basins": (0.5, 2.0, 4), "bifurcation": (0.5, 2.5, 400)}
+#: The default start of the 2-D model (on the theta_2-dominated side, as in the papers).
+MODEL_X0 = (0.3, 7.0)
+
+
+def default_sweep(system, param, command: str):
+    """Return the default swept values of ``command`` for ``system``: for a map, ``num``
+    values over its ``default_range(param)`` hook; for the 2-D model, :data:`MODEL_LR`."""
+    lo, hi, num = MODEL_LR[command]
+    if isinstance(system, Map) and getattr(system, "model", None) is None:
+        hook = getattr(system, "default_range", None)
+        if hook is None:
+            raise CLIError(f"give --lr: map {system.name!r} has no default range for {param!r}")
+        lo, hi = hook(param)
+    return linspace(lo, hi, num)
+
+
+def default_start(system) -> list[float]:
+    """Return the default start: :data:`MODEL_X0` for the 2-D model, else the point 0.3 of the
+    way along each side of the map's ``default_box`` (0 where it has none)."""
+    if not isinstance(system, Map):
+        return list(MODEL_X0)
+    hook = getattr(system, "default_box", None)
+    if hook is None:
+        return [0.0] * system.dim
+    return [lo + 0.3 * (hi - lo) for lo, hi in hook(None)]
 
 
 # -- shared options -----------------------------------------------------------------------

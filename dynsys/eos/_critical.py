@@ -9,6 +9,7 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
+from .._range import geomspace, linspace
 from ..models import QuadraticRegression2D
 from ._region import eos_region
 
@@ -35,8 +36,8 @@ def eos_critical_eps(delta: float, **kwargs) -> xr.Dataset:
     return _offset_root(delta, **kwargs)
 
 
-def _offset_root(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.0,
-                     bisections: int = 5, lr_range=(0.8, 1.25, 10), grid_n: int = 64,
+def _offset_root(delta: float, *, eps_values=geomspace(0.01, 0.4, 14), target: float = 0.0,
+                     bisections: int = 5, lr_range=linspace(0.8, 1.25, 10), grid_n: int = 64,
                      steps: int = 50_000, n_check: int = 100, seed: int = 0,
                      progress=None) -> xr.Dataset:
     """Return a Dataset with the root of offset(eps) = delta: the largest eps at which
@@ -45,7 +46,9 @@ def _offset_root(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.
     ``delta`` is held fixed (in units of ``lr x sharpness``) while eps varies, so the region
     must vanish once the limiting offset ``~ eps (1 - lr E)/2`` exceeds it: the leading-order
     prediction is ``eps_c ~ 2 delta / (1 - lr E)``. The scan runs over ``eps_values`` (an array
-    or a log-spaced ``(start, stop, num)``), then bisects (in log eps) ``bisections`` times
+    or a range such as ``dynsys.geomspace(start, stop, num)``; the deprecated tuple
+    ``(start, stop, num)`` means ``geomspace`` here), then bisects (in log eps)
+    ``bisections`` times
     between the last non-empty and the first empty value after it. ``eps_c`` is the midpoint of
     the final bracket and ``eps_c_uncertainty`` its half-width; ``monotone`` says whether every
     scanned eps below the bracket had a region and every one above had none.
@@ -54,7 +57,7 @@ def _offset_root(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.
     --------
     >>> import dynsys
     >>> ds = dynsys.offset_root_eps(0.05, eps_values=[0.05, 0.2], bisections=1, grid_n=24,
-    ...                              lr_range=(0.9, 1.1, 3), n_check=10)
+    ...                              lr_range=dynsys.linspace(0.9, 1.1, 3), n_check=10)
     >>> bool(ds.non_empty.sel(eps=0.05)), bool(ds.non_empty.sel(eps=0.2))
     (True, False)
     """
@@ -66,6 +69,10 @@ def _offset_root(delta: float, *, eps_values=(0.01, 0.4, 14), target: float = 0.
         num = check.integer("eps_values num", eps_values[2], minimum=2)
         if not hi > lo:
             raise ValueError(f"eps_values: stop must be > start, got ({lo}, {hi})")
+        warnings.warn(f"eps_values={eps_values!r} as a (start, stop, num) tuple is deprecated "
+                      f"and will be removed in the next release; write "
+                      f"dynsys.geomspace{eps_values!r} (the log-spaced values it means here)",
+                      DeprecationWarning, stacklevel=3)
         scan = np.geomspace(lo, hi, num)
     else:
         scan = np.sort(check.value_range("eps_values", eps_values, positive=True))

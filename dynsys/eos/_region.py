@@ -10,6 +10,7 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import Outcome
+from .._range import linspace
 from ..basins import basins
 from ..models import Model
 from ._gfs import gfs_sharpness
@@ -116,7 +117,8 @@ def _is_eos(model, theta0, lr, limit_sharpness, converged, delta, gfs):
         return converged & (scaled <= 2.0) & (scaled >= 2.0 - delta) & (lr * gfs > 2.0)
 
 
-def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: int = 50_000,
+def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
+               steps: int = 50_000,
                refine: int = 4, n_check: int = 300, seed: int = 0, progress=None,
                check_steps: int = 400_000, prove: bool = False, proof_budget=None,
                shrink_rounds: int = 8) -> EoSRegion:
@@ -157,8 +159,8 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     Parameters
     ----------
     model : 2-parameter Model (e.g. QuadraticRegression2D)
-    lr_range : array or (start, stop, num)
-        Step sizes scanned.
+    lr_range : array or dynsys.linspace
+        Step sizes scanned (default ``dynsys.linspace(0.5, 2.0, 16)``).
     grid : ((lo1, hi1, n1), (lo2, hi2, n2)), optional
         Starts scanned (default: a positive-quadrant grid scaled to eps and lr).
     delta : float, optional
@@ -173,7 +175,8 @@ def eos_region(model, *, lr_range=(0.5, 2.0, 16), grid=None, delta=None, steps: 
     Examples
     --------
     >>> import dynsys
-    >>> r = dynsys.eos_region(dynsys.QuadraticRegression2D(0.05), lr_range=(0.8, 1.2, 3),
+    >>> r = dynsys.eos_region(dynsys.QuadraticRegression2D(0.05),
+    ...                       lr_range=dynsys.linspace(0.8, 1.2, 3),
     ...                       grid=((0.05, 1.0, 12), (4.0, 12.0, 12)), n_check=20, refine=0)
     >>> r.certificate["n_failed"]
     0

@@ -267,6 +267,22 @@ def _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums) -> int
     return -1
 
 
+def _run(mapping, x0, transient, steps, n_batches, radius2):
+    """Return ``(sums (n_batches, dim), diverged step or -1, jacobian label)``: the sums of
+    ``log |R_jj|`` over each batch of the ``steps`` recorded iterations."""
+    sums = np.zeros((n_batches, mapping.dim))
+    kernel = mapping.kernel
+    if kernel is not None:
+        diverged = _compiled_loop(kernel)(np.ascontiguousarray(x0), mapping.param_vector(),
+                                          transient, steps, n_batches, radius2, LOG_EVERY, sums)
+        how = ("analytic (compiled kernel)" if kernel.jacobian is not None
+               else "finite differences (compiled)")
+    else:
+        diverged = _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums)
+        how = "analytic" if mapping.has_analytic_jacobian else "finite differences"
+    return sums, int(diverged), how
+
+
 def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
                       batches: int = 20, radius: float | None = None,
                       divergence_bound: float | None = None) -> xr.DataArray:
@@ -335,17 +351,7 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
     radius2 = radius * radius
     n_batches = min(batches, steps)
     dim = mapping.dim
-    sums = np.zeros((n_batches, dim))
-    kernel = mapping.kernel
-    if kernel is not None:
-        diverged = _compiled_loop(kernel)(np.ascontiguousarray(x0), mapping.param_vector(),
-                                          transient, steps, n_batches, radius2, LOG_EVERY, sums)
-        how = ("analytic (compiled kernel)" if kernel.jacobian is not None
-               else "finite differences (compiled)")
-    else:
-        diverged = _python_loop(mapping, x0, transient, steps, n_batches, radius2, sums)
-        how = "analytic" if mapping.has_analytic_jacobian else "finite differences"
-    diverged = int(diverged)
+    sums, diverged, how = _run(mapping, x0, transient, steps, n_batches, radius2)
     batch_len = max(steps // n_batches, 1)
     lengths = np.full(n_batches, batch_len, dtype=float)
     lengths[-1] = steps - batch_len * (n_batches - 1)
@@ -379,3 +385,76 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
                         coords={"exponent": ("exponent", np.arange(1, dim + 1),
                                              {"long_name": "exponent index (decreasing)"})}, name="lyapunov_exponent",
                         attrs=attrs)
+
+
+def lyapunov_convergence(system, x0, *, steps: int, transient: int = 1000, lr=None,
+                         checkpoints: int = 100, radius: float | None = None) -> xr.Dataset:
+    """Return the running estimates of the Lyapunov spectrum along the orbit of ``x0``: each
+    exponent averaged over the first ``t`` recorded steps, at ``checkpoints`` values of ``t``
+    (the convergence trace of :func:`lyapunov_spectrum`).
+
+    The same QR loop as :func:`lyapunov_spectrum` (same ``steps``, ``transient``, ``lr``,
+    ``radius``); the sums of ``log |R_jj|`` are kept per block of ``steps / checkpoints``
+    steps, so the trace costs nothing extra. The last running estimate is the spectrum.
+
+    Parameters
+    ----------
+    system, x0, steps, transient, lr, radius
+        As for :func:`lyapunov_spectrum`.
+    checkpoints : int
+        Number of points of the trace (>= 2; at most ``steps``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``running_estimate`` (``step``, ``exponent``): the mean of ``log |R_jj|`` over the
+        first ``step`` recorded iterations (NaN everywhere if the orbit diverged);
+        ``lyapunov_exponent`` (``exponent``): the last of them; exponents ordered largest
+        first by their final value, as in :func:`lyapunov_spectrum`.
+
+    Examples
+    --------
+    >>> import dynsys
+    >>> tr = dynsys.lyapunov_convergence(dynsys.maps.henon(1.4, 0.3), [0.1, 0.1],
+    ...                                  steps=100_000, checkpoints=50)
+    >>> tr.running_estimate.shape, tr.lyapunov_exponent.values.round(2).tolist()
+    ((50, 2), [0.42, -1.62])
+    """
+    mapping, _ = resolve_system(system, lr)
+    x0 = check.array("x0", x0, dim=mapping.dim)
+    if x0.ndim != 1:
+        raise ValueError(f"x0 must be one point of shape ({mapping.dim},), got shape {x0.shape}")
+    steps = check.integer("steps", steps, minimum=1)
+    transient = check.integer("transient", transient, minimum=0)
+    checkpoints = check.integer("checkpoints", checkpoints, minimum=2)
+    radius = check.real("radius", RADIUS if radius is None else radius, positive=True,
+                        hi=_stopping.MAX_RADIUS)
+    n = min(checkpoints, steps)
+    sums, diverged, how = _run(mapping, x0, transient, steps, n, radius * radius)
+    block = max(steps // n, 1)
+    ends = np.minimum(np.arange(1, n + 1) * block, steps)
+    ends[-1] = steps
+    with np.errstate(all="ignore"):
+        running = np.cumsum(sums, axis=0) / ends[:, None]
+    if diverged >= 0:
+        running[:] = np.nan
+    final = running[-1]
+    order = np.argsort(-np.where(np.isnan(final), -np.inf, final), kind="stable")
+    running = running[:, order]
+    one = {"units": "1"}
+    ds = xr.Dataset(
+        {"running_estimate": (("step", "exponent"), running,
+                              {"long_name": "running estimate of the Lyapunov exponent "
+                                            "(per iteration)", **one}),
+         "lyapunov_exponent": ("exponent", running[-1],
+                               {"long_name": "Lyapunov exponent (per iteration)", **one})},
+        coords={"step": ("step", ends.astype(np.int64),
+                         {"long_name": "recorded iterations averaged over", **one}),
+                "exponent": ("exponent", np.arange(1, mapping.dim + 1),
+                             {"long_name": "exponent index (decreasing)", **one})})
+    ds.attrs.update(provenance(mapping, analysis="lyapunov_convergence", steps=steps,
+                               transient=transient, jacobian=how, radius=radius,
+                               diverged_at_step=diverged,
+                               outcome=(Outcome.DIVERGED if diverged >= 0
+                                        else Outcome.BOUNDED).name.lower()))
+    return ds

@@ -8,9 +8,12 @@ Every plot function takes a dynsys Dataset (or result object), returns the matpl
 from ._basins import basins
 from ._bifurcation import bifurcation
 from ._eos import gfs_trajectory, limit_offset, self_stabilisation, theorem2
+from ._kreisler import kreisler_scan
+from ._lyapunov import lyapunov
 from ._orbits import orbits
 from ._region import eos_region
 from ._trajectory import trajectory
 
 __all__ = ["trajectory", "basins", "bifurcation", "eos_region", "gfs_trajectory",
-           "limit_offset", "self_stabilisation", "theorem2", "orbits"]
+           "limit_offset", "self_stabilisation", "theorem2", "orbits", "lyapunov",
+           "kreisler_scan"]

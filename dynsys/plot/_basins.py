@@ -108,7 +108,8 @@ def basins(ds, *, values=None, colour: str = "attractor", max_facets: int | None
     one_d = len(grid_dims) == 1
     n_maps = 1 if one_d else len(pick)
     n_panels = n_maps + int(has_limit)
-    cols = min(ncols or (n_panels if n_panels <= 5 else 4), n_panels)
+    per_row = 2 if columns == 1 else (n_panels if n_panels <= 5 else 4)   # fits the width
+    cols = min(ncols or per_row, n_panels)
     rows = math.ceil(n_panels / cols)
     fig, axes = new_axes(ax, rows, cols, columns=columns, aspect=0.95) if ax is None else \
         new_axes(ax, 1, n_panels)
@@ -184,18 +185,27 @@ def basins(ds, *, values=None, colour: str = "attractor", max_facets: int | None
     if sharp_mesh is not None:
         fig.colorbar(sharp_mesh, ax=list(axes[:n_maps]), label=f"{LR_SHARPNESS} at the limit",
                      shrink=0.8)
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4),
-               title="attractor" if n_att else "outcome") if ax is None and handles else \
-        axes[n_maps - 1].legend(handles=handles, loc="best", fontsize=6)
+    limit = _limit_panel(axes[n_panels - 1], ds, swept, grid_dims, converged_code) \
+        if has_limit else []
+    if ax is None and handles:
+        # one legend under all panels: the colours of the maps, then the limit panel's lines
+        # (inside that small panel a legend would cover its data or its y label)
+        fig.legend(handles=handles + limit, loc="outside lower center",
+                   ncols=min(len(handles) + len(limit), 3 if columns == 1 else 6),
+                   title="attractor" if n_att else "outcome")
+    else:
+        if handles:
+            axes[n_maps - 1].legend(handles=handles, loc="best", fontsize=6)
+        if limit:
+            axes[n_panels - 1].legend(handles=limit, loc="best", fontsize=6)
     if len(pick) < all_values.size and not one_d:
         fig.suptitle(f"{len(pick)} of {all_values.size} values of {tex(swept)} shown")
-    if has_limit:
-        _limit_panel(axes[n_panels - 1], ds, swept, grid_dims, converged_code)
     return finish(fig, path)
 
 
-def _limit_panel(a, ds, swept, grid_dims, converged_code):
-    """Draw lr x final sharpness of the converged starts against lr, with the edge at 2."""
+def _limit_panel(a, ds, swept, grid_dims, converged_code) -> list:
+    """Draw lr x final sharpness of the converged starts against lr, with the edge at 2;
+    return the legend handles of what it drew."""
     all_values = ds[swept].values
     conv = ds.outcome == converged_code
     scaled = (ds.final_sharpness * ds[swept]).where(conv)
@@ -205,12 +215,12 @@ def _limit_panel(a, ds, swept, grid_dims, converged_code):
         row = row[np.isfinite(row)]
         if row.size:
             lo[i], mid[i], hi[i] = np.percentile(row, [5, 50, 95])
-    a.fill_between(all_values, lo, hi, color="#8c8c8c", alpha=0.4, lw=0,
-                   label="5-95 % of converged")
-    a.plot(all_values, mid, "o-", color="#0b2a5b", ms=3, label="median")
-    a.axhline(2.0, color="#b2182b", ls="--", lw=1.0, label=f"edge: {LR_SHARPNESS} = 2")
+    band = a.fill_between(all_values, lo, hi, color="#8c8c8c", alpha=0.4, lw=0,
+                          label=f"{LR_SHARPNESS} at the limit: 5-95 %")
+    line, = a.plot(all_values, mid, "o-", color="#0b2a5b", ms=3, label="median")
+    edge = a.axhline(2.0, color="#b2182b", ls="--", lw=1.0, label=f"edge: {LR_SHARPNESS} = 2")
     a.set_xlabel(axis_label(ds[swept], swept))
     a.set_ylabel(f"{LR_SHARPNESS} at the limit")
-    a.legend(loc="lower right", fontsize=6)
+    return [band, line, edge]
 
 

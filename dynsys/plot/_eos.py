@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import finish, new_axes, pyplot, require_datasets, require_labels
+from ._style import finish, new_axes, pair, pyplot, require_datasets, require_labels
 
 
 def limit_offset(ds, *, path=None, ax=None, columns: int = 2):
@@ -18,7 +18,7 @@ def limit_offset(ds, *, path=None, ax=None, columns: int = 2):
                                 "relative_error", "outcome"),
                      "a table of dynsys.limit_offset")
     plt = pyplot()
-    fig, (ax, ax2) = new_axes(ax, 1, 2, columns=columns, aspect=0.85)
+    fig, (ax, ax2) = new_axes(ax, *pair(ax, columns), columns=columns, aspect=0.85)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "os^vDx*"
     for j, tgt in enumerate(ds.lr_target.values):
@@ -145,7 +145,7 @@ def theorem2(ds, *, path=None, ax=None, columns: int = 2):
                                            "predicted_ratio"),
                                 "a result of dynsys.theorem2_monte_carlo (or a list of them)",
                                 many=True)
-    fig, (ax1, ax2) = new_axes(ax, 1, 2, columns=columns, aspect=0.8)
+    fig, (ax1, ax2) = new_axes(ax, *pair(ax, columns), columns=columns, aspect=0.8)
     for d in datasets:
         label = d.attrs.get("normalisation", "")
         ax1.errorbar(d.P, d.mean_d1 / d.mean_lambda, yerr=d.se_d1 / d.mean_lambda, fmt="o-",

@@ -20,7 +20,8 @@ def eos_region(region, *, lr=None, path=None, ax=None, columns: int = 2):
     Examples
     --------
     >>> import dynsys
-    >>> r = dynsys.eos_region(dynsys.QuadraticRegression2D(0.05), lr_range=(0.9, 1.1, 3),
+    >>> r = dynsys.eos_region(dynsys.QuadraticRegression2D(0.05),
+    ...                       lr_range=dynsys.linspace(0.9, 1.1, 3),
     ...                       grid=((0.05, 1.0, 10), (4.0, 12.0, 10)), n_check=10, refine=0)
     >>> len(dynsys.plot.eos_region(r).axes)
     3

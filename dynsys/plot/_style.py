@@ -62,6 +62,12 @@ def new_axes(ax, nrows: int, ncols: int, *, columns: int = 2, aspect: float = 0.
     return fig, axes.ravel()
 
 
+def pair(ax, columns) -> tuple[int, int]:
+    """Return the ``(rows, cols)`` of a two-panel figure: side by side at full width or when
+    drawing into given Axes, stacked in one column (where side by side they would not fit)."""
+    return (2, 1) if ax is None and columns == 1 else (1, 2)
+
+
 def pyplot():
     """Return ``matplotlib.pyplot`` with a non-interactive backend when there is no display."""
     import matplotlib

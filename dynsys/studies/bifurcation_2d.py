@@ -57,8 +57,8 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     model = dynsys.QuadraticRegression2D(eps, target)
     theta0 = np.array([0.3, np.sqrt(2.5 / eps)])
     n_lr, steps, keep = (300, 3000, 40) if quick else (2000, 10000, 100)
-    diagram = dynsys.bifurcation_diagram(model, (0.3, 1.6, n_lr), x0=theta0, steps=steps,
-                                         keep=keep)
+    diagram = dynsys.bifurcation_diagram(model, dynsys.linspace(0.3, 1.6, n_lr), x0=theta0,
+                                         steps=steps, keep=keep)
 
     # continuation of the curve point GD reaches at the smallest lr (close to the GF solution)
     converged = diagram.theta.isel(lr=0, sample=-1).values

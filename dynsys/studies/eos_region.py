@@ -41,7 +41,7 @@ def basins_overview(out: pathlib.Path, quick: bool = False):
 def run(out: pathlib.Path, quick: bool = False):
     out.mkdir(parents=True, exist_ok=True)
     basins_overview(out, quick)
-    lr_range = (0.8, 1.25, 4 if quick else 10)
+    lr_range = dynsys.linspace(0.8, 1.25, 4 if quick else 10)
     n = 32 if quick else 96
     n_check = 40 if quick else 300
     rows, headline = [], None
@@ -79,7 +79,7 @@ def run(out: pathlib.Path, quick: bool = False):
         },
         coords={"eps": [r["eps"] for r in rows], "end": ["lo", "hi"]},
         attrs={"dynsys_version": dynsys.__version__, "analysis": "eos_region_summary",
-               "target": 0.0, "lr_range": np.asarray(lr_range[:2]), "grid_n": n},
+               "target": 0.0, "lr_range": np.asarray([lr_range.start, lr_range.stop]), "grid_n": n},
     )
     dynsys.save(headline, out / "eos_region.nc")
     dynsys.save(summary, out / "eos_region_summary.nc")
@@ -87,7 +87,8 @@ def run(out: pathlib.Path, quick: bool = False):
 
     critical = []
     for delta in (0.02, 0.05):
-        ds = dynsys.offset_root_eps(delta, eps_values=(0.005, 0.3, 6 if quick else 12),
+        ds = dynsys.offset_root_eps(delta,
+                                    eps_values=dynsys.geomspace(0.005, 0.3, 6 if quick else 12),
                                      bisections=2 if quick else 5, grid_n=24 if quick else 64,
                                      n_check=20 if quick else 100)
         print(f"delta={delta:g}: eps_c = {ds.attrs['eps_c']:.4g} +- "

@@ -56,6 +56,10 @@ class Map:
        basins, trajectories, orbit diagrams and Lyapunov spectra (checked to equal ``step``).
     3. ``symmetries``: ``(dim, dim)`` matrices ``S`` with ``step(S x) = S step(x)``; orbits
        related by them are reported once.
+    4. ``default_box(value) -> ((lo, hi), ...)`` and ``default_range(param) -> (lo, hi)``:
+       the box of starts where the dynamics happen (the default grid of
+       :func:`~dynsys.basins`) and the interesting interval of a parameter (the CLI's default
+       sweep); the built-in maps have them.
 
     Examples
     --------

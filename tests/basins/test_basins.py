@@ -241,7 +241,7 @@ def test_attractors_keep_their_id_as_they_move_with_the_parameter():
 
 def test_default_grid_as_in_the_mission_statement():
     """dynsys.basins(model, lr_range) works without a grid: 256^2 starts on the scales where
-    lr lambda = 2 (2-D model), [-1, 1]^dim otherwise."""
+    lr lambda = 2 (2-D model), the map's default_box (built-in maps), [-1, 1]^dim otherwise."""
     model = dynsys.QuadraticRegression2D(0.1)
     ds = dynsys.basins(model, [1.0, 2.0], steps=50)
     assert ds.outcome.shape == (2, 256, 256)
@@ -249,4 +249,7 @@ def test_default_grid_as_in_the_mission_statement():
     assert float(ds.theta_2.max()) == pytest.approx(2 * np.sqrt(2.0 / 0.1))
     assert float(ds.theta_1.min()) == pytest.approx(-2 * np.sqrt(2.0))
     henon = dynsys.basins(dynsys.maps.henon(), [1.4], param="a", steps=20)
-    assert henon.outcome.shape == (1, 256, 256) and float(henon.x_2.max()) == 1.0
+    assert henon.outcome.shape == (1, 256, 256) and float(henon.x_2.max()) == 2.0
+    plain = dynsys.Map(lambda x, c: 0.5 * x + c, dim=2, params={"c": 0.1}, name="plain")
+    ds = dynsys.basins(plain, [0.1], steps=20)
+    assert float(ds.x_1.min()) == -1.0 and float(ds.x_2.max()) == 1.0

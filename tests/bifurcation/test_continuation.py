@@ -232,7 +232,7 @@ def test_save_round_trip_and_plot(tmp_path, logistic_cascade):
     back = dynsys.load(path)
     assert back.identical(logistic_cascade.to_dataset())
     assert back.point_kind.values.tolist() == ["PD"] * 4
-    diagram = dynsys.bifurcation_diagram(dynsys.maps.logistic(), (2.5, 3.56, 50), x0=[0.3],
+    diagram = dynsys.bifurcation_diagram(dynsys.maps.logistic(), dynsys.linspace(2.5, 3.56, 50), x0=[0.3],
                                          steps=500, keep=16)
     fig = dynsys.plot.bifurcation(logistic_cascade, diagram=diagram, path=tmp_path / "b.png")
     assert (tmp_path / "b.png").exists()

@@ -29,7 +29,7 @@ def test_model_variables_and_divergence_recorded_without_warnings():
     model = dynsys.QuadraticRegression2D(0.1, 0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ds = dynsys.bifurcation_diagram(model, (0.2, 6.0, 30), x0=[1.2, 0.5], steps=400,
+        ds = dynsys.bifurcation_diagram(model, dynsys.linspace(0.2, 6.0, 30), x0=[1.2, 0.5], steps=400,
                                         keep=10)
     for name in ("theta", "loss", "sharpness", "ntk_eigenvalue", "outcome", "diverged_at"):
         assert name in ds
@@ -49,9 +49,9 @@ def test_compiled_and_python_paths_agree():
     m = dynsys.maps.henon(1.2, 0.3)
     plain = dynsys.Map(lambda x, a, b: np.array([1 - a * x[0] ** 2 + x[1], b * x[0]]), dim=2,
                        params={"a": 1.2, "b": 0.3})
-    a = dynsys.bifurcation_diagram(m, (0.3, 1.0, 7), x0=[0.1, 0.1], steps=60, keep=5,
+    a = dynsys.bifurcation_diagram(m, dynsys.linspace(0.3, 1.0, 7), x0=[0.1, 0.1], steps=60, keep=5,
                                    param="a")
-    b = dynsys.bifurcation_diagram(plain, (0.3, 1.0, 7), x0=[0.1, 0.1], steps=60, keep=5,
+    b = dynsys.bifurcation_diagram(plain, dynsys.linspace(0.3, 1.0, 7), x0=[0.1, 0.1], steps=60, keep=5,
                                    param="a")
     assert a.attrs["compiled"] == 1 and b.attrs["compiled"] == 0
     np.testing.assert_allclose(a.x.values, b.x.values, rtol=1e-9, atol=1e-9)

@@ -97,7 +97,8 @@ def test_reproduce_runs_named_analyses_quickly(tmp_path, capsys):
 @pytest.mark.parametrize("args, fragment", [
     (["trajectory", "--lr", "-1"], "lr must be > 0"),
     (["trajectory", "--map", "nope"], "unknown map"),
-    (["basins", "--lr", "1:0:3"], "lr_range"),
+    (["basins", "--lr", "1:0:3"], "--lr must be > 0"),
+    (["basins", "--lr", "1:1:3"], "start and stop must differ"),
     (["basins", "--grid", "0"], "grid"),
     (["basins", "--map", "henon"], "--sweep"),
     (["bifurcation", "--steps", "0"], "steps"),
@@ -153,6 +154,8 @@ def test_orbits_plot_and_no_plot_option_where_there_is_no_figure(tmp_path, capsy
     text = _run(["orbits", "--map", "henon", "--period", "2", "--bounds=-3:3", "--bounds=-3:3",
                  "-o", str(tmp_path / "o.nc"), "--plot", str(png)], capsys)
     assert png.stat().st_size > 0 and "wrote" in text
-    proc = subprocess.run([sys.executable, "-m", "dynsys", "lyapunov", "--help"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0 and "--plot" not in proc.stdout
+    # lyapunov has a figure now: the spectrum with its convergence trace
+    lyap = tmp_path / "lyapunov.png"
+    text = _run(["lyapunov", "--map", "henon", "--x0", "0.1,0.1", "--steps", "5000",
+                 "-o", str(tmp_path / "l.nc"), "--plot", str(lyap)], capsys)
+    assert lyap.stat().st_size > 0 and "wrote" in text

@@ -15,7 +15,7 @@ from dynsys.eos import largest_box
 @pytest.fixture(scope="module")
 def region():
     model = dynsys.QuadraticRegression2D(0.05)
-    return dynsys.eos_region(model, lr_range=(0.8, 1.2, 5), grid=((0.05, 2.0, 28), (3.0, 14.0, 28)),
+    return dynsys.eos_region(model, lr_range=dynsys.linspace(0.8, 1.2, 5), grid=((0.05, 2.0, 28), (3.0, 14.0, 28)),
                              n_check=60, refine=2, seed=1)
 
 
@@ -108,7 +108,7 @@ def test_critical_eps_brackets_the_vanishing_of_the_region():
     """At fixed delta the region must vanish near eps_c ~ 2 delta (leading order), a bit below
     it because the O(eps^2) correction adds to the offset."""
     ds = dynsys.offset_root_eps(0.05, eps_values=[0.03, 0.06, 0.12], bisections=3, grid_n=40,
-                                 lr_range=(0.9, 1.1, 4), n_check=20)
+                                 lr_range=dynsys.linspace(0.9, 1.1, 4), n_check=20)
     lo, hi = ds.attrs["eps_c_bracket"]
     assert bool(ds.non_empty.sel(eps=0.03)) and not bool(ds.non_empty.sel(eps=0.12))
     assert 0.06 <= lo < hi <= 0.12

@@ -26,9 +26,9 @@ def results():
         "trajectory": ((traj,), {"system": QR}, 2),
         "basins": ((dynsys.basins(QR, [0.5, 0.8, 1.0, 1.5], grid=((-3, 3, 40), (-12, 12, 40)),
                                   steps=5000),), {}, 5),
-        "bifurcation": ((dynsys.bifurcation_diagram(QR, (0.5, 3.0, 60), x0=[0.3, 7.0],
+        "bifurcation": ((dynsys.bifurcation_diagram(QR, dynsys.linspace(0.5, 3.0, 60), x0=[0.3, 7.0],
                                                     steps=5000, keep=16),), {}, 1),
-        "eos_region": ((dynsys.eos_region(QR, lr_range=(0.9, 1.1, 3),
+        "eos_region": ((dynsys.eos_region(QR, lr_range=dynsys.linspace(0.9, 1.1, 3),
                                           grid=((0.05, 2.0, 16), (4.0, 12.0, 16)), n_check=10,
                                           refine=0, seed=0),), {}, 2),
         "gfs_trajectory": ((dynsys.gfs_trajectory(QR, [0.3, 7.0], lr=1.0, steps=300),), {}, 3),
@@ -39,7 +39,16 @@ def results():
                                            bounds=[(-3, 3), (-3, 3)]),), {}, 2),
         "self_stabilisation": ((dynsys.self_stabilisation_tracking(
             QR, [0.3, 7.0], 1.0, steps=200),), {}, 2),
+        "lyapunov": ((dynsys.lyapunov_convergence(HENON, [0.1, 0.1], steps=20_000,
+                                                  checkpoints=50),),
+                     {"spectrum": dynsys.lyapunov_spectrum(HENON, [0.1, 0.1], steps=20_000)}, 3),
+        "kreisler_scan": ((KREISLER,), {}, 2),
     }
+
+
+HENON = dynsys.maps.henon(1.4, 0.3)
+KREISLER = dynsys.kreisler_scan(dynsys.ScalarNetwork(3), np.random.default_rng(0).uniform(
+    0.3, 1.8, (16, 3)), [2.1, 2.5, 3.0], steps=2000)
 
 
 def test_every_plot_function_is_covered(results):
@@ -161,7 +170,7 @@ def test_trajectory_hides_round_off_and_draws_the_gradient_flow_limit(results):
 
 def test_bifurcation_never_draws_round_off():
     model = dynsys.QuadraticRegression2D(0.05)
-    diagram = dynsys.bifurcation_diagram(model, (0.5, 1.5, 20), x0=[0.3, 7.0], steps=20_000,
+    diagram = dynsys.bifurcation_diagram(model, dynsys.linspace(0.5, 1.5, 20), x0=[0.3, 7.0], steps=20_000,
                                          keep=16)
     assert 0 < float(np.abs(diagram.residual).max()) < 1e-12      # the residual is round-off
     fig = dynsys.plot.bifurcation(diagram, y="residual")
@@ -185,5 +194,78 @@ def test_orbits_mark_stability_and_period():
         filled = [line.get_markerfacecolor() != "white" for line in markers]
         assert filled == list(logistic.stable.values)
         assert any(filled) and not all(filled)
+    finally:
+        plt.close(fig)
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+@pytest.mark.parametrize("name", sorted(dynsys.plot.__all__))
+def test_legends_cover_no_axis_label(name, columns, results):
+    """Rendered at one-column and full-width print size, no legend lies over an axis label
+    (the basins figure's limit panel had its legend over its y label)."""
+    args, kwargs, _ = results[name]
+    try:
+        fig = getattr(dynsys.plot, name)(*args, columns=columns, **kwargs)
+    except TypeError:
+        pytest.skip(f"plot.{name} has no columns=")
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+        labels = [lab for ax in fig.axes if ax.get_visible()
+                  for lab in (ax.xaxis.label, ax.yaxis.label) if lab.get_text()]
+        for legend in legends:
+            box = legend.get_window_extent(renderer)
+            for lab in labels:
+                assert not _overlap(box, lab.get_window_extent(renderer)), (
+                    f"plot.{name}(columns={columns}): a legend covers the label "
+                    f"{lab.get_text()!r}")
+    finally:
+        plt.close(fig)
+
+
+def test_basins_limit_panel_legend_is_the_figure_legend(results):
+    fig = dynsys.plot.basins(*results["basins"][0])
+    try:
+        limit = [ax for ax in fig.axes if ax.get_visible()][-1]
+        assert limit.get_legend() is None
+        texts = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+        assert "median" in texts and any("= 2" in t for t in texts)
+    finally:
+        plt.close(fig)
+
+
+def test_kreisler_scan_figure_counts_every_run_class():
+    fig = dynsys.plot.kreisler_scan(KREISLER)
+    try:
+        bars = fig.axes[0]
+        flags = dict(zip(KREISLER.run_class.attrs["flag_meanings"].split(),
+                         KREISLER.run_class.attrs["flag_values"], strict=True))
+        heights = {}
+        for container in bars.containers:
+            name = container.get_label().replace(" ", "_")
+            heights[name] = [p.get_height() for p in container.patches]
+        for name, code in flags.items():
+            counts = (KREISLER.run_class == code).sum("start").values.tolist()
+            assert heights.get(name, [0] * len(counts)) == counts, name
+        total = np.sum([h for h in heights.values()], axis=0)
+        assert total.tolist() == [KREISLER.sizes["start"]] * KREISLER.sizes["lr_gfs"]
+    finally:
+        plt.close(fig)
+
+
+def test_lyapunov_figure_shows_each_exponent_converging(results):
+    (trace,), kwargs, _ = results["lyapunov"]
+    fig = dynsys.plot.lyapunov(trace, **kwargs)
+    try:
+        for j, ax in enumerate(fig.axes[:2]):
+            y = np.asarray(ax.lines[0].get_ydata(), dtype=float)
+            np.testing.assert_allclose(y, trace.running_estimate.values[:, j])
+            assert y[-1] == pytest.approx(float(kwargs["spectrum"][j]), abs=1e-12)
+        assert fig.axes[2].get_yscale() == "log"
     finally:
         plt.close(fig)

@@ -21,6 +21,8 @@ MAKERS = {
                                     steps=2000),
     "basins_map": lambda: dynsys.basins(dynsys.maps.logistic(3.2), [3.2, 3.5], param="r",
                                         grid=((0.05, 0.95, 8),), steps=500),
+    "basins_fractions": lambda: dynsys.basins_fractions(
+        dynsys.maps.logistic(3.2), [(0.05, 0.95)], [3.2, 3.5], n=50, steps=500),
     "bifurcation_diagram": lambda: dynsys.bifurcation_diagram(
         _qr(), [0.5, 1.0, 1.5], x0=[0.5, 4.0], steps=200, keep=10),
     "continuation": lambda: dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r",
@@ -31,7 +33,7 @@ MAKERS = {
                                                       bounds=[(-3, 3), (-3, 3)]),
     "lyapunov_spectrum": lambda: dynsys.lyapunov_spectrum(dynsys.maps.henon(1.4, 0.3),
                                                           [0.1, 0.1], steps=2000),
-    "eos_region": lambda: dynsys.eos_region(_qr(), lr_range=(0.9, 1.1, 3),
+    "eos_region": lambda: dynsys.eos_region(_qr(), lr_range=dynsys.linspace(0.9, 1.1, 3),
                                             grid=((0.05, 2.0, 12), (4.0, 12.0, 12)),
                                             n_check=10, seed=0).to_dataset(),
     "kreisler_scan": lambda: dynsys.kreisler_scan(dynsys.ScalarNetwork(2, 1.0, 1.0),
