@@ -22,7 +22,7 @@ RUNS = {"trajectory": dynsys.trajectory, "basins": dynsys.basins,
         "lyapunov": dynsys.lyapunov_spectrum, "eos": dynsys.eos_region}
 #: CLI option names that are library argument names under another name (None: no counterpart;
 #: --param sets a parameter of the map, --sweep names the swept one)
-RENAMED = {"lr": "lr_range", "grid": None, "sweep": "param", "component": None}
+RENAMED = {"lr": "lr_range", "grid": None, "sweep": "param", "param": None}
 #: options whose library argument has no usable default, with the reason
 CLI_ONLY = {
     ("trajectory", "lr"): "the library requires lr for a model; the CLI runs the 2-D model at 1",
