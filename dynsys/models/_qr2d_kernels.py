@@ -1,11 +1,23 @@
 """The 2-D model's compiled basin loop (its ``grid_kernel`` hook, see :class:`~dynsys.Model`).
 
-The loop is specialised for the 2-D model: the points of a chunk are split into blocks of
-``BLOCK`` points run in parallel (``prange`` over blocks); inside a block the live points are kept
-packed in contiguous arrays and the time loop runs outside a branch-free, vectorisable loop over
-them. Every :data:`~dynsys._stopping.COMPACT` steps the points that stopped are written out and
-the others packed again. It stops by the library's one rule (:mod:`dynsys._stopping`), with the
-model's residual test ``|z| < tol`` as the cheap per-step convergence test.
+Every thread runs one worker (``prange`` over the threads). A worker holds two sets of
+:data:`LANES` lanes in small arrays that stay in L1: the *main* set runs whole blocks of
+:data:`~dynsys._stopping.COMPACT` steps of plain gradient descent before the Lyapunov window, the
+*window* set the same blocks carrying the tangent vector. A block is a branch-free loop over the
+lanes (it vectorises); a stopped lane is frozen, so the stop flag is not stored: a lane stopped
+in a block exactly when it used fewer steps than its clock says. After a block one more
+branch-free pass applies the stopping rule's tests (:mod:`dynsys._stopping`) to every lane and
+refreshes the checkpoints that are due; only the lanes that stopped or leave the set are then
+handled one by one. A finished lane is written out and refilled at once with the next start of
+the worker's pool (chunks of :data:`CHUNK` grid points, interleaved over the workers), so the
+lanes never starve. Every lane has its own clock and checkpoint: each start follows exactly the
+steps, tests and checkpoints it would follow alone, and the results are those of the rule bit
+for bit. Blocks shorter than ``COMPACT`` (at the start of the window and at the end of the
+budget, when those do not fall on multiples of ``COMPACT``) run one point at a time.
+
+On exit the loss, the sharpness and the family test are computed from the final state (fused:
+no second pass over the results). Convergence is the model's residual test ``|z| < tol`` every
+step and the rule's step test at every check.
 """
 
 from __future__ import annotations
@@ -13,166 +25,429 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._numba import njit
+from .._numba import njit, numba
 from .._outcomes import Outcome
+from .._stopping import COMPACT
 from .. import _stopping_nb as rule_tests
 
-#: Points per parallel block (their packed state stays in cache).
-BLOCK = 2048
+#: Lanes per set (a multiple of the 8 double lanes of AVX-512).
+LANES = 32
+#: Grid points a worker takes from its pool at a time (chunk ``w``, ``w + T``, ... of worker ``w``).
+CHUNK = 256
 
 _CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
     Outcome.DIVERGED)
 _UNDECIDED, _CHAOTIC = int(Outcome.UNDECIDED), int(Outcome.CHAOTIC)
 
+# rows of a lane set's float state F and int state I (and of one point's p, q)
+_X, _Y, _CX, _CY, _VA, _VB, _LS = 0, 1, 2, 3, 4, 5, 6
+_CNT, _T, _TC, _EV, _IDX = 0, 1, 2, 3, 4
+# what the block-end pass found for a lane
+_RUN, _STOPPED, _CONV, _CYC, _LEAVE = 0, 1, 2, 3, 4
+
 
 @njit(error_model="numpy")
-def _block(a0, b0, geom, rule, ends):
-    """Run one block of starts ``(a0, b0)``; ``geom = (lr, eps, target, ztol, jshift)`` in the
-    kernel's coordinates; write where each orbit ended into the block's slices of ``ends``."""
+def _put(out, fin, j, c, per, used, x, y, lam):
+    """Write the end of the orbit of start ``j``, with its loss, sharpness and family flag."""
+    code, period, usedv, final, ftle, loss, sharp, fam = out
+    eps, target, s, sqrt_tol, scale, fused = fin
+    code[j] = c
+    period[j] = per
+    usedv[j] = used
+    a = x / s
+    b = y / s
+    final[j, 0] = a
+    final[j, 1] = b
+    ftle[j] = lam
+    if fused:
+        z = 0.5 * (a * a - eps * b * b) - target
+        h00 = a * a + z
+        h11 = eps * eps * b * b - eps * z
+        h01 = -eps * a * b
+        mean = 0.5 * (h00 + h11)
+        half = 0.5 * (h00 - h11)
+        top = mean + np.sqrt(half * half + h01 * h01)
+        ok = np.isfinite(top) and c != _DIVERGED
+        lo = 0.5 * z * z if ok else np.nan
+        loss[j] = lo
+        sharp[j] = top if ok else np.nan
+        fam[j] = c == _CONVERGED and np.sqrt(2.0 * lo / scale) <= sqrt_tol
+
+
+@njit(error_model="numpy")
+def _finish(p, q, kr, t_lyap, out, fin):
+    """Write a start that ran out of steps: chaotic or undecided by its Lyapunov exponent."""
+    n_lyap = kr.steps - t_lyap
+    lam = p[_LS] / n_lyap if n_lyap > 0 else np.nan
+    _put(out, fin, q[_IDX], _CHAOTIC if lam > kr.chaos_threshold else _UNDECIDED, 0, q[_CNT],
+         p[_X], p[_Y], lam)
+
+
+@njit(error_model="numpy")
+def _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin):
+    """Run one start (float state ``p``, int state ``q``) block by block until it stops
+    (return True, written out) or can join the window set (return False): the rule for one
+    point, used for the blocks shorter than ``COMPACT``."""
     lr, eps, target, ztol, jshift = geom
-    code, period, used, final, ftle = ends
-    m = a0.shape[0]
-    a = a0.copy()
-    b = b0.copy()
-    ca = a0.copy()
-    cb = b0.copy()
-    va = np.ones(m)
-    vb = np.zeros(m)
-    lsum = np.zeros(m)
-    idx = np.arange(m)
-    cnt = np.zeros(m, dtype=np.int64)
-    stop = np.zeros(m, dtype=np.bool_)
     eps2 = eps * eps
-    steps = rule.steps
-    radius2 = rule.radius2
-    cap = rule_tests.checkpoint_interval(rule.max_period)
-    every = rule_tests.first_interval(rule.max_period)
-    t_lyap = max(steps - rule.lyapunov_steps, 0)
-    live = m
-    t = 0
-    tc = 0
-    while live > 0 and t < steps:
+    steps = kr.steps
+    radius2 = kr.radius2
+    while True:
+        t = q[_T]
+        if t >= steps:
+            _finish(p, q, kr, t_lyap, out, fin)
+            return True
+        if t >= t_lyap and t + COMPACT <= steps:
+            return False
         k = rule_tests.block_length(t, steps, t_lyap)
-        if t < t_lyap:
-            # the hot loop: divergence and the residual test every step, branch-free
-            for _ in range(k):
-                for i in range(live):
-                    x = a[i]
-                    y = b[i]
-                    z = 0.5 * (x * x - eps * y * y) - target
-                    g = lr * z
-                    st = stop[i] | (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
-                    a[i] = x if st else x - g * x
-                    b[i] = y if st else y + g * eps * y
-                    cnt[i] += not st
-                    stop[i] = st
-        else:
-            # the Lyapunov window: the same loop carrying a tangent vector (renormalised below)
-            for _ in range(k):
-                for i in range(live):
-                    x = a[i]
-                    y = b[i]
-                    z = 0.5 * (x * x - eps * y * y) - target
-                    g = lr * z
-                    st = stop[i] | (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
-                    # DF = I - lr H at x, H = J^T J + z diag(1, -eps)
-                    off = lr * eps * x * y
-                    j00 = 1.0 - lr * (x * x + z)
-                    j11 = 1.0 - lr * (eps2 * y * y - eps * z)
-                    u = va[i]
-                    v = vb[i]
-                    va[i] = u if st else j00 * u + off * v
-                    vb[i] = v if st else off * u + j11 * v
-                    a[i] = x if st else x - g * x
-                    b[i] = y if st else y + g * eps * y
-                    cnt[i] += not st
-                    stop[i] = st
-            for i in range(live):
-                nrm = np.sqrt(va[i] * va[i] + vb[i] * vb[i])
-                lsum[i] += np.log(nrm)
-                va[i] /= nrm
-                vb[i] /= nrm
+        x = p[_X]
+        y = p[_Y]
+        u = p[_VA]
+        v = p[_VB]
+        cnt = q[_CNT]
+        stop = False
+        tangent = t >= t_lyap
+        for _ in range(k):
+            z = 0.5 * (x * x - eps * y * y) - target
+            g = lr * z
+            stop = stop | (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
+            if stop:
+                break
+            if tangent:
+                off = lr * eps * x * y
+                j00 = 1.0 - lr * (x * x + z)
+                j11 = 1.0 - lr * (eps2 * y * y - eps * z)
+                u, v = j00 * u + off * v, off * u + j11 * v
+            x = x - g * x
+            y = y + g * eps * y
+            cnt += 1
+        if tangent:
+            nrm = np.sqrt(u * u + v * v)
+            p[_LS] += np.log(nrm)
+            u /= nrm
+            v /= nrm
         t += k
-        since = t - tc
-        w = 0
-        for i in range(live):
-            x = a[i]
-            y = b[i]
-            r2 = x * x + y * y
-            c = -1
-            if stop[i]:
-                c = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
-            else:
-                g = lr * (0.5 * (x * x - eps * y * y) - target)
-                jump2 = g * g * (x * x + eps2 * y * y)
-                dx = x - ca[i]
-                dy = y - cb[i]
-                if rule_tests.converged(jump2, r2, rule.tol2, jshift):
-                    c = _CONVERGED
-                elif rule_tests.returned(dx * dx + dy * dy, jump2, rule.rtol2, radius2):
-                    c = _PERIODIC
-            if c >= 0:
-                j = idx[i]
-                code[j] = c
-                period[j] = 1 if c == _CONVERGED else (since if c == _PERIODIC else 0)
-                used[j] = cnt[i]
-                final[j, 0] = x
-                final[j, 1] = y
-                ftle[j] = np.nan
-            else:
-                a[w] = x
-                b[w] = y
-                ca[w] = ca[i]
-                cb[w] = cb[i]
-                va[w] = va[i]
-                vb[w] = vb[i]
-                lsum[w] = lsum[i]
-                idx[w] = idx[i]
-                cnt[w] = cnt[i]
-                stop[w] = False
-                w += 1
-        live = w
-        if since >= every:
-            tc = t
-            every = min(2 * every, cap)
-            for i in range(live):
-                ca[i] = a[i]
-                cb[i] = b[i]
-    n_lyap = steps - t_lyap
-    for i in range(live):
-        j = idx[i]
-        lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
-        code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
-        period[j] = 0
-        used[j] = cnt[i]
-        final[j, 0] = a[i]
-        final[j, 1] = b[i]
-        ftle[j] = lam
+        p[_X] = x
+        p[_Y] = y
+        p[_VA] = u
+        p[_VB] = v
+        q[_CNT] = cnt
+        q[_T] = t
+        since = t - q[_TC]
+        r2 = x * x + y * y
+        c = -1
+        if stop:
+            c = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
+        else:
+            g = lr * (0.5 * (x * x - eps * y * y) - target)
+            jump2 = g * g * (x * x + eps2 * y * y)
+            dx = x - p[_CX]
+            dy = y - p[_CY]
+            if rule_tests.converged(jump2, r2, kr.tol2, jshift):
+                c = _CONVERGED
+            elif rule_tests.returned(dx * dx + dy * dy, jump2, kr.rtol2, radius2):
+                c = _PERIODIC
+        if c >= 0:
+            _put(out, fin, q[_IDX], c, 1 if c == _CONVERGED else (since if c == _PERIODIC else 0),
+                 cnt, x, y, np.nan)
+            return True
+        if since >= q[_EV]:
+            q[_TC] = t
+            q[_EV] = min(2 * q[_EV], cap)
+            p[_CX] = x
+            p[_CY] = y
+
+
+@njit(error_model="numpy")
+def _round(F, I, geom, radius2, tangent):
+    """``COMPACT`` steps on every lane of a set (stopped and empty lanes frozen)."""
+    lr, eps, target, ztol, jshift = geom
+    eps2 = eps * eps
+    a = F[_X]
+    b = F[_Y]
+    cnt = I[_CNT]
+    if not tangent:
+        for _ in range(COMPACT):
+            for i in range(LANES):
+                x = a[i]
+                y = b[i]
+                z = 0.5 * (x * x - eps * y * y) - target
+                g = lr * z
+                st = (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
+                a[i] = x if st else x - g * x
+                b[i] = y if st else y + g * eps * y
+                cnt[i] += not st
+    else:
+        va = F[_VA]
+        vb = F[_VB]
+        ls = F[_LS]
+        for _ in range(COMPACT):
+            for i in range(LANES):
+                x = a[i]
+                y = b[i]
+                z = 0.5 * (x * x - eps * y * y) - target
+                g = lr * z
+                st = (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
+                off = lr * eps * x * y
+                j00 = 1.0 - lr * (x * x + z)
+                j11 = 1.0 - lr * (eps2 * y * y - eps * z)
+                u = va[i]
+                v = vb[i]
+                va[i] = u if st else j00 * u + off * v
+                vb[i] = v if st else off * u + j11 * v
+                a[i] = x if st else x - g * x
+                b[i] = y if st else y + g * eps * y
+                cnt[i] += not st
+        for i in range(LANES):
+            nrm = np.sqrt(va[i] * va[i] + vb[i] * vb[i])
+            ls[i] += np.log(nrm)
+            va[i] /= nrm
+            vb[i] /= nrm
+
+
+@njit(error_model="numpy")
+def _block_end(F, I, found, geom, kr, cap, limit):
+    """The rule's block-end tests on every lane, branch-free: ``found[i]`` is what happened
+    (stopped in the block, converged by the step test, back at the checkpoint, leaves the set
+    because its clock passed ``limit``, or runs on); due checkpoints are refreshed."""
+    lr, eps, target, ztol, jshift = geom
+    eps2 = eps * eps
+    radius2 = kr.radius2
+    a = F[_X]
+    b = F[_Y]
+    ca = F[_CX]
+    cb = F[_CY]
+    cnt = I[_CNT]
+    tt = I[_T]
+    tc = I[_TC]
+    ev = I[_EV]
+    for i in range(LANES):
+        x = a[i]
+        y = b[i]
+        t = tt[i] + COMPACT
+        tt[i] = t
+        r2 = x * x + y * y
+        g = lr * (0.5 * (x * x - eps * y * y) - target)
+        jump2 = g * g * (x * x + eps2 * y * y)
+        dx = x - ca[i]
+        dy = y - cb[i]
+        conv = rule_tests.converged(jump2, r2, kr.tol2, jshift)
+        cyc = rule_tests.returned(dx * dx + dy * dy, jump2, kr.rtol2, radius2)
+        f = _RUN
+        f = _LEAVE if t > limit else f
+        f = _CYC if cyc else f
+        f = _CONV if conv else f
+        f = _STOPPED if cnt[i] < t else f
+        found[i] = f
+        since = t - tc[i]
+        due = since >= ev[i]
+        e2 = min(2 * ev[i], cap)
+        # the checkpoint is refreshed after the tests; ``since`` of a cycle is kept in ``tc``
+        tc[i] = t if (due and not cyc) else tc[i]
+        ev[i] = e2 if (due and not cyc) else ev[i]
+        ca[i] = x if due else ca[i]
+        cb[i] = y if due else cb[i]
+
+
+@njit(error_model="numpy")
+def _empty(F, I, lane, first):
+    F[_X, lane] = np.nan
+    F[_Y, lane] = np.nan
+    F[_CX, lane] = np.nan
+    F[_CY, lane] = np.nan
+    F[_VA, lane] = 1.0
+    F[_VB, lane] = 0.0
+    F[_LS, lane] = 0.0
+    I[_CNT, lane] = 0
+    I[_T, lane] = 0
+    I[_TC, lane] = 0
+    I[_EV, lane] = first
+    I[_IDX, lane] = -1
+
+
+@njit(error_model="numpy")
+def _load(F, I, lane, p, q):
+    for r in range(7):
+        F[r, lane] = p[r]
+    for r in range(5):
+        I[r, lane] = q[r]
+
+
+@njit(error_model="numpy")
+def _store(F, I, lane, p, q):
+    for r in range(7):
+        p[r] = F[r, lane]
+    for r in range(5):
+        q[r] = I[r, lane]
+
+
+@njit(error_model="numpy")
+def _handle(F, I, found, lane, kr, out, fin):
+    """Write out lane ``lane`` if the block-end pass found it stopped; return whether it did."""
+    x = F[_X, lane]
+    y = F[_Y, lane]
+    f = found[lane]
+    j = I[_IDX, lane]
+    cnt = I[_CNT, lane]
+    if f == _STOPPED:
+        if rule_tests.diverged(x * x + y * y, kr.radius2):
+            _put(out, fin, j, _DIVERGED, 0, cnt, x, y, np.nan)
+        else:
+            _put(out, fin, j, _CONVERGED, 1, cnt, x, y, np.nan)
+        return True
+    if f == _CONV:
+        _put(out, fin, j, _CONVERGED, 1, cnt, x, y, np.nan)
+        return True
+    if f == _CYC:
+        _put(out, fin, j, _PERIODIC, I[_T, lane] - I[_TC, lane], cnt, x, y, np.nan)
+        return True
+    return False
+
+
+@njit(error_model="numpy")
+def _window_round(W, geom, kr, cap, t_lyap, out, fin):
+    """One block of the window set; stopped lanes written out and freed, lanes at the end of
+    the budget finished one by one."""
+    F, I, found, free, nfree, p, q = W
+    _round(F, I, geom, kr.radius2, True)
+    _block_end(F, I, found, geom, kr, cap, kr.steps - COMPACT)
+    for lane in range(LANES):
+        if found[lane] == _RUN or I[_IDX, lane] < 0:
+            continue
+        if not _handle(F, I, found, lane, kr, out, fin):
+            _store(F, I, lane, p, q)
+            _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin)
+        _empty(F, I, lane, 0)
+        free[nfree[0]] = lane
+        nfree[0] += 1
+
+
+@njit(error_model="numpy")
+def _to_window(W, p, q, geom, kr, cap, t_lyap, out, fin):
+    """Run a start one block at a time until it stops or reaches the window set; then give it
+    a lane of the window set (running the set while it is full)."""
+    if _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin):
+        return
+    F, I, found, free, nfree, _, _ = W
+    while nfree[0] == 0:
+        _window_round(W, geom, kr, cap, t_lyap, out, fin)
+    nfree[0] -= 1
+    _load(F, I, free[nfree[0]], p, q)
+
+
+@njit(error_model="numpy")
+def _take(pool, nthreads, n):
+    """Return the next start of a worker's pool, or -1."""
+    if pool[0] >= pool[1]:
+        lo = pool[2] * CHUNK
+        if lo >= n:
+            return -1
+        pool[0] = lo
+        pool[1] = min(lo + CHUNK, n)
+        pool[2] += nthreads
+    j = pool[0]
+    pool[0] += 1
+    return j
+
+
+@njit(error_model="numpy")
+def _worker(w, nthreads, axis1, axis2, scale, geom, kr, out, fin):
+    n2 = axis2.shape[0]
+    n = axis1.shape[0] * n2
+    steps = kr.steps
+    cap = rule_tests.checkpoint_interval(kr.max_period)
+    first = rule_tests.first_interval(kr.max_period)
+    t_lyap = max(steps - kr.lyapunov_steps, 0)
+    pool = np.array([0, 0, w], dtype=np.int64)
+    p = np.empty(7)
+    q = np.empty(5, dtype=np.int64)
+    MF = np.empty((7, LANES))
+    MI = np.empty((5, LANES), dtype=np.int64)
+    found = np.empty(LANES, dtype=np.int64)
+    W = (np.empty((7, LANES)), np.empty((5, LANES), dtype=np.int64),
+         np.empty(LANES, dtype=np.int64), np.empty(LANES, dtype=np.int64),
+         np.zeros(1, dtype=np.int64), np.empty(7), np.empty(5, dtype=np.int64))
+    for lane in range(LANES):
+        _empty(MF, MI, lane, first)
+        _empty(W[0], W[1], lane, first)
+        W[3][lane] = LANES - 1 - lane
+    W[4][0] = LANES
+    main_ok = t_lyap >= COMPACT
+    active = 0
+    lane = 0
+    done = False
+    # fill the main set
+    while lane < LANES and not done:
+        j = _take(pool, nthreads, n)
+        if j < 0:
+            done = True
+            break
+        x0 = axis1[j // n2] * scale
+        y0 = axis2[j % n2] * scale
+        p[_X] = x0
+        p[_Y] = y0
+        p[_CX] = x0
+        p[_CY] = y0
+        p[_VA] = 1.0
+        p[_VB] = 0.0
+        p[_LS] = 0.0
+        q[_CNT] = 0
+        q[_T] = 0
+        q[_TC] = 0
+        q[_EV] = first
+        q[_IDX] = j
+        if main_ok:
+            _load(MF, MI, lane, p, q)
+            lane += 1
+            active += 1
+        else:
+            _to_window(W, p, q, geom, kr, cap, t_lyap, out, fin)
+    limit = t_lyap - COMPACT
+    while active > 0:
+        _round(MF, MI, geom, kr.radius2, False)
+        _block_end(MF, MI, found, geom, kr, cap, limit)
+        for lane in range(LANES):
+            if found[lane] == _RUN or MI[_IDX, lane] < 0:
+                continue
+            if not _handle(MF, MI, found, lane, kr, out, fin):
+                _store(MF, MI, lane, p, q)
+                _to_window(W, p, q, geom, kr, cap, t_lyap, out, fin)
+            # refill the lane with the next start (or leave it empty)
+            j = _take(pool, nthreads, n)
+            if j < 0:
+                _empty(MF, MI, lane, first)
+                active -= 1
+                continue
+            x0 = axis1[j // n2] * scale
+            y0 = axis2[j % n2] * scale
+            MF[_X, lane] = x0
+            MF[_Y, lane] = y0
+            MF[_CX, lane] = x0
+            MF[_CY, lane] = y0
+            MI[_CNT, lane] = 0
+            MI[_T, lane] = 0
+            MI[_TC, lane] = 0
+            MI[_EV, lane] = first
+            MI[_IDX, lane] = j
+    while W[4][0] < LANES:
+        _window_round(W, geom, kr, cap, t_lyap, out, fin)
 
 
 @njit(parallel=True, error_model="numpy")
-def _sweep(axis1, axis2, scale, geom, rule, ends):
-    n2 = axis2.shape[0]
-    n = axis1.shape[0] * n2
-    code, period, used, final, ftle = ends
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for blk in prange(nblocks):
-        lo = blk * BLOCK
-        hi = min(n, lo + BLOCK)
-        a0 = np.empty(hi - lo)
-        b0 = np.empty(hi - lo)
-        for i in range(lo, hi):
-            a0[i - lo] = axis1[i // n2] * scale
-            b0[i - lo] = axis2[i % n2] * scale
-        _block(a0, b0, geom, rule, (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi],
-                                    ftle[lo:hi]))
+def _sweep(nthreads, axis1, axis2, scale, geom, rule, out, fin):
+    for w in prange(nthreads):
+        _worker(w, nthreads, axis1, axis2, scale, geom, rule, out, fin)
 
 
-def sweep_grid(eps, target, axis1, axis2, lr, rule, ends, *, scaling=True):
+def sweep_grid(eps, target, axis1, axis2, lr, rule, ends, *, scaling=True, finals=None,
+               scale=1.0):
     """Run GD on the 2-D model from the grid ``axis1 x axis2`` (C order) at step size ``lr``,
     stopping by ``rule`` (a :class:`~dynsys.StoppingRule`); fill ``ends`` (an
     :class:`~dynsys._stopping.OrbitEnds` of flat arrays: outcome code, period, iterations used,
-    final state ``(n, 2)``, finite-time Lyapunov exponent).
+    final state ``(n, 2)``, finite-time Lyapunov exponent) and, when ``finals`` is given (a
+    :class:`~dynsys.models._base.FinalValues`), the loss, the sharpness and the family test
+    (converged with residual at most ``sqrt(tol)``; ``scale`` is the model's loss scale) at the
+    final states.
 
     Convergence is the residual test ``|z| < tol`` every step, and the step test of the rule at
     every check. With ``scaling`` the loop runs on ``u = sqrt(lr) theta`` with step size 1 and
@@ -182,13 +457,20 @@ def sweep_grid(eps, target, axis1, axis2, lr, rule, ends, *, scaling=True):
     axis1 = np.ascontiguousarray(axis1, dtype=float)
     axis2 = np.ascontiguousarray(axis2, dtype=float)
     kr = rule.kernel()
+    fused = finals is not None
+    if fused:
+        loss, sharp, fam = finals
+    else:
+        loss, sharp, fam = np.empty(0), np.empty(0), np.empty(0, dtype=np.bool_)
+    out = (*tuple(ends), loss, sharp, fam)
     if scaling and lr != 1.0:
         s = np.sqrt(lr)
         kr = kr._replace(radius2=kr.radius2 * lr)
-        _sweep(axis1, axis2, s, (1.0, eps, lr * target, lr * rule.tol, lr), kr, tuple(ends))
-        ends.final[...] /= s
+        geom, start = (1.0, eps, lr * target, lr * rule.tol, lr), s
     else:
-        _sweep(axis1, axis2, 1.0, (lr, eps, target, rule.tol, 1.0), kr, tuple(ends))
+        geom, s, start = (lr, eps, target, rule.tol, 1.0), 1.0, 1.0
+    fin = (float(eps), float(target), float(s), float(np.sqrt(rule.tol)), float(scale), fused)
+    _sweep(numba.get_num_threads(), axis1, axis2, start, geom, kr, out, fin)
 
 
 @njit(parallel=True, error_model="numpy")
