@@ -34,6 +34,8 @@ from .. import _stopping_nb as rule_tests
 LANES = 32
 #: Grid points a worker takes from its pool at a time (chunk ``w``, ``w + T``, ... of worker ``w``).
 CHUNK = 256
+#: Starts run together through the Lyapunov window (kept packed, as they all start at one step).
+WINDOW = 2048
 
 _CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
     Outcome.DIVERGED)
@@ -46,7 +48,7 @@ _CNT, _T, _TC, _EV, _IDX = 0, 1, 2, 3, 4
 _RUN, _STOPPED, _CONV, _CYC, _LEAVE = 0, 1, 2, 3, 4
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _put(out, fin, j, c, per, used, x, y, lam):
     """Write the end of the orbit of start ``j``, with its loss, sharpness and family flag."""
     code, period, usedv, final, ftle, loss, sharp, fam = out
@@ -74,7 +76,7 @@ def _put(out, fin, j, c, per, used, x, y, lam):
         fam[j] = c == _CONVERGED and np.sqrt(2.0 * lo / scale) <= sqrt_tol
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _finish(p, q, kr, t_lyap, out, fin):
     """Write a start that ran out of steps: chaotic or undecided by its Lyapunov exponent."""
     n_lyap = kr.steps - t_lyap
@@ -83,11 +85,11 @@ def _finish(p, q, kr, t_lyap, out, fin):
          p[_X], p[_Y], lam)
 
 
-@njit(error_model="numpy")
-def _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin):
-    """Run one start (float state ``p``, int state ``q``) block by block until it stops
-    (return True, written out) or can join the window set (return False): the rule for one
-    point, used for the blocks shorter than ``COMPACT``."""
+@njit(error_model="numpy", inline="always")
+def _to_window(p, q, geom, kr, cap, t_lyap, out, fin):
+    """Run one start (float state ``p``, int state ``q``) one block at a time until it stops
+    (return True, written out) or reaches the Lyapunov window (return False): the rule for one
+    point, for the short block before the window (and the budget's end without a window)."""
     lr, eps, target, ztol, jshift = geom
     eps2 = eps * eps
     steps = kr.steps
@@ -97,40 +99,25 @@ def _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin):
         if t >= steps:
             _finish(p, q, kr, t_lyap, out, fin)
             return True
-        if t >= t_lyap and t + COMPACT <= steps:
+        if t >= t_lyap:
             return False
         k = rule_tests.block_length(t, steps, t_lyap)
         x = p[_X]
         y = p[_Y]
-        u = p[_VA]
-        v = p[_VB]
         cnt = q[_CNT]
         stop = False
-        tangent = t >= t_lyap
         for _ in range(k):
             z = 0.5 * (x * x - eps * y * y) - target
             g = lr * z
             stop = stop | (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
             if stop:
                 break
-            if tangent:
-                off = lr * eps * x * y
-                j00 = 1.0 - lr * (x * x + z)
-                j11 = 1.0 - lr * (eps2 * y * y - eps * z)
-                u, v = j00 * u + off * v, off * u + j11 * v
             x = x - g * x
             y = y + g * eps * y
             cnt += 1
-        if tangent:
-            nrm = np.sqrt(u * u + v * v)
-            p[_LS] += np.log(nrm)
-            u /= nrm
-            v /= nrm
         t += k
         p[_X] = x
         p[_Y] = y
-        p[_VA] = u
-        p[_VB] = v
         q[_CNT] = cnt
         q[_T] = t
         since = t - q[_TC]
@@ -158,98 +145,58 @@ def _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin):
             p[_CY] = y
 
 
-@njit(error_model="numpy")
-def _round(F, I, geom, radius2, tangent):
-    """``COMPACT`` steps on every lane of a set (stopped and empty lanes frozen)."""
+@njit(error_model="numpy", inline="always")
+def _round(F, I, geom, radius2):
+    """``COMPACT`` steps of GD on every lane of the main set (stopped and empty lanes frozen:
+    a stopped state passes the per-step test again, so no stop flag is kept)."""
     lr, eps, target, ztol, jshift = geom
-    eps2 = eps * eps
-    a = F[_X]
-    b = F[_Y]
-    cnt = I[_CNT]
-    if not tangent:
-        for _ in range(COMPACT):
-            for i in range(LANES):
-                x = a[i]
-                y = b[i]
-                z = 0.5 * (x * x - eps * y * y) - target
-                g = lr * z
-                st = (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
-                a[i] = x if st else x - g * x
-                b[i] = y if st else y + g * eps * y
-                cnt[i] += not st
-    else:
-        va = F[_VA]
-        vb = F[_VB]
-        ls = F[_LS]
-        for _ in range(COMPACT):
-            for i in range(LANES):
-                x = a[i]
-                y = b[i]
-                z = 0.5 * (x * x - eps * y * y) - target
-                g = lr * z
-                st = (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
-                off = lr * eps * x * y
-                j00 = 1.0 - lr * (x * x + z)
-                j11 = 1.0 - lr * (eps2 * y * y - eps * z)
-                u = va[i]
-                v = vb[i]
-                va[i] = u if st else j00 * u + off * v
-                vb[i] = v if st else off * u + j11 * v
-                a[i] = x if st else x - g * x
-                b[i] = y if st else y + g * eps * y
-                cnt[i] += not st
+    for _ in range(COMPACT):
         for i in range(LANES):
-            nrm = np.sqrt(va[i] * va[i] + vb[i] * vb[i])
-            ls[i] += np.log(nrm)
-            va[i] /= nrm
-            vb[i] /= nrm
+            x = F[_X, i]
+            y = F[_Y, i]
+            z = 0.5 * (x * x - eps * y * y) - target
+            g = lr * z
+            st = (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
+            F[_X, i] = x if st else x - g * x
+            F[_Y, i] = y if st else y + g * eps * y
+            I[_CNT, i] += not st
 
-
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _block_end(F, I, found, geom, kr, cap, limit):
     """The rule's block-end tests on every lane, branch-free: ``found[i]`` is what happened
     (stopped in the block, converged by the step test, back at the checkpoint, leaves the set
-    because its clock passed ``limit``, or runs on); due checkpoints are refreshed."""
+    because its clock passed ``limit``, or runs on); due checkpoints are refreshed (not on a
+    cycle, whose return time ``t - tc`` is its period)."""
     lr, eps, target, ztol, jshift = geom
     eps2 = eps * eps
     radius2 = kr.radius2
-    a = F[_X]
-    b = F[_Y]
-    ca = F[_CX]
-    cb = F[_CY]
-    cnt = I[_CNT]
-    tt = I[_T]
-    tc = I[_TC]
-    ev = I[_EV]
     for i in range(LANES):
-        x = a[i]
-        y = b[i]
-        t = tt[i] + COMPACT
-        tt[i] = t
+        x = F[_X, i]
+        y = F[_Y, i]
+        t = I[_T, i] + COMPACT
+        I[_T, i] = t
         r2 = x * x + y * y
         g = lr * (0.5 * (x * x - eps * y * y) - target)
         jump2 = g * g * (x * x + eps2 * y * y)
-        dx = x - ca[i]
-        dy = y - cb[i]
+        dx = x - F[_CX, i]
+        dy = y - F[_CY, i]
         conv = rule_tests.converged(jump2, r2, kr.tol2, jshift)
         cyc = rule_tests.returned(dx * dx + dy * dy, jump2, kr.rtol2, radius2)
         f = _RUN
         f = _LEAVE if t > limit else f
         f = _CYC if cyc else f
         f = _CONV if conv else f
-        f = _STOPPED if cnt[i] < t else f
+        f = _STOPPED if I[_CNT, i] < t else f
         found[i] = f
-        since = t - tc[i]
-        due = since >= ev[i]
-        e2 = min(2 * ev[i], cap)
-        # the checkpoint is refreshed after the tests; ``since`` of a cycle is kept in ``tc``
-        tc[i] = t if (due and not cyc) else tc[i]
-        ev[i] = e2 if (due and not cyc) else ev[i]
-        ca[i] = x if due else ca[i]
-        cb[i] = y if due else cb[i]
+        ev = I[_EV, i]
+        due = (t - I[_TC, i] >= ev) and not cyc
+        I[_TC, i] = t if due else I[_TC, i]
+        I[_EV, i] = min(2 * ev, cap) if due else ev
+        F[_CX, i] = x if due else F[_CX, i]
+        F[_CY, i] = y if due else F[_CY, i]
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _empty(F, I, lane, first):
     F[_X, lane] = np.nan
     F[_Y, lane] = np.nan
@@ -265,15 +212,7 @@ def _empty(F, I, lane, first):
     I[_IDX, lane] = -1
 
 
-@njit(error_model="numpy")
-def _load(F, I, lane, p, q):
-    for r in range(7):
-        F[r, lane] = p[r]
-    for r in range(5):
-        I[r, lane] = q[r]
-
-
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _store(F, I, lane, p, q):
     for r in range(7):
         p[r] = F[r, lane]
@@ -281,7 +220,7 @@ def _store(F, I, lane, p, q):
         q[r] = I[r, lane]
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _handle(F, I, found, lane, kr, out, fin):
     """Write out lane ``lane`` if the block-end pass found it stopped; return whether it did."""
     x = F[_X, lane]
@@ -305,37 +244,131 @@ def _handle(F, I, found, lane, kr, out, fin):
 
 
 @njit(error_model="numpy")
-def _window_round(W, geom, kr, cap, t_lyap, out, fin):
-    """One block of the window set; stopped lanes written out and freed, lanes at the end of
-    the budget finished one by one."""
-    F, I, found, free, nfree, p, q = W
-    _round(F, I, geom, kr.radius2, True)
-    _block_end(F, I, found, geom, kr, cap, kr.steps - COMPACT)
-    for lane in range(LANES):
-        if found[lane] == _RUN or I[_IDX, lane] < 0:
-            continue
-        if not _handle(F, I, found, lane, kr, out, fin):
-            _store(F, I, lane, p, q)
-            _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin)
-        _empty(F, I, lane, 0)
-        free[nfree[0]] = lane
-        nfree[0] += 1
+def _window(W, m, t0, tc0, ev0, geom, kr, cap, t_lyap, out, fin):
+    """Run ``m`` starts that are all at step ``t0`` (so they share the checkpoint time ``tc0``
+    and interval ``ev0``, which depend on the step only) to their ends, kept packed: the loop
+    for the Lyapunov window, where each point carries a tangent vector. ``W`` holds the
+    points' ``(x, y, cx, cy)``, iterations used and indices, and work arrays."""
+    P, Q, va, vb, lsum, stop = W
+    lr, eps, target, ztol, jshift = geom
+    a = P[_X]
+    b = P[_Y]
+    ca = P[_CX]
+    cb = P[_CY]
+    cnt = Q[_CNT]
+    idx = Q[_IDX]
+    eps2 = eps * eps
+    steps = kr.steps
+    radius2 = kr.radius2
+    for i in range(m):
+        va[i] = 1.0
+        vb[i] = 0.0
+        lsum[i] = 0.0
+        stop[i] = False
+    every = ev0
+    live = m
+    t = t0
+    tc = tc0
+    while live > 0 and t < steps:
+        k = rule_tests.block_length(t, steps, t_lyap)
+        if t < t_lyap:
+            for _ in range(k):
+                for i in range(live):
+                    x = a[i]
+                    y = b[i]
+                    z = 0.5 * (x * x - eps * y * y) - target
+                    g = lr * z
+                    st = stop[i] | (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
+                    a[i] = x if st else x - g * x
+                    b[i] = y if st else y + g * eps * y
+                    cnt[i] += not st
+                    stop[i] = st
+        else:
+            for _ in range(k):
+                for i in range(live):
+                    x = a[i]
+                    y = b[i]
+                    z = 0.5 * (x * x - eps * y * y) - target
+                    g = lr * z
+                    st = stop[i] | (abs(z) < ztol) | rule_tests.diverged(x * x + y * y, radius2)
+                    # DF = I - lr H at x, H = J^T J + z diag(1, -eps)
+                    off = lr * eps * x * y
+                    j00 = 1.0 - lr * (x * x + z)
+                    j11 = 1.0 - lr * (eps2 * y * y - eps * z)
+                    u = va[i]
+                    v = vb[i]
+                    va[i] = u if st else j00 * u + off * v
+                    vb[i] = v if st else off * u + j11 * v
+                    a[i] = x if st else x - g * x
+                    b[i] = y if st else y + g * eps * y
+                    cnt[i] += not st
+                    stop[i] = st
+            for i in range(live):
+                nrm = np.sqrt(va[i] * va[i] + vb[i] * vb[i])
+                lsum[i] += np.log(nrm)
+                va[i] /= nrm
+                vb[i] /= nrm
+        t += k
+        since = t - tc
+        w = 0
+        for i in range(live):
+            x = a[i]
+            y = b[i]
+            r2 = x * x + y * y
+            c = -1
+            if stop[i]:
+                c = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
+            else:
+                g = lr * (0.5 * (x * x - eps * y * y) - target)
+                jump2 = g * g * (x * x + eps2 * y * y)
+                dx = x - ca[i]
+                dy = y - cb[i]
+                if rule_tests.converged(jump2, r2, kr.tol2, jshift):
+                    c = _CONVERGED
+                elif rule_tests.returned(dx * dx + dy * dy, jump2, kr.rtol2, radius2):
+                    c = _PERIODIC
+            if c >= 0:
+                _put(out, fin, idx[i], c,
+                     1 if c == _CONVERGED else (since if c == _PERIODIC else 0), cnt[i], x, y,
+                     np.nan)
+            else:
+                a[w] = x
+                b[w] = y
+                ca[w] = ca[i]
+                cb[w] = cb[i]
+                va[w] = va[i]
+                vb[w] = vb[i]
+                lsum[w] = lsum[i]
+                idx[w] = idx[i]
+                cnt[w] = cnt[i]
+                stop[w] = False
+                w += 1
+        live = w
+        if since >= every:
+            tc = t
+            every = min(2 * every, cap)
+            for i in range(live):
+                ca[i] = a[i]
+                cb[i] = b[i]
+    n_lyap = steps - t_lyap
+    for i in range(live):
+        lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+        _put(out, fin, idx[i], _CHAOTIC if lam > kr.chaos_threshold else _UNDECIDED, 0, cnt[i],
+             a[i], b[i], lam)
 
 
-@njit(error_model="numpy")
-def _to_window(W, p, q, geom, kr, cap, t_lyap, out, fin):
-    """Run a start one block at a time until it stops or reaches the window set; then give it
-    a lane of the window set (running the set while it is full)."""
-    if _point_blocks(p, q, geom, kr, cap, t_lyap, out, fin):
-        return
-    F, I, found, free, nfree, _, _ = W
-    while nfree[0] == 0:
-        _window_round(W, geom, kr, cap, t_lyap, out, fin)
-    nfree[0] -= 1
-    _load(F, I, free[nfree[0]], p, q)
+@njit(error_model="numpy", inline="always")
+def _push(W, m, p, q):
+    """Append a start to the window batch; return the new count."""
+    P, Q = W[0], W[1]
+    for r in range(4):
+        P[r, m] = p[r]
+    Q[_CNT, m] = q[_CNT]
+    Q[_IDX, m] = q[_IDX]
+    return m + 1
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _take(pool, nthreads, n):
     """Return the next start of a worker's pool, or -1."""
     if pool[0] >= pool[1]:
@@ -359,78 +392,87 @@ def _worker(w, nthreads, axis1, axis2, scale, geom, kr, out, fin):
     first = rule_tests.first_interval(kr.max_period)
     t_lyap = max(steps - kr.lyapunov_steps, 0)
     pool = np.array([0, 0, w], dtype=np.int64)
+    W = (np.empty((4, WINDOW)), np.empty((5, WINDOW), dtype=np.int64), np.empty(WINDOW),
+         np.empty(WINDOW), np.empty(WINDOW), np.empty(WINDOW, dtype=np.bool_))
+    if t_lyap < COMPACT:
+        # the window (nearly) covers the budget: every start runs packed from step 0
+        m = 0
+        while True:
+            j = _take(pool, nthreads, n)
+            if j >= 0:
+                x0 = axis1[j // n2] * scale
+                y0 = axis2[j % n2] * scale
+                W[0][_X, m] = x0
+                W[0][_Y, m] = y0
+                W[0][_CX, m] = x0
+                W[0][_CY, m] = y0
+                W[1][_CNT, m] = 0
+                W[1][_IDX, m] = j
+                m += 1
+            if m == WINDOW or (j < 0 and m > 0):
+                _window(W, m, 0, 0, first, geom, kr, cap, t_lyap, out, fin)
+                m = 0
+            if j < 0:
+                return
     p = np.empty(7)
     q = np.empty(5, dtype=np.int64)
-    MF = np.empty((7, LANES))
-    MI = np.empty((5, LANES), dtype=np.int64)
+    F = np.empty((7, LANES))
+    I = np.empty((5, LANES), dtype=np.int64)
     found = np.empty(LANES, dtype=np.int64)
-    W = (np.empty((7, LANES)), np.empty((5, LANES), dtype=np.int64),
-         np.empty(LANES, dtype=np.int64), np.empty(LANES, dtype=np.int64),
-         np.zeros(1, dtype=np.int64), np.empty(7), np.empty(5, dtype=np.int64))
     for lane in range(LANES):
-        _empty(MF, MI, lane, first)
-        _empty(W[0], W[1], lane, first)
-        W[3][lane] = LANES - 1 - lane
-    W[4][0] = LANES
-    main_ok = t_lyap >= COMPACT
+        _empty(F, I, lane, first)
+    m = 0              # starts waiting for the window, all at step t_lyap
+    tc_w = 0
+    ev_w = first
+    limit = t_lyap - COMPACT
     active = 0
     lane = 0
-    done = False
-    # fill the main set
-    while lane < LANES and not done:
-        j = _take(pool, nthreads, n)
-        if j < 0:
-            done = True
-            break
-        x0 = axis1[j // n2] * scale
-        y0 = axis2[j % n2] * scale
-        p[_X] = x0
-        p[_Y] = y0
-        p[_CX] = x0
-        p[_CY] = y0
-        p[_VA] = 1.0
-        p[_VB] = 0.0
-        p[_LS] = 0.0
-        q[_CNT] = 0
-        q[_T] = 0
-        q[_TC] = 0
-        q[_EV] = first
-        q[_IDX] = j
-        if main_ok:
-            _load(MF, MI, lane, p, q)
-            lane += 1
-            active += 1
-        else:
-            _to_window(W, p, q, geom, kr, cap, t_lyap, out, fin)
-    limit = t_lyap - COMPACT
-    while active > 0:
-        _round(MF, MI, geom, kr.radius2, False)
-        _block_end(MF, MI, found, geom, kr, cap, limit)
-        for lane in range(LANES):
-            if found[lane] == _RUN or MI[_IDX, lane] < 0:
-                continue
-            if not _handle(MF, MI, found, lane, kr, out, fin):
-                _store(MF, MI, lane, p, q)
-                _to_window(W, p, q, geom, kr, cap, t_lyap, out, fin)
-            # refill the lane with the next start (or leave it empty)
+    refill = True
+    while True:
+        # give the free lanes the next starts of the pool
+        while refill and lane < LANES:
             j = _take(pool, nthreads, n)
             if j < 0:
-                _empty(MF, MI, lane, first)
-                active -= 1
-                continue
+                refill = False
+                break
             x0 = axis1[j // n2] * scale
             y0 = axis2[j % n2] * scale
-            MF[_X, lane] = x0
-            MF[_Y, lane] = y0
-            MF[_CX, lane] = x0
-            MF[_CY, lane] = y0
-            MI[_CNT, lane] = 0
-            MI[_T, lane] = 0
-            MI[_TC, lane] = 0
-            MI[_EV, lane] = first
-            MI[_IDX, lane] = j
-    while W[4][0] < LANES:
-        _window_round(W, geom, kr, cap, t_lyap, out, fin)
+            F[_X, lane] = x0
+            F[_Y, lane] = y0
+            F[_CX, lane] = x0
+            F[_CY, lane] = y0
+            I[_CNT, lane] = 0
+            I[_T, lane] = 0
+            I[_TC, lane] = 0
+            I[_EV, lane] = first
+            I[_IDX, lane] = j
+            active += 1
+            lane += 1
+            while lane < LANES and I[_IDX, lane] >= 0:
+                lane += 1
+        if active == 0:
+            break
+        _round(F, I, geom, kr.radius2)
+        _block_end(F, I, found, geom, kr, cap, limit)
+        for i in range(LANES):
+            if found[i] == _RUN or I[_IDX, i] < 0:
+                continue
+            if not _handle(F, I, found, i, kr, out, fin):
+                _store(F, I, i, p, q)
+                if not _to_window(p, q, geom, kr, cap, t_lyap, out, fin):
+                    tc_w = q[_TC]
+                    ev_w = q[_EV]
+                    m = _push(W, m, p, q)
+                    if m == WINDOW:
+                        _window(W, m, t_lyap, tc_w, ev_w, geom, kr, cap, t_lyap, out, fin)
+                        m = 0
+            _empty(F, I, i, first)
+            active -= 1
+        lane = 0
+        while lane < LANES and I[_IDX, lane] >= 0:
+            lane += 1
+    if m > 0:
+        _window(W, m, t_lyap, tc_w, ev_w, geom, kr, cap, t_lyap, out, fin)
 
 
 @njit(parallel=True, error_model="numpy")
