@@ -1,19 +1,23 @@
 """The 2-D model's compiled basin loop (its ``grid_kernel`` hook, see :class:`~dynsys.Model`).
 
-Every thread runs one worker (``prange`` over the threads). A worker holds two sets of
-:data:`LANES` lanes in small arrays that stay in L1: the *main* set runs whole blocks of
-:data:`~dynsys._stopping.COMPACT` steps of plain gradient descent before the Lyapunov window, the
-*window* set the same blocks carrying the tangent vector. A block is a branch-free loop over the
-lanes (it vectorises); a stopped lane is frozen, so the stop flag is not stored: a lane stopped
-in a block exactly when it used fewer steps than its clock says. After a block one more
-branch-free pass applies the stopping rule's tests (:mod:`dynsys._stopping`) to every lane and
-refreshes the checkpoints that are due; only the lanes that stopped or leave the set are then
-handled one by one. A finished lane is written out and refilled at once with the next start of
-the worker's pool (chunks of :data:`CHUNK` grid points, interleaved over the workers), so the
-lanes never starve. Every lane has its own clock and checkpoint: each start follows exactly the
-steps, tests and checkpoints it would follow alone, and the results are those of the rule bit
-for bit. Blocks shorter than ``COMPACT`` (at the start of the window and at the end of the
-budget, when those do not fall on multiples of ``COMPACT``) run one point at a time.
+Every thread runs one worker (``prange`` over the threads) with its own pool of starts (chunks
+of :data:`CHUNK` grid points, interleaved over the workers). Before the Lyapunov window a worker
+keeps :data:`LANES` starts in a lane set, small arrays that stay in L1, and runs blocks of
+:data:`~dynsys._stopping.COMPACT` steps on all of them in a branch-free loop over the lanes
+(it vectorises). A stopped lane is frozen, and a frozen state passes the per-step test again,
+so no stop flag is kept: a lane stopped in a block exactly when it used fewer steps than its
+clock says. After a block one more branch-free pass applies the block-end tests of the stopping
+rule (:mod:`dynsys._stopping`) to every lane and refreshes the checkpoints that are due; only
+the lanes that stopped or reach the window are then handled one by one, and each such lane is
+refilled at once with the next start of the pool, so the lanes never starve. Every lane has its
+own clock and checkpoint: each start follows exactly the steps, tests and checkpoints it would
+follow alone, so the results are those of the rule bit for bit, whatever the order.
+
+The checkpoint schedule depends on the step only, so all starts that reach the window share
+it: they are collected (:data:`WINDOW` at a time) and run to their ends packed, carrying the
+tangent vector (:func:`_window`); when the window covers (nearly) the whole budget every start
+runs that way from step 0. The short block before the window (when it does not start on a
+multiple of ``COMPACT``) runs one start at a time.
 
 On exit the loss, the sharpness and the family test are computed from the final state (fused:
 no second pass over the results). Convergence is the model's residual test ``|z| < tol`` every
@@ -369,8 +373,9 @@ def _push(W, m, p, q):
 
 
 @njit(error_model="numpy", inline="always")
-def _take(pool, nthreads, n):
-    """Return the next start of a worker's pool, or -1."""
+def _take(pool, nthreads, n, n2):
+    """Return the next start of a worker's pool, or -1; ``pool[3:5]`` is its (row, column),
+    walked without a division per start."""
     if pool[0] >= pool[1]:
         lo = pool[2] * CHUNK
         if lo >= n:
@@ -378,6 +383,13 @@ def _take(pool, nthreads, n):
         pool[0] = lo
         pool[1] = min(lo + CHUNK, n)
         pool[2] += nthreads
+        pool[3] = lo // n2
+        pool[4] = lo % n2
+    else:
+        pool[4] += 1
+        if pool[4] == n2:
+            pool[4] = 0
+            pool[3] += 1
     j = pool[0]
     pool[0] += 1
     return j
@@ -391,17 +403,17 @@ def _worker(w, nthreads, axis1, axis2, scale, geom, kr, out, fin):
     cap = rule_tests.checkpoint_interval(kr.max_period)
     first = rule_tests.first_interval(kr.max_period)
     t_lyap = max(steps - kr.lyapunov_steps, 0)
-    pool = np.array([0, 0, w], dtype=np.int64)
+    pool = np.array([0, 0, w, 0, 0], dtype=np.int64)
     W = (np.empty((4, WINDOW)), np.empty((5, WINDOW), dtype=np.int64), np.empty(WINDOW),
          np.empty(WINDOW), np.empty(WINDOW), np.empty(WINDOW, dtype=np.bool_))
     if t_lyap < COMPACT:
         # the window (nearly) covers the budget: every start runs packed from step 0
         m = 0
         while True:
-            j = _take(pool, nthreads, n)
+            j = _take(pool, nthreads, n, n2)
             if j >= 0:
-                x0 = axis1[j // n2] * scale
-                y0 = axis2[j % n2] * scale
+                x0 = axis1[pool[3]] * scale
+                y0 = axis2[pool[4]] * scale
                 W[0][_X, m] = x0
                 W[0][_Y, m] = y0
                 W[0][_CX, m] = x0
@@ -431,12 +443,12 @@ def _worker(w, nthreads, axis1, axis2, scale, geom, kr, out, fin):
     while True:
         # give the free lanes the next starts of the pool
         while refill and lane < LANES:
-            j = _take(pool, nthreads, n)
+            j = _take(pool, nthreads, n, n2)
             if j < 0:
                 refill = False
                 break
-            x0 = axis1[j // n2] * scale
-            y0 = axis2[j % n2] * scale
+            x0 = axis1[pool[3]] * scale
+            y0 = axis2[pool[4]] * scale
             F[_X, lane] = x0
             F[_Y, lane] = y0
             F[_CX, lane] = x0
