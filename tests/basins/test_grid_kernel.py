@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import dynsys
-from dynsys._stopping import OrbitEnds, block_length, checkpoint_interval, first_interval
+from dynsys._stopping import OrbitEnds, block_length, checkpoint_interval, converged
+from dynsys._stopping import diverged, first_interval, returned
 from dynsys.models import _qr2d_kernels as Q
 
 
 def one_point(x, y, eps, target, lr, rule):
-    """The rule for one start of the 2-D model (``docs/math.md``), written out plainly:
-    (outcome, period, steps used, final x, final y, Lyapunov exponent)."""
+    """The rule for one start of the 2-D model, written out plainly with the rule's tests
+    (:mod:`dynsys._stopping`): (outcome, period, steps used, final x, final y, exponent)."""
     kr = rule.kernel()
     steps, tol, radius2 = kr.steps, kr.tol, kr.radius2
     t_lyap = max(steps - kr.lyapunov_steps, 0)
@@ -27,7 +28,7 @@ def one_point(x, y, eps, target, lr, rule):
         stop = False
         for _ in range(k):
             z = 0.5 * (x * x - eps * y * y) - target
-            if abs(z) < tol or not (x * x + y * y <= radius2):
+            if abs(z) < tol or diverged(x * x + y * y, radius2):
                 stop = True
                 break
             g = lr * z
@@ -45,14 +46,14 @@ def one_point(x, y, eps, target, lr, rule):
         t += k
         r2 = x * x + y * y
         if stop:
-            return (2 if not (r2 <= radius2) else 0), (0 if not (r2 <= radius2) else 1), cnt, \
-                x, y, math.nan
+            gone = bool(diverged(r2, radius2))
+            return (2 if gone else 0), (0 if gone else 1), cnt, x, y, math.nan
         g = lr * (0.5 * (x * x - eps * y * y) - target)
         jump2 = g * g * (x * x + eps2 * y * y)
-        if jump2 <= kr.tol2 * (1.0 + r2):
+        if converged(jump2, r2, kr.tol2):
             return 0, 1, cnt, x, y, math.nan
         back2 = (x - cx) ** 2 + (y - cy) ** 2
-        if back2 <= kr.rtol2 * jump2 and jump2 <= 4.0 * radius2:
+        if returned(back2, jump2, kr.rtol2, radius2):
             return 1, t - tc, cnt, x, y, math.nan
         if t - tc >= every:
             tc, every, cx, cy = t, min(2 * every, cap), x, y
