@@ -467,30 +467,34 @@ def _run_chunks(plan: Plan, keys, client, report, done0: int, total: int, sink, 
 
 def _run_memory(plan: Plan, ds: xr.Dataset, match_tol: float, client, report) -> xr.Dataset:
     keys = plan.chunks()
+    families = {}     # the family test, where the kernel computed it on exit
 
     def sink(key, out):
         views = _chunk_views(ds, plan, key)
         if out is None:
-            compute_chunk(plan, key, views)
+            out = compute_chunk(plan, key, views)
         else:
             for name, view in views.items():
                 view[...] = out[name]
+        if "family" in out:
+            families[key] = out["family"]
 
     _run_chunks(plan, keys, client, report, 0, len(keys), sink)
     table = AttractorTable(plan.dim, match_tol)
     for key in keys:
         views = _chunk_views(ds, plan, key)
         ids = ds["attractor"].values[key[0], plan.row_slice(key[1])].reshape(-1)
-        ids[...] = _label(plan, table, key, views)
+        ids[...] = _label(plan, table, key, views, families.pop(key, None))
     ds = ds.drop_vars(_store.MASK)
     return ds.merge(_table_dataset(plan, table), combine_attrs="override")
 
 
-def _label(plan: Plan, table: AttractorTable, key, fields: dict) -> np.ndarray:
+def _label(plan: Plan, table: AttractorTable, key, fields: dict, family=None) -> np.ndarray:
     value = float(plan.values[key[0]])
     loss = fields.get("final_loss")
-    family = (family_mask(plan, fields["outcome"], loss) if loss is not None
-              else np.zeros(fields["outcome"].shape, dtype=bool))
+    if family is None:
+        family = (family_mask(plan, fields["outcome"], loss) if loss is not None
+                  else np.zeros(fields["outcome"].shape, dtype=bool))
     return label_chunk(table, value, fields["outcome"], fields["period"], fields["final"],
                        family, _cycles(plan, value))
 

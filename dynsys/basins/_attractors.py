@@ -120,8 +120,9 @@ def label_chunk(table: AttractorTable, value: float, outcome: np.ndarray, period
         ids[fam] = table.add(FAMILY, 1, final[first], value)
     fixed = (outcome == Outcome.CONVERGED) & ~fam
     cyc = outcome == Outcome.PERIODIC
-    rep = final.copy()
+    rep = final
     if cyc.any():
+        rep = final.copy()        # canonical points of cycles replace their final states
         where = np.flatnonzero(cyc)
         minimal, points = cycles(final[where], period[where])
         period[where] = minimal

@@ -142,16 +142,24 @@ def compute_chunk(plan: Plan, key: tuple[int, int], out: dict | None = None) -> 
         if missing:
             out = {**empty_fields(plan.cells(block), plan), **out}
     ends = OrbitEnds(out["outcome"], out["period"], out["steps"], out["final"], out["lyapunov"])
+    fused = False
     if plan.path == "model":
-        plan.model.grid_kernel.sweep(plan.axes[0][plan.row_slice(block)], plan.axes[1], value,
-                                     plan.rule, ends, scaling=plan.scaling)
+        hook = plan.model.grid_kernel
+        fused = bool(getattr(hook, "fused", False))
+        extra = {}
+        if fused:
+            out["family"] = np.empty(ends.code.shape, dtype=bool)
+            extra["finals"] = (out["final_loss"], out["final_sharpness"], out["family"])
+        hook.sweep(plan.axes[0][plan.row_slice(block)], plan.axes[1], value, plan.rule, ends,
+                   scaling=plan.scaling, **extra)
     elif plan.path == "kernel":
         mapping = plan.map_at(value)
         K.map_sweep(mapping.kernel, plan.start_points(block), mapping.param_vector(), plan.rule,
                     ends)
     else:
         numpy_sweep(plan.map_at(value), plan.start_points(block), plan.rule, ends)
-    _final_values(plan, out)
+    if not fused:
+        _final_values(plan, out)
     return out
 
 

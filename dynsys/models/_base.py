@@ -26,12 +26,17 @@ class GridKernel:
        plain GD;
     2. ``final(states, loss, sharpness)``: fill the loss and the sharpness at the final states
        (NaN where not finite);
-    3. ``name``: recorded as the result's ``compute_path``.
+    3. ``name``: recorded as the result's ``compute_path``;
+    4. ``fused``: when True, ``sweep`` also takes ``finals=(loss, sharpness, family)`` (flat
+       arrays) and fills them as each orbit stops: ``final``'s values (NaN also where the orbit
+       diverged) and the family test (converged with residual norm at most ``sqrt(tol)``), so
+       that no second pass over the results is needed.
     """
 
     sweep: Callable
     final: Callable
     name: str = "model"
+    fused: bool = False
 
 
 class Model(abc.ABC):

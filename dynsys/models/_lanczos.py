@@ -9,7 +9,6 @@ space reaches ``max_dim``. Backend-neutral: ``matvec`` maps a float64 vector to 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import eigh_tridiagonal
 
 
 def lanczos_top(matvec, dim: int, k: int, v0=None, *, tol: float = 1e-10,
@@ -22,6 +21,8 @@ def lanczos_top(matvec, dim: int, k: int, v0=None, *, tol: float = 1e-10,
     ``tol * scale`` (and typically its square over the eigengap). Single-vector Lanczos does
     not resolve an eigenvalue's multiplicity: repeated eigenvalues may be returned once.
     """
+    from scipy.linalg import eigh_tridiagonal   # lazily: scipy.linalg is slow to import
+
     rng = np.random.default_rng(seed)
     m_max = int(min(dim, max_dim if max_dim is not None else max(3 * k + 40, 60)))
     q = np.asarray(v0, dtype=float).copy() if v0 is not None else rng.standard_normal(dim)

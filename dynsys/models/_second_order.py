@@ -187,9 +187,10 @@ class QuadraticRegression2D(SecondOrderRegression):
         self.eps, self.target = eps, target
         self._meta = {"eps": eps, "target": target}
         self.gd_kernel = MapKernel(_qr2d_gd_step, _qr2d_gd_jacobian, ("lr",), (eps, target))
-        self.grid_kernel = GridKernel(functools.partial(_qr2d_kernels.sweep_grid, eps, target),
+        self.grid_kernel = GridKernel(functools.partial(_qr2d_kernels.sweep_grid, eps, target,
+                                                        scale=self.scale),
                                       functools.partial(_qr2d_kernels.final_values, eps, target),
-                                      name="qr2d")
+                                      name="qr2d", fused=True)
         self.symmetries = tuple(np.diag(s) for s in ([1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]))
 
     def gfs_limit(self, theta):
