@@ -31,6 +31,7 @@ import pathlib
 import numpy as np
 import xarray as xr
 
+from . import _integrity
 from ._labels import source_commit
 from ._version import __version__
 
@@ -236,6 +237,12 @@ def load(path, *, lazy: bool = False):
     ``lazy=True`` the variables are dask arrays, read chunk by chunk when computed (for stores
     larger than memory; needs dask).
 
+    A resumable store of :func:`dynsys.basins` records a checksum of every chunk it wrote; with
+    ``lazy=False`` every chunk is checked against it, and a store with chunks that are missing,
+    truncated or altered is refused with a ValueError naming them (``lazy=True`` checks only
+    the attractor table; the same ``basins`` call recomputes damaged chunks). A chunk of any
+    store that cannot be decoded is named in a ValueError.
+
     Examples
     --------
     >>> import tempfile, os, dynsys
@@ -260,10 +267,48 @@ def load(path, *, lazy: bool = False):
         else:
             ds = xr.load_dataset(path, engine="h5netcdf", **options)
     else:
-        ds = xr.open_zarr(path, **options, **_zarr_consolidation(path))
-        if not lazy:
-            ds = ds.load()
+        checked = _integrity.is_checked(path)
+        if checked:
+            _check_blocks(path, lazy)
+        try:
+            ds = xr.open_zarr(path, **options, **_zarr_consolidation(path))
+            if not lazy:
+                ds = ds.load()
+        except Exception as exc:
+            bad = _integrity.unreadable(path)
+            if not bad:
+                raise
+            raise ValueError(f"store {str(path)!r} is damaged: {len(bad)} chunk(s) cannot be "
+                             f"decoded: {'; '.join(bad)}") from exc
+        if checked:
+            ds = ds.drop_vars(_integrity.DIGEST, errors="ignore")
+            ds.attrs.pop(_integrity.TABLE, None)
     return decode(ds)
+
+
+def _check_blocks(path, lazy: bool) -> None:
+    """Raise ValueError naming the chunks of a resumable store that do not read back as
+    written (see :mod:`dynsys._integrity`); with ``lazy`` only the attractor table is read."""
+    import zarr
+
+    group = zarr.open_group(os.fspath(path), mode="r")
+    complete = bool(group.attrs.get(_integrity.COMPLETE, 0))
+    what = []
+    if not lazy:
+        keys = None
+        if complete:                        # every chunk must be intact, whatever the mask says
+            keys = list(np.ndindex(*group[_integrity.MASK].shape))
+        broken = _integrity.verify(path, keys=keys, skip=() if complete else ("attractor",))
+        if broken:
+            what.append(_integrity.describe(broken, _integrity.spec_of(path)))
+    if complete:
+        table = _integrity.verify_table(path)
+        if table:
+            what.append("attractor table: " + "; ".join(table))
+    if what:
+        raise ValueError(f"store {str(path)!r} is damaged: {'; '.join(what)}; to recompute the "
+                         f"damaged chunks, repeat the dynsys.basins call that made it with "
+                         f"store={str(path)!r}")
 
 
 def _zarr_consolidation(path) -> dict:

@@ -405,12 +405,9 @@ def _task(plan: Plan, key, store: str | None):
 
 
 def _write_chunk(plan: Plan, key, out: dict, path: str) -> None:
-    """Write a finished chunk into the store, then mark it done (in that order)."""
-    _store.write_region(path, _region_data(plan, out), _region(plan, key))
-    _store.write_region(path, {_store.MASK: ((plan.param, "row_block"), np.ones((1, 1),
-                                                                                np.int8))},
-                        {plan.param: slice(key[0], key[0] + 1),
-                         "row_block": slice(key[1], key[1] + 1)})
+    """Write a finished chunk into the store, its checksums, then mark it done (in that
+    order)."""
+    _store.write_block(path, key, _region_data(plan, out), _region(plan, key), done=True)
 
 
 def _region(plan: Plan, key) -> dict:
@@ -495,9 +492,10 @@ def _run_stored(plan: Plan, template: xr.Dataset, path: str, fingerprint: str, p
                 match_tol: float, client, report) -> xr.Dataset:
     chunks = {plan.param: 1, plan.grid_dims[0]: plan.rows}
     with _store.create_or_open(path, template, chunks, fingerprint, parts) as opened:
-        if _store.is_complete(path):
+        mask, intact = _store.repair(path, opened.mask)
+        if intact and _store.is_complete(path):
             return _store.open_result(path)
-        _sweep_stored(plan, path, opened.mask, match_tol, client, report)
+        _sweep_stored(plan, path, mask, match_tol, client, report)
     return _store.open_result(path)
 
 
@@ -518,8 +516,8 @@ def _sweep_stored(plan: Plan, path: str, mask, match_tol: float, client, report)
         fields = _read_fields(plan, path, key)
         ids = _label(plan, table, key, fields)
         shaped = {"period": fields["period"], "attractor": ids}
-        _store.write_region(path, {n: (dims, v.reshape((1, -1) + cells))
-                                   for n, v in shaped.items()}, _region(plan, key))
+        _store.write_block(path, key, {n: (dims, v.reshape((1, -1) + cells))
+                                       for n, v in shaped.items()}, _region(plan, key))
     _store.finish(path, _table_dataset(plan, table))
 
 
