@@ -148,7 +148,7 @@ def compute_chunk(plan: Plan, key: tuple[int, int], out: dict | None = None) -> 
     elif plan.path == "kernel":
         mapping = plan.map_at(value)
         K.map_sweep(mapping.kernel, plan.start_points(block), mapping.param_vector(), plan.rule,
-                    ends)
+                    ends, mapping.step_scale)
     else:
         numpy_sweep(plan.map_at(value), plan.start_points(block), plan.rule, ends)
     _final_values(plan, out)
@@ -189,7 +189,7 @@ def numpy_sweep(mapping, x0, rule: StoppingRule, ends: OrbitEnds) -> None:
     lsum = np.zeros(n)
     idx = np.arange(n)
     cnt = np.zeros(n, dtype=np.int64)
-    kr = rule.kernel()
+    kr = rule.kernel(mapping.step_scale)
     steps = kr.steps
     cap = checkpoint_interval(kr.max_period)
     every = first_interval(kr.max_period)

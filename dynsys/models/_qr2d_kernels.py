@@ -181,7 +181,7 @@ def sweep_grid(eps, target, axis1, axis2, lr, rule, ends, *, scaling=True):
     """
     axis1 = np.ascontiguousarray(axis1, dtype=float)
     axis2 = np.ascontiguousarray(axis2, dtype=float)
-    kr = rule.kernel()
+    kr = rule.kernel(step_scale=lr)
     if scaling and lr != 1.0:
         s = np.sqrt(lr)
         kr = kr._replace(radius2=kr.radius2 * lr)
