@@ -207,6 +207,8 @@ def save(obj, path, *, compress: bool = True, overwrite: bool = False) -> pathli
     if not isinstance(overwrite, bool | np.bool_):
         raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     ds = encode(_as_dataset(obj))
+    for var in ds.variables.values():     # a dataset opened from a store carries its chunking
+        var.encoding = {k: v for k, v in var.encoding.items() if k in ("dtype", "_FillValue")}
     path = pathlib.Path(path)
     if path.exists() or path.is_symlink():
         if path.is_dir() and not _is_zarr_store(path):

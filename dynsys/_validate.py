@@ -101,6 +101,10 @@ def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
         if num > 1 and not stop > start:
             raise ValueError(f"{name}: stop must be > start for a (start, stop, num) range, "
                              f"got ({start}, {stop}, {num})")
+        from ._limits import require
+
+        # each value's result takes at least a few float64 (a sweep: a whole grid)
+        require(f"{name} num", 64 * num, f"{num} values x at least 64 bytes of result each")
         out = np.linspace(start, stop, num)
     else:
         out = array(name, value, finite=False)
