@@ -153,14 +153,22 @@ def decode(ds: xr.Dataset):
         ds.attrs.pop(key, None)
     for var in [ds, *ds.variables.values()]:
         for key in str(var.attrs.pop(_ARRAY_ATTRS, "")).split():
-            var.attrs[key] = np.atleast_1d(np.asarray(var.attrs[key]))
+            if key in var.attrs:               # a name without its attribute: nothing to restore
+                var.attrs[key] = np.atleast_1d(np.asarray(var.attrs[key]))
         for key, value in list(var.attrs.items()):
             if key == "flag_values":
-                var.attrs[key] = np.asarray(value).astype(np.int8)
+                flags = np.asarray(value)
+                fits = flags.dtype.kind in "iu" and flags.size and \
+                    flags.min() >= -128 and flags.max() <= 127
+                var.attrs[key] = flags.astype(np.int8) if fits else flags
             elif isinstance(value, list):
                 var.attrs[key] = np.asarray(value)
     if ds.attrs.get(_KIND_ATTR) == "DataArray":
-        name = ds.attrs["dynsys_dataarray_name"]
+        name = ds.attrs.get("dynsys_dataarray_name")
+        if name is None or name not in ds.data_vars:
+            raise ValueError(f"the file says it holds a DataArray but names no variable of it "
+                             f"(dynsys_dataarray_name={name!r}; variables "
+                             f"{list(ds.data_vars)})")
         da = ds[name]
         da.attrs = {k: v for k, v in ds.attrs.items()
                     if k not in (_KIND_ATTR, "dynsys_dataarray_name")}

@@ -121,6 +121,11 @@ def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
     return out
 
 
+#: Largest coordinate of a box or a state that analyses in closed form accept: squares and
+#: products of such numbers stay finite in float64.
+MAX_STATE = 1e100
+
+
 def bounds(name: str, value, dim: int) -> np.ndarray:
     """Return a ``(dim, 2)`` array of ``(lo, hi)`` rows with lo < hi, or raise.
 
@@ -134,6 +139,9 @@ def bounds(name: str, value, dim: int) -> np.ndarray:
                          f"got shape {out.shape}")
     if not np.all(out[:, 0] < out[:, 1]):
         raise ValueError(f"{name} must have lo < hi in every dimension, got {out.tolist()}")
+    if np.any(np.abs(out) > MAX_STATE):
+        raise ValueError(f"{name} must lie within +-{MAX_STATE:g} (products of states beyond "
+                         f"overflow float64), got {out.tolist()}")
     return out
 
 

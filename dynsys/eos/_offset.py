@@ -30,6 +30,8 @@ def offset_formula(eps, lr_target):
     0.0025
     """
     eps = np.asarray(check.array("eps", eps))
+    if np.any(eps < 0):
+        raise ValueError(f"eps must be >= 0 (the model's asymmetry), got min {float(eps.min())}")
     lr_target = np.asarray(check.array("lr_target", lr_target))
     out = eps * (1 - lr_target) / 2
     return float(out) if out.ndim == 0 else out
@@ -65,7 +67,11 @@ def eos_start(model, lr, lr_gfs_sharpness, *, theta_1=0.3) -> np.ndarray:
                          f"got min {float(np.min(lam * lr))}")
     excess = (lam - 2 * E) / (1 + eps)          # eps b_inf^2
     s = 2 * E + excess                          # a_inf^2
-    b0 = np.sqrt(excess / eps) * np.exp(eps * (0.5 * np.log(s) - np.log(np.abs(a0))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        b0 = np.sqrt(excess / eps) * np.exp(eps * (0.5 * np.log(s) - np.log(np.abs(a0))))
+    if not np.all(np.isfinite(b0)):
+        raise ValueError("lr_gfs_sharpness and theta_1: the start theta_2 overflows float64 "
+                         "(sharpness or |theta_1| too extreme for this eps)")
     a0, b0 = np.broadcast_arrays(a0, b0)
     return np.stack([a0, b0], axis=-1).astype(float)
 
