@@ -413,6 +413,8 @@ def _cases():
         ("jacobian returns complex", lambda: dynsys.Map(
             lambda x: x, lambda x: np.eye(1) * 1j, dim=1).jacobian([0.3]), "complex"),
         ("set_memory_limit negative", lambda: dynsys.set_memory_limit(-1), "nbytes"),
+        ("continuation min_step > max_step", lambda: dynsys.continuation(
+            **{**CONT, "min_step": 0.1, "max_step": 0.01}), "min_step must be <= max_step"),
     ]
 
 
