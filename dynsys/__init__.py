@@ -7,6 +7,7 @@ second-order regression models, every result a labelled xarray Dataset.
 from . import _numba  # noqa: F401  (sets NUMBA_CACHE_DIR before numba is imported)
 from . import _labels, maps, plot  # noqa: F401
 from ._io import load, save
+from ._limits import memory_limit, set_memory_limit
 from ._outcomes import FlagTable, Outcome
 from ._range import SweepRange, geomspace, linspace
 from ._stopping import StoppingRule
@@ -47,7 +48,7 @@ __all__ = [
     # analyses
     "trajectory",
     # storage and figures
-    "save", "load", "plot",
+    "save", "load", "plot", "memory_limit", "set_memory_limit",
     "orbits", "jacobian", "multipliers", "classify", "fixed_points", "periodic_orbits",
     "lyapunov_spectrum", "lyapunov_convergence",
     "basins", "basins_fractions", "basin_entropy", "uncertainty_exponent", "basins_fractal_test",

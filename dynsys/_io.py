@@ -31,6 +31,7 @@ import pathlib
 import numpy as np
 import xarray as xr
 
+from . import _integrity
 from ._labels import source_commit
 from ._version import __version__
 
@@ -152,14 +153,22 @@ def decode(ds: xr.Dataset):
         ds.attrs.pop(key, None)
     for var in [ds, *ds.variables.values()]:
         for key in str(var.attrs.pop(_ARRAY_ATTRS, "")).split():
-            var.attrs[key] = np.atleast_1d(np.asarray(var.attrs[key]))
+            if key in var.attrs:               # a name without its attribute: nothing to restore
+                var.attrs[key] = np.atleast_1d(np.asarray(var.attrs[key]))
         for key, value in list(var.attrs.items()):
             if key == "flag_values":
-                var.attrs[key] = np.asarray(value).astype(np.int8)
+                flags = np.asarray(value)
+                fits = flags.dtype.kind in "iu" and flags.size and \
+                    flags.min() >= -128 and flags.max() <= 127
+                var.attrs[key] = flags.astype(np.int8) if fits else flags
             elif isinstance(value, list):
                 var.attrs[key] = np.asarray(value)
     if ds.attrs.get(_KIND_ATTR) == "DataArray":
-        name = ds.attrs["dynsys_dataarray_name"]
+        name = ds.attrs.get("dynsys_dataarray_name")
+        if name is None or name not in ds.data_vars:
+            raise ValueError(f"the file says it holds a DataArray but names no variable of it "
+                             f"(dynsys_dataarray_name={name!r}; variables "
+                             f"{list(ds.data_vars)})")
         da = ds[name]
         da.attrs = {k: v for k, v in ds.attrs.items()
                     if k not in (_KIND_ATTR, "dynsys_dataarray_name")}
@@ -206,6 +215,8 @@ def save(obj, path, *, compress: bool = True, overwrite: bool = False) -> pathli
     if not isinstance(overwrite, bool | np.bool_):
         raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     ds = encode(_as_dataset(obj))
+    for var in ds.variables.values():     # a dataset opened from a store carries its chunking
+        var.encoding = {k: v for k, v in var.encoding.items() if k in ("dtype", "_FillValue")}
     path = pathlib.Path(path)
     if path.exists() or path.is_symlink():
         if path.is_dir() and not _is_zarr_store(path):
@@ -236,6 +247,12 @@ def load(path, *, lazy: bool = False):
     ``lazy=True`` the variables are dask arrays, read chunk by chunk when computed (for stores
     larger than memory; needs dask).
 
+    A resumable store of :func:`dynsys.basins` records a checksum of every chunk it wrote; with
+    ``lazy=False`` every chunk is checked against it, and a store with chunks that are missing,
+    truncated or altered is refused with a ValueError naming them (``lazy=True`` checks only
+    the attractor table; the same ``basins`` call recomputes damaged chunks). A chunk of any
+    store that cannot be decoded is named in a ValueError.
+
     Examples
     --------
     >>> import tempfile, os, dynsys
@@ -260,10 +277,48 @@ def load(path, *, lazy: bool = False):
         else:
             ds = xr.load_dataset(path, engine="h5netcdf", **options)
     else:
-        ds = xr.open_zarr(path, **options, **_zarr_consolidation(path))
-        if not lazy:
-            ds = ds.load()
+        checked = _integrity.is_checked(path)
+        if checked:
+            _check_blocks(path, lazy)
+        try:
+            ds = xr.open_zarr(path, **options, **_zarr_consolidation(path))
+            if not lazy:
+                ds = ds.load()
+        except Exception as exc:
+            bad = _integrity.unreadable(path)
+            if not bad:
+                raise
+            raise ValueError(f"store {str(path)!r} is damaged: {len(bad)} chunk(s) cannot be "
+                             f"decoded: {'; '.join(bad)}") from exc
+        if checked:
+            ds = ds.drop_vars(_integrity.DIGEST, errors="ignore")
+            ds.attrs.pop(_integrity.TABLE, None)
     return decode(ds)
+
+
+def _check_blocks(path, lazy: bool) -> None:
+    """Raise ValueError naming the chunks of a resumable store that do not read back as
+    written (see :mod:`dynsys._integrity`); with ``lazy`` only the attractor table is read."""
+    import zarr
+
+    group = zarr.open_group(os.fspath(path), mode="r")
+    complete = bool(group.attrs.get(_integrity.COMPLETE, 0))
+    what = []
+    if not lazy:
+        keys = None
+        if complete:                        # every chunk must be intact, whatever the mask says
+            keys = list(np.ndindex(*group[_integrity.MASK].shape))
+        broken = _integrity.verify(path, keys=keys, skip=() if complete else ("attractor",))
+        if broken:
+            what.append(_integrity.describe(broken, _integrity.spec_of(path)))
+    if complete:
+        table = _integrity.verify_table(path)
+        if table:
+            what.append("attractor table: " + "; ".join(table))
+    if what:
+        raise ValueError(f"store {str(path)!r} is damaged: {'; '.join(what)}; to recompute the "
+                         f"damaged chunks, repeat the dynsys.basins call that made it with "
+                         f"store={str(path)!r}")
 
 
 def _zarr_consolidation(path) -> dict:

@@ -8,8 +8,16 @@ kernels:
 
 1. **divergence**, every step, on the current state ``x``: ``|x|^2 > radius^2`` or not finite
    (:func:`diverged`) gives ``DIVERGED``;
-2. **convergence**: the step is short, ``|F(x) - x|^2 <= tol^2 (shift + |x|^2)`` with
-   ``shift = 1`` (:func:`converged`), gives ``CONVERGED``. A system may supply a cheaper test
+2. **convergence**: the step is short, ``|F(x) - x|^2 <= tol_s^2 (shift + |x|^2)`` with
+   ``shift = 1`` (:func:`converged`), gives ``CONVERGED``. The tolerance is relative to the
+   map's step scale ``s`` (``lr`` for gradient descent, 1 for other maps):
+   ``tol_s = min(tol, s sqrt(tol))`` (:func:`jump_tol2`). The step of GD is ``lr |grad L|``, so
+   the plain bound ``tol`` says nothing once ``lr <= tol`` (a state that never moved passed it);
+   the second bound also asks that the step measured in its own scale, ``|grad L|``, be at most
+   ``sqrt(tol)`` (the residual bound of the zero-loss family). For ``s >= sqrt(tol)`` (1e-6 at
+   the default ``tol``) ``tol_s = tol``: the plain step test. ``tol`` itself is at least
+   :data:`MIN_TOL` (about 4.5 float64 epsilons: a smaller relative step is rounding noise, and
+   converged orbits would be reported as cycles). A system may supply a cheaper test
    that implies it on its own solution set (the 2-D model's ``|z| < tol``, its residual): loops
    use that one every step and the step test at every check below;
 3. **cycles**, at every check (every :data:`COMPACT` steps): the state is back at the last
@@ -53,6 +61,9 @@ ORBIT_RADIUS = 1e30
 COMPACT = 16
 #: Largest allowed ``radius`` (``radius^2`` must stay finite).
 MAX_RADIUS = 1e150
+#: Smallest allowed ``tol``: steps shorter than this relative to the state are rounding noise
+#: of float64 (machine epsilon 2.2e-16), not convergence.
+MIN_TOL = 1e-15
 
 
 # -- the tests, written once (numpy elementwise, and compiled below) --------------------------
@@ -65,6 +76,12 @@ def converged(jump2, r2, tol2, shift=1.0):
     """Return whether a step of squared length ``jump2`` from a state of squared norm ``r2``
     is short enough to call the orbit converged: ``jump2 <= tol2 (shift + r2)``."""
     return jump2 <= tol2 * (shift + r2)
+
+
+def jump_tol2(tol, step_scale):
+    """Return the squared tolerance of the step test for a map whose steps scale with
+    ``step_scale`` (``lr`` for gradient descent): ``min(tol, step_scale sqrt(tol))^2``."""
+    return tol * tol * min(1.0, step_scale * step_scale / tol)
 
 
 def returned(back2, jump2, rtol2, radius2):
@@ -111,7 +128,9 @@ class StoppingRule:
     steps : int
         Iteration budget (>= 1).
     tol : float
-        Convergence tolerance: the step ``|F(x) - x|`` at most ``tol sqrt(1 + |x|^2)``.
+        Convergence tolerance: the step ``|F(x) - x|`` at most ``tol sqrt(1 + |x|^2)``, and for
+        a map with step scale ``s < sqrt(tol)`` (gradient descent at ``lr = s``) at most
+        ``s sqrt(tol) sqrt(1 + |x|^2)``. At least :data:`MIN_TOL` = 1e-15.
     radius : float
         Divergence: ``|x| > radius`` or not finite (at most 1e150).
     max_period : int
@@ -142,6 +161,9 @@ class StoppingRule:
         fix = object.__setattr__
         fix(self, "steps", check.integer("steps", self.steps, minimum=1, maximum=2**31 - 1))
         fix(self, "tol", check.real("tol", self.tol, positive=True, hi=1e-1))
+        if self.tol < MIN_TOL:
+            raise ValueError(f"tol must be >= {MIN_TOL:g} (a relative step below that is "
+                             f"float64 rounding noise, not convergence), got {self.tol!r}")
         fix(self, "radius", check.real("radius", self.radius, positive=True, hi=MAX_RADIUS))
         fix(self, "max_period", check.integer("max_period", self.max_period, minimum=1,
                                               maximum=4096))
@@ -155,9 +177,12 @@ class StoppingRule:
         """Return a copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
-    def kernel(self) -> KernelRule:
-        """Return the numbers a compiled kernel takes (one argument, a named tuple)."""
-        return KernelRule(self.steps, self.tol, self.tol * self.tol, self.radius * self.radius,
+    def kernel(self, step_scale: float = 1.0) -> KernelRule:
+        """Return the numbers a compiled kernel takes (one argument, a named tuple), for a map
+        whose steps scale with ``step_scale`` (``lr`` for gradient descent; see
+        :func:`jump_tol2`)."""
+        return KernelRule(self.steps, self.tol, jump_tol2(self.tol, float(step_scale)),
+                          self.radius * self.radius,
                           self.max_period, self.cycle_rtol * self.cycle_rtol,
                           min(self.lyapunov_steps, self.steps), self.chaos_threshold)
 
@@ -170,10 +195,10 @@ class StoppingRule:
         """Return whether states of squared norm ``r2`` have diverged."""
         return diverged(r2, self.radius * self.radius)
 
-    def converged(self, jump2, r2, shift=1.0):
+    def converged(self, jump2, r2, shift=1.0, step_scale=1.0):
         """Return whether steps of squared length ``jump2`` from states of squared norm ``r2``
-        count as converged."""
-        return converged(jump2, r2, self.tol * self.tol, shift)
+        count as converged (for a map whose steps scale with ``step_scale``)."""
+        return converged(jump2, r2, jump_tol2(self.tol, float(step_scale)), shift)
 
     def returned(self, back2, jump2):
         """Return whether states have come back to their checkpoint (a cycle)."""
@@ -181,5 +206,5 @@ class StoppingRule:
                         self.radius * self.radius)
 
 
-__all__ = ["StoppingRule", "KernelRule", "OrbitEnds", "COMPACT", "ORBIT_RADIUS", "diverged", "converged",
-           "returned", "checkpoint_interval", "block_length", "first_interval"]
+__all__ = ["StoppingRule", "KernelRule", "OrbitEnds", "COMPACT", "ORBIT_RADIUS", "MIN_TOL",
+           "diverged", "converged", "jump_tol2", "returned", "checkpoint_interval", "block_length", "first_interval"]

@@ -11,10 +11,11 @@ _jit = njit(error_model="numpy")
 
 diverged = _jit(_stopping.diverged)
 converged = _jit(_stopping.converged)
+jump_tol2 = _jit(_stopping.jump_tol2)
 returned = _jit(_stopping.returned)
 checkpoint_interval = _jit(_stopping.checkpoint_interval)
 block_length = _jit(_stopping.block_length)
 first_interval = _jit(_stopping.first_interval)
 
-__all__ = ["diverged", "converged", "returned", "checkpoint_interval", "block_length",
+__all__ = ["diverged", "converged", "jump_tol2", "returned", "checkpoint_interval", "block_length",
            "first_interval"]

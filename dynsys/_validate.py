@@ -102,10 +102,13 @@ def value_range(name: str, value, *, positive: bool = False) -> np.ndarray:
     if isinstance(value, str | bytes) or value is None:
         raise TypeError(f"{name} must be an array of values or a range such as "
                         f"dynsys.linspace(start, stop, num), got {value!r}")
-    if isinstance(value, SweepRange):
-        out = value.values
-    elif _old_range(value):
-        out = _deprecated_range(name, value)
+    if isinstance(value, SweepRange) or _old_range(value):
+        from ._limits import require
+
+        num = int(value.num if isinstance(value, SweepRange) else value[2])
+        # each value's result takes at least a few float64 (a sweep: a whole grid)
+        require(f"{name} num", 64 * max(num, 0), f"{num} values x at least 64 bytes of result each")
+        out = value.values if isinstance(value, SweepRange) else _deprecated_range(name, value)
     else:
         out = array(name, value, finite=False)
         if out.ndim == 0:
@@ -165,6 +168,11 @@ def _caller_level() -> int:
     return level
 
 
+#: Largest coordinate of a box or a state that analyses in closed form accept: squares and
+#: products of such numbers stay finite in float64.
+MAX_STATE = 1e100
+
+
 def bounds(name: str, value, dim: int) -> np.ndarray:
     """Return a ``(dim, 2)`` array of ``(lo, hi)`` rows with lo < hi, or raise.
 
@@ -178,6 +186,9 @@ def bounds(name: str, value, dim: int) -> np.ndarray:
                          f"got shape {out.shape}")
     if not np.all(out[:, 0] < out[:, 1]):
         raise ValueError(f"{name} must have lo < hi in every dimension, got {out.tolist()}")
+    if np.any(np.abs(out) > MAX_STATE):
+        raise ValueError(f"{name} must lie within +-{MAX_STATE:g} (products of states beyond "
+                         f"overflow float64), got {out.tolist()}")
     return out
 
 

@@ -346,3 +346,38 @@ def test_map_default_box_and_range(any_map):
         assert lo < hi
         again = m.with_params(**{param: 0.5 * (lo + hi)})
         assert again.default_range(param) == (lo, hi) and again.default_box(None) == box(None)
+def test_model_step_scale_at_tiny_lr_on_every_path(any_model, rng):
+    """The ``step_scale`` hook of GD maps (their ``lr``): at ``lr`` far below ``tol`` no start
+    away from a stationary point counts as converged, on the compiled loop, the numpy loop and
+    the model's own grid loop (one stopping rule, relative to the step scale)."""
+    from dynsys._stopping import OrbitEnds
+    from dynsys.basins._kernels import map_sweep
+    from dynsys.basins._sweep import numpy_sweep
+
+    _, model, sample = any_model
+    lr = 1e-13
+    f = dynsys.gd_map(model, lr)
+    assert f.step_scale == lr and dynsys.maps.logistic(3.5).step_scale == 1.0
+    x0 = np.ascontiguousarray(sample(rng, 40))
+    moving = np.linalg.norm(model.grad(x0), axis=1) > 1e-3
+    rule = dynsys.StoppingRule(steps=64, tol=1e-12)
+
+    def run(fn, *args):
+        n = x0.shape[0]
+        ends = OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                         np.empty((n, model.dim)), np.empty(n))
+        fn(*args, rule, ends)
+        return ends.code
+
+    codes = [run(numpy_sweep, f, x0)]
+    if f.kernel is not None:
+        codes.append(run(lambda *a: map_sweep(*a, step_scale=f.step_scale), f.kernel, x0,
+                         f.param_vector()))
+    if getattr(model, "grid_kernel", None) is not None and model.dim == 2:
+        axes = (np.linspace(-2.0, 2.0, 5), np.linspace(-3.0, 3.0, 5))
+        out = _chunk(model, "model", lr, axes, rule)
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 2)
+        far = np.linalg.norm(model.grad(grid), axis=1) > 1e-3
+        assert not (out["outcome"][far] == dynsys.Outcome.CONVERGED).any()
+    for code in codes:
+        assert not (code[moving] == dynsys.Outcome.CONVERGED).any()

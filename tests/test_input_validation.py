@@ -401,6 +401,45 @@ def _cases():
             LABELS, eps=2, n_samples=100, max_tries=10), "max_tries"),
         ("fractal_test labels float", lambda: dynsys.basins_fractal_test(LABELS * 1.5, eps=2),
          "labels"),
+        # issue 14: limits (item 7), the stopping rule (item 5), the smaller ones (item 10)
+        ("basins grid of 10^52 cells", lambda: dynsys.basins(
+            QR, [0.5], grid=((-1, 1, 10**26), (-1, 1, 10**26))), "grid"),
+        ("basins 10^9 step sizes", lambda: dynsys.basins(QR, (0.1, 1.0, 10**9), grid=GRID),
+         "lr_range num"),
+        ("basins 10^12 cells", lambda: dynsys.basins(
+            QR, [0.5], grid=((-1, 1, 10**6), (-1, 1, 10**6))), "grid"),
+        ("trajectory steps 2e9", lambda: dynsys.trajectory(LOGISTIC, [0.3], steps=2 * 10**9),
+         "steps: the result would take"),
+        ("periodic_orbits period 2^40", lambda: dynsys.periodic_orbits(
+            LOGISTIC, 2**40, bounds=(0, 1)), "period: the result would take"),
+        ("periodic_orbits starts huge", lambda: dynsys.periodic_orbits(
+            LOGISTIC, 2, bounds=(0, 1), starts=10**15), "starts"),
+        ("diagram keep huge", lambda: dynsys.bifurcation_diagram(
+            LOGISTIC, (3.0, 4.0, 10**5), x0=[0.3], steps=10**10, keep=10**10), "keep"),
+        ("basins tol below float64", lambda: dynsys.basins(QR, [0.5], grid=GRID, tol=1e-18),
+         "tol must be >= 1e-15"),
+        ("StoppingRule tol 1e-16", lambda: dynsys.StoppingRule(tol=1e-16), "tol"),
+        ("basins 1-D grid not nested", lambda: dynsys.basins(QR, [0.5], grid=(-1, 1, 5)),
+         "grid"),
+        ("fixed_points bounds 1e200", lambda: dynsys.fixed_points(
+            GD, bounds=[(-1e200, 1e200), (-1e200, 1e200)]), "bounds"),
+        ("gfs_sharpness theta 1e200", lambda: dynsys.gfs_sharpness(QR, [1e200, 1e200]),
+         "theta"),
+        ("qr2d_increase_threshold eps 1e308", lambda: dynsys.qr2d_increase_threshold(1e308),
+         "eps"),
+        ("eos_start overflowing start", lambda: dynsys.eos_start(
+            dynsys.QuadraticRegression2D(0.9), 1.0, 1e300, theta_1=1e-300), "overflows"),
+        ("classify empty", lambda: dynsys.classify([]), "mult"),
+        ("offset_formula eps < 0", lambda: dynsys.offset_formula(-1, 0.5), "eps"),
+        ("step returns complex", lambda: dynsys.trajectory(
+            dynsys.Map(lambda x: x * 1j, dim=1), [0.3], steps=3), "complex"),
+        ("step returns None", lambda: dynsys.trajectory(
+            dynsys.Map(lambda x: None, dim=1), [0.3], steps=3), "step returned NoneType"),
+        ("jacobian returns complex", lambda: dynsys.Map(
+            lambda x: x, lambda x: np.eye(1) * 1j, dim=1).jacobian([0.3]), "complex"),
+        ("set_memory_limit negative", lambda: dynsys.set_memory_limit(-1), "nbytes"),
+        ("continuation min_step > max_step", lambda: dynsys.continuation(
+            **{**CONT, "min_step": 0.1, "max_step": 0.01}), "min_step must be <= max_step"),
     ]
 
 

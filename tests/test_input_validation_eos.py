@@ -328,7 +328,8 @@ def test_valid_scalar_functions(D, P, normalisation, alpha, beta, lr, steps):
     assert s > 0
     x, y = dynsys.predicted_dynamics(alpha, beta, lr, 0.1, 0.0, steps)
     assert x.shape == y.shape == (steps + 1,)
-    assert dynsys.offset_formula(alpha, lr) == pytest.approx(alpha * (1 - lr) / 2)
+    # eps is the model's asymmetry, >= 0 (a negative one is refused, issue 14)
+    assert dynsys.offset_formula(abs(alpha), lr) == pytest.approx(abs(alpha) * (1 - lr) / 2)
     z = np.linspace(-1, 1, D % 4 + 1)
     J = np.cos(np.add.outer(np.arange(z.size), np.arange(P % 5 + 1)))
     assert np.isfinite(dynsys.expected_second_derivative(z, J, s))
@@ -373,6 +374,7 @@ def test_box_contains_checks_theta():
 #: (GDMap by gd_map, LossModel by Model.from_loss, ContinuationResult by continuation, EoSRegion
 #: by eos_region), abstract bases, the kernel record and modules.
 NO_INPUT = {"__version__", "maps", "plot", "orbits", "MapKernel", "GDMap", "LossModel",
+            "memory_limit",
             "RegressionModel", "ContinuationResult", "EoSRegion", "Certificate", "Verification",
             "rigorous",
             # bad input of the autodiff models and networks: tests/models/test_jax.py and
@@ -390,6 +392,7 @@ def test_every_public_entry_point_has_bad_input_tests():
     covered |= {"StoppingRule"}                         # tests/test_stopping.py, every field
     covered |= {"Outcome", "FlagTable"}                 # tests/test_outcomes.py (decode)
     covered |= {"certify_region", "verify_certificate", "proved_critical_eps"}   # tests/rigorous
+    covered |= {"set_memory_limit"}     # hand-picked in test_input_validation.py
     covered |= {"eos_critical_eps"}     # the deprecated name of offset_root_eps (its slots)
     missing = set(dynsys.__all__) - NO_INPUT - covered
     assert not missing, f"no bad-input tests for {sorted(missing)}"

@@ -90,3 +90,20 @@ def test_save_never_deletes_a_directory_that_is_not_a_zarr_store(tmp_path):
     xr.testing.assert_identical(dynsys.load(store), short)
     with pytest.raises(TypeError, match="overwrite"):
         dynsys.save(ds, store, overwrite="yes")
+
+
+def test_load_keeps_flag_values_that_do_not_fit_int8_and_tolerates_odd_attrs(tmp_path):
+    ds = xr.Dataset({"kind": ("n", np.array([0, 200, 300], np.int16),
+                              {"flag_values": np.array([0, 200, 300], np.int16),
+                               "flag_meanings": "a b c"})})
+    for suffix in (".nc", ".zarr"):
+        path = dynsys.save(ds, tmp_path / f"f{suffix}")
+        back = dynsys.load(path)
+        assert back.kind.attrs["flag_values"].tolist() == [0, 200, 300]
+    # a file naming an array attribute it does not have, or a DataArray without its name
+    odd = ds.assign_attrs(dynsys_array_attrs="missing")
+    odd.to_netcdf(tmp_path / "odd.nc", engine="h5netcdf")
+    assert "missing" not in dynsys.load(tmp_path / "odd.nc").attrs
+    ds.assign_attrs(dynsys_object="DataArray").to_netcdf(tmp_path / "da.nc", engine="h5netcdf")
+    with pytest.raises(ValueError, match="DataArray"):
+        dynsys.load(tmp_path / "da.nc")

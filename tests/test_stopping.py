@@ -57,7 +57,8 @@ def test_every_period_divides_a_checkpoint_interval():
     ("tol", 0.5, "tol"), ("radius", -1.0, "radius"), ("radius", 1e200, "radius"),
     ("max_period", 0, "max_period"), ("cycle_rtol", 1.0, "cycle_rtol"),
     ("lyapunov_steps", -1, "lyapunov_steps"), ("chaos_threshold", np.inf, "chaos_threshold"),
-    ("tol", "1e-9", "tol"), ("steps", True, "steps"),
+    ("tol", "1e-9", "tol"), ("steps", True, "steps"), ("tol", 1e-16, "rounding noise"),
+    ("tol", 1e-18, "tol must be >= 1e-15"),
 ])
 def test_rule_fields_are_validated(field, value, match):
     with pytest.raises((TypeError, ValueError), match=match):
@@ -101,3 +102,44 @@ def test_deprecated_names_still_work():
         dynsys.bifurcation_diagram(m, lr_range=[3.2], x0=[0.3], steps=10, keep=2)
     with pytest.raises(TypeError, match="radius"):
         dynsys.trajectory(m, [0.3], steps=5, divergence_bound=1e3, radius=1e3)
+
+
+@given(tol=st.floats(1e-15, 0.1), scale=st.floats(1e-30, 1e3))
+def test_step_tolerance_is_relative_to_the_step_scale(tol, scale):
+    # the step test bounds |F(x) - x| by tol, and by step_scale sqrt(tol): for GD (step scale
+    # lr) |grad L| <= sqrt(tol) too; at step scales >= sqrt(tol) it is exactly the plain test
+    t2 = _stopping.jump_tol2(tol, scale)
+    assert t2 == compiled.jump_tol2(tol, scale)
+    assert t2 <= tol * tol and t2 <= scale * scale * tol * (1 + 1e-12)
+    if scale * scale >= tol:
+        assert t2 == tol * tol
+    assert dynsys.StoppingRule(tol=tol).kernel(scale).tol2 == t2
+
+
+def test_a_state_that_never_moved_is_not_converged():
+    # issue 14, item 5: at lr = 1e-12 every step is shorter than tol = 1e-12, but the gradient
+    # is not small: the orbits run out of steps (UNDECIDED), no attractor is reported
+    model = dynsys.QuadraticRegression2D(0.1)
+    for system, kw in ((model, {}), (model, {"scaling": False}),
+                       (dynsys.gd_map(model, 1e-12), {})):
+        ds = dynsys.basins(system, [1e-12], grid=((-3.0, 3.0, 8), (-6.0, 6.0, 8)), steps=300,
+                           **kw)
+        assert (ds.outcome == dynsys.Outcome.UNDECIDED).all(), kw
+        assert ds.sizes["attractor_id"] == 0
+    # the generic GD loop of the limit-sharpness analyses applies the same rule
+    from dynsys.eos._converge import run_to_convergence
+
+    rule = dynsys.StoppingRule(steps=50, tol=1e-12)
+    _, used, outcome = run_to_convergence(model, np.array([[1.0, 2.0]]), 1e-12, rule)
+    assert outcome[0] != dynsys.Outcome.CONVERGED
+    # at a usual step size the same starts converge, to the zero-loss family
+    ds = dynsys.basins(model, [0.5], grid=((-3.0, 3.0, 8), (-6.0, 6.0, 8)), steps=3000)
+    assert not (ds.outcome == dynsys.Outcome.UNDECIDED).any()
+    assert (ds.outcome == dynsys.Outcome.CONVERGED).mean() > 0.8
+
+
+def test_maps_have_step_scale_one_and_gd_maps_their_lr():
+    model = dynsys.QuadraticRegression2D(0.1)
+    assert dynsys.maps.logistic(3.2).step_scale == 1.0
+    f = dynsys.gd_map(model, 0.25)
+    assert f.step_scale == 0.25 and f.with_params(lr=0.125).step_scale == 0.125

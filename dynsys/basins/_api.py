@@ -13,6 +13,7 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
+from .._limits import require
 from .._outcomes import Outcome
 from .._stopping import StoppingRule
 from .._version import __version__
@@ -20,7 +21,7 @@ from ..models import Model, gd_map, resolve_swept
 from . import _fingerprint as _fp
 from . import _store
 from ._attractors import AttractorKind, AttractorTable, label_chunk
-from ._sweep import Plan, choose_path, compute_chunk, family_mask
+from ._sweep import SCHEMA, Plan, choose_path, compute_chunk, family_mask
 from ._sweep import reduce_cycles as _reduce_cycles
 
 #: Grid cells per chunk by default (a chunk is one parameter value and a block of grid rows).
@@ -124,7 +125,7 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
     """
     rule = _rule(rule, steps=steps, tol=tol, radius=radius, **rule_fields)
     plan = _plan(system, values, lr_range, grid=grid, param=param, base=base, rule=rule,
-                 scaling=scaling, chunk_size=chunk_size)
+                 scaling=scaling, chunk_size=chunk_size, stored=store is not None)
     match_tol = check.real("match_tol", match_tol, positive=True)
     report = _progress(progress)
     client = _client(scheduler)
@@ -170,7 +171,8 @@ def _rule(rule, **fields) -> StoppingRule:
     return rule.replace(**changes) if changes else rule
 
 
-def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_size) -> Plan:
+def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_size,
+          stored=False) -> Plan:
     _, model, param = resolve_swept(system, param)
     values = check.swept_values("basins", values, lr_range, param)
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system
@@ -181,6 +183,9 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
         raise ValueError(f"grid must be {min(dim, 2)} (lo, hi, n) triple(s), one per gridded "
                          f"state component, got {grid!r}")
     triples = check.grid("grid", grid, dim=len(grid))
+    chunk_size = check.integer("chunk_size", chunk_size, minimum=1)
+    lens = [n for _, _, n in triples]
+    _check_size(len(values), lens, dim, model is not None, chunk_size, stored)
     axes = [np.linspace(lo, hi, n) for lo, hi, n in triples]
     if base is None:
         base = np.zeros(dim)
@@ -189,12 +194,35 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
         raise ValueError(f"base must have shape ({dim},), got {base.shape}")
     if not isinstance(scaling, bool | np.bool_):
         raise TypeError(f"scaling must be True or False, got {scaling!r}")
-    chunk_size = check.integer("chunk_size", chunk_size, minimum=1)
     row_cells = int(np.prod([len(a) for a in axes[1:]])) if len(axes) > 1 else 1
     rows = max(1, min(len(axes[0]), chunk_size // row_cells))
     return Plan(mapping=mapping, model=model, param=param, values=values, axes=axes,
                 base=base, rule=rule, scaling=bool(scaling), rows=rows,
                 path=choose_path(mapping, model, len(axes), base))
+
+
+def _check_size(n_values: int, lens: list, dim: int, is_model: bool, chunk_size: int,
+                stored: bool) -> None:
+    """Refuse, before allocating anything, a sweep whose result (in memory) or bookkeeping (a
+    store: the completion mask, the checksums and the task graph, one entry per chunk, and the
+    chunk being computed) exceeds the memory limit."""
+    fields = [f for f in SCHEMA if is_model or not f.model_only]
+    per_cell = sum(np.dtype(f.dtype).itemsize * (dim if f.state else 1) for f in fields) + 4
+    cells = int(np.prod(lens, dtype=object))
+    row_cells = int(np.prod(lens[1:], dtype=object)) if len(lens) > 1 else 1
+    rows = max(1, min(lens[0], chunk_size // row_cells))
+    shape = " x ".join(str(n) for n in (n_values, *lens))
+    name = "grid" if n_values == 1 else "grid or the number of swept values"
+    axes = 8 * sum(lens)
+    if not stored:
+        require(name, axes + 2 * n_values * cells * per_cell,
+                f"{shape} cells x {per_cell} bytes, with the working copy; a sweep with "
+                f"store= holds one chunk at a time")
+        return
+    n_chunks = n_values * -(-lens[0] // rows)
+    require(name, axes + n_chunks * (2048 + 8 * len(fields)) + 4 * rows * row_cells * per_cell,
+            f"{shape} cells in {n_chunks} chunks of the store x about 2 KiB of bookkeeping "
+            f"each, and the chunk being computed; raise chunk_size for fewer chunks")
 
 
 def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
@@ -409,12 +437,9 @@ def _task(plan: Plan, key, store: str | None):
 
 
 def _write_chunk(plan: Plan, key, out: dict, path: str) -> None:
-    """Write a finished chunk into the store, then mark it done (in that order)."""
-    _store.write_region(path, _region_data(plan, out), _region(plan, key))
-    _store.write_region(path, {_store.MASK: ((plan.param, "row_block"), np.ones((1, 1),
-                                                                                np.int8))},
-                        {plan.param: slice(key[0], key[0] + 1),
-                         "row_block": slice(key[1], key[1] + 1)})
+    """Write a finished chunk into the store, its checksums, then mark it done (in that
+    order)."""
+    _store.write_block(path, key, _region_data(plan, out), _region(plan, key), done=True)
 
 
 def _region(plan: Plan, key) -> dict:
@@ -503,9 +528,10 @@ def _run_stored(plan: Plan, template: xr.Dataset, path: str, fingerprint: str, p
                 match_tol: float, client, report) -> xr.Dataset:
     chunks = {plan.param: 1, plan.grid_dims[0]: plan.rows}
     with _store.create_or_open(path, template, chunks, fingerprint, parts) as opened:
-        if _store.is_complete(path):
+        mask, intact = _store.repair(path, opened.mask)
+        if intact and _store.is_complete(path):
             return _store.open_result(path)
-        _sweep_stored(plan, path, opened.mask, match_tol, client, report)
+        _sweep_stored(plan, path, mask, match_tol, client, report)
     return _store.open_result(path)
 
 
@@ -526,8 +552,8 @@ def _sweep_stored(plan: Plan, path: str, mask, match_tol: float, client, report)
         fields = _read_fields(plan, path, key)
         ids = _label(plan, table, key, fields)
         shaped = {"period": fields["period"], "attractor": ids}
-        _store.write_region(path, {n: (dims, v.reshape((1, -1) + cells))
-                                   for n, v in shaped.items()}, _region(plan, key))
+        _store.write_block(path, key, {n: (dims, v.reshape((1, -1) + cells))
+                                       for n, v in shaped.items()}, _region(plan, key))
     _store.finish(path, _table_dataset(plan, table))
 
 

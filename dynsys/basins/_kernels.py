@@ -172,15 +172,16 @@ def _map_sweep(step, jac, has_jac, x0, p, rule, ends):
                    (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
 
 
-def map_sweep(kernel, x0, p, rule, ends):
+def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     """Iterate the compiled map ``kernel`` (a :class:`~dynsys.MapKernel`) with parameter vector
     ``p`` from every row of ``x0`` (n, dim), stopping by ``rule`` (a
     :class:`~dynsys.StoppingRule`); fill ``ends`` (an :class:`~dynsys._stopping.OrbitEnds` of
-    flat arrays). The tangent vector of the Lyapunov window uses ``kernel.jacobian`` when there
-    is one, else a forward difference of ``kernel.step``."""
+    flat arrays); ``step_scale`` is the map's (see :class:`~dynsys.StoppingRule`). The
+    tangent vector of the Lyapunov window uses ``kernel.jacobian`` when there is one, else a
+    forward difference of ``kernel.step``."""
     has_jac = kernel.jacobian is not None
     _map_sweep(kernel.step, kernel.jacobian if has_jac else kernel.step, has_jac,
-               np.ascontiguousarray(x0, dtype=float), p, rule.kernel(), tuple(ends))
+               np.ascontiguousarray(x0, dtype=float), p, rule.kernel(step_scale), tuple(ends))
 
 
 @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable

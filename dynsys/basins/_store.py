@@ -13,10 +13,16 @@ atomically):
 1. the store is created in a hidden sibling directory and renamed into place when its metadata
    and its all-False mask are written, so ``path`` is either absent or a complete empty store;
    a directory left by a killed creation is removed by the next creation;
-2. a chunk is marked done only after its data are written;
+2. a chunk is marked done only after its data and their checksums are written;
 3. the attractor table is written with the root attrs (fingerprint included) carried along, and
    the completion attr is set last, so an interrupted final write leaves an incomplete store
    whose chunks are all done: the next call relabels and writes the table again.
+
+Every chunk written records checksums of its values (``chunk_digest``, see
+:mod:`dynsys._integrity`); a call that resumes or reopens a store checks every chunk marked done
+against them and recomputes those that are missing, truncated or altered (with a
+:class:`StoreRepairWarning` naming them), and :func:`dynsys.load` refuses a damaged store
+with an error naming the broken chunks.
 
 While a call works on a store it holds an exclusive lock (``flock`` on the store directory,
 released by the kernel when the process ends, also on ``kill -9``); a second process gets a
@@ -35,7 +41,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from .. import _io
+from .. import _integrity, _io
 
 try:                                   # POSIX; elsewhere stores are not locked
     import fcntl
@@ -44,8 +50,9 @@ except ImportError:                    # pragma: no cover
 
 FINGERPRINT = "dynsys_basins_fingerprint"
 PARTS = "dynsys_basins_arguments"
-COMPLETE = "dynsys_basins_complete"
-MASK = "chunk_done"
+COMPLETE = _integrity.COMPLETE
+MASK = _integrity.MASK
+DIGEST = _integrity.DIGEST
 _CREATING = ".creating-"
 
 
@@ -58,6 +65,10 @@ def _quiet():
 
 class Busy(ValueError):
     """Another process is working on this store."""
+
+
+class StoreRepairWarning(UserWarning):
+    """Damaged chunks of a store were found and are being recomputed."""
 
 
 class _Lock:
@@ -164,6 +175,15 @@ def _create(target: pathlib.Path, template, chunks, fingerprint, parts) -> None:
                 lazy[name] = (var.dims, da.zeros(var.shape, dtype=var.dtype, chunks=chunk),
                               var.attrs)
             encoding[name] = {"chunks": chunk}
+        dims = template[MASK].dims
+        covered = [name for name, var in template.data_vars.items()
+                   if name != MASK and var.dims[:len(chunks)] == tuple(chunks)]
+        lazy[DIGEST] = (dims + ("checked_variable",),
+                        np.zeros(template[MASK].shape + (len(covered),), np.int64),
+                        {"long_name": "checksum of each chunk of each variable (0: none)",
+                         _integrity.COVERS: " ".join(covered),
+                         _integrity.BLOCKS: " ".join(f"{d}:{n}" for d, n in chunks.items())})
+        encoding[DIGEST] = {"chunks": (1,) * len(dims) + (len(covered),)}
         lazy.attrs[FINGERPRINT] = fingerprint
         lazy.attrs[PARTS] = json.dumps(parts, sort_keys=True)
         ctx = _quiet()
@@ -208,7 +228,7 @@ def _open(target: pathlib.Path, fingerprint: str, parts: dict) -> Store:
     try:
         ctx = _quiet()
         try:
-            mask = xr.open_zarr(path, consolidated=False, mask_and_scale=False)[MASK].values
+            mask = _integrity.done_mask(zarr.open_group(path, mode="r"))
         finally:
             ctx.__exit__(None, None, None)
     except Exception as exc:
@@ -228,6 +248,71 @@ def write_region(path: str, data: dict, region: dict) -> None:
         ctx.__exit__(None, None, None)
 
 
+def write_block(path: str, key, data: dict, region: dict, *, done: bool = False) -> None:
+    """Write ``{name: (dims, array)}`` into ``region`` (block ``key``), then record the
+    checksums of what was written, then (with ``done``) mark the block done: in this order, so
+    that a block marked done always has its data and checksums."""
+    import zarr
+
+    write_region(path, data, region)
+    ctx = _quiet()
+    try:
+        group = zarr.open_group(path, mode="r+")
+        if DIGEST in group:
+            dig = group[DIGEST]
+            names = str(dig.attrs[_integrity.COVERS]).split()
+            row = np.asarray(dig[tuple(key)]).astype(np.int64)
+            for name, (_, values) in data.items():
+                if name in names:
+                    row[names.index(name)] = _integrity.digest(values)
+            dig[tuple(key)] = row
+        if done:
+            group[MASK][tuple(key)] = 1
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def repair(path: str, mask: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Return ``(mask, intact)``: the completion mask with every damaged chunk unmarked (its
+    chunks are then recomputed), and whether the store was intact.
+
+    A complete store is checked in every variable and its attractor table; an incomplete one in
+    the variables written with the chunk (the labels are rewritten when the sweep completes).
+    Damaged chunks are named in a :class:`StoreRepairWarning`; a complete store with damage is
+    first marked incomplete, so an interrupted repair resumes like any sweep.
+    """
+    import zarr
+
+    if not _integrity.is_checked(path):       # written before checksums were recorded
+        return mask, True
+    complete = is_complete(path)
+    broken = _integrity.verify(path, skip=() if complete else ("attractor",))
+    table = _integrity.verify_table(path) if complete else []
+    if not broken and not table:
+        return mask, True
+    spec = _integrity.spec_of(path)
+    what = [_integrity.describe(broken, spec)] if broken else []
+    if table:
+        what.append("attractor table: " + "; ".join(table))
+    what = f"store {path!r} is damaged: " + "; ".join(what)
+    warnings.warn(f"{what}; recomputing them", StoreRepairWarning, stacklevel=4)
+    ctx = _quiet()
+    try:
+        group = zarr.open_group(path, mode="r+")
+        if complete:
+            attrs = {k: v for k, v in group.attrs.items()
+                     if k not in (COMPLETE, _integrity.TABLE)}
+            group.attrs.put(attrs)
+        mask = mask.copy()
+        for key in broken:
+            group[MASK][key] = 0
+            group[DIGEST][key] = 0
+            mask[key] = False
+    finally:
+        ctx.__exit__(None, None, None)
+    return mask, False
+
+
 def read_region(path: str, names, region: dict) -> dict:
     """Return ``{name: array}`` read from ``region`` of the store."""
     ctx = _quiet()
@@ -243,7 +328,7 @@ def finish(path: str, table: xr.Dataset) -> None:
     import zarr
 
     group = zarr.open_group(path, mode="r+")
-    attrs = {k: v for k, v in group.attrs.items() if k != COMPLETE}
+    attrs = {k: v for k, v in group.attrs.items() if k not in (COMPLETE, _integrity.TABLE)}
     for name, var in table.variables.items():   # left by an interrupted earlier finish
         if "attractor_id" in var.dims and name in group:
             del group[name]
@@ -255,7 +340,8 @@ def finish(path: str, table: xr.Dataset) -> None:
     finally:
         ctx.__exit__(None, None, None)
     group = zarr.open_group(path, mode="r+")
-    group.attrs.update({**attrs, COMPLETE: 1})
+    group.attrs.update({**attrs, _integrity.TABLE: _integrity.table_digests(table),
+                        COMPLETE: 1})
 
 
 def is_complete(path: str) -> bool:
@@ -272,6 +358,6 @@ def open_result(path: str) -> xr.Dataset:
     finally:
         ctx.__exit__(None, None, None)
     ds = _io.decode(ds)
-    for key in (FINGERPRINT, PARTS, COMPLETE):
+    for key in (FINGERPRINT, PARTS, COMPLETE, _integrity.TABLE):
         ds.attrs.pop(key, None)
-    return ds.drop_vars(MASK)
+    return ds.drop_vars([MASK, DIGEST], errors="ignore")

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from .._numba import numba
 from .._outcomes import Outcome
 from .._stopping import OrbitEnds, StoppingRule, block_length, checkpoint_interval
 from .._stopping import converged, diverged, first_interval, returned
@@ -146,21 +147,47 @@ def compute_chunk(plan: Plan, key: tuple[int, int], out: dict | None = None) -> 
     if plan.path == "model":
         hook = plan.model.grid_kernel
         fused = bool(getattr(hook, "fused", False))
-        extra = {}
         if fused:
             out["family"] = np.empty(ends.code.shape, dtype=bool)
-            extra["finals"] = (out["final_loss"], out["final_sharpness"], out["family"])
-        hook.sweep(plan.axes[0][plan.row_slice(block)], plan.axes[1], value, plan.rule, ends,
-                   scaling=plan.scaling, **extra)
+        rows = plan.axes[0][plan.row_slice(block)]
+        n2 = len(plan.axes[1])
+        for lo, hi in _pieces(len(rows), plan.rule.steps, n2):   # whole rows per call
+            a, b = lo * n2, hi * n2
+            extra = ({"finals": (out["final_loss"][a:b], out["final_sharpness"][a:b],
+                                 out["family"][a:b])} if fused else {})
+            hook.sweep(rows[lo:hi], plan.axes[1], value, plan.rule, _part(ends, a, b),
+                       scaling=plan.scaling, **extra)
     elif plan.path == "kernel":
         mapping = plan.map_at(value)
-        K.map_sweep(mapping.kernel, plan.start_points(block), mapping.param_vector(), plan.rule,
-                    ends)
+        starts = plan.start_points(block)
+        p = mapping.param_vector()
+        for lo, hi in _pieces(starts.shape[0], plan.rule.steps):
+            K.map_sweep(mapping.kernel, starts[lo:hi], p, plan.rule, _part(ends, lo, hi),
+                        mapping.step_scale)
     else:
         numpy_sweep(plan.map_at(value), plan.start_points(block), plan.rule, ends)
     if not fused:
         _final_values(plan, out)
     return out
+
+
+#: Cell-steps of one call of a compiled basin loop: a chunk is run in calls of about this much
+#: work (a fraction of a second; at least one kernel block per thread, so that no thread
+#: idles), so that Ctrl-C lands between them. Orbits are independent of each other, so the
+#: results do not depend on this.
+CALL_WORK = 1 << 24
+
+
+def _pieces(n: int, steps: int, unit: int = 1) -> list[tuple[int, int]]:
+    """Return ``[(lo, hi), ...]`` covering ``range(n)``: items of ``unit`` cells each, about
+    :data:`CALL_WORK` cell-steps per piece (at least a kernel block per thread)."""
+    least = -(-K.BLOCK * numba.get_num_threads() // unit)
+    size = max(1, least, CALL_WORK // max(1, steps * unit))
+    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def _part(ends: OrbitEnds, lo: int, hi: int) -> OrbitEnds:
+    return OrbitEnds(*(a[lo:hi] for a in ends))
 
 
 def _final_values(plan: Plan, out: dict) -> None:
@@ -197,7 +224,7 @@ def numpy_sweep(mapping, x0, rule: StoppingRule, ends: OrbitEnds) -> None:
     lsum = np.zeros(n)
     idx = np.arange(n)
     cnt = np.zeros(n, dtype=np.int64)
-    kr = rule.kernel()
+    kr = rule.kernel(mapping.step_scale)
     steps = kr.steps
     cap = checkpoint_interval(kr.max_period)
     every = first_interval(kr.max_period)

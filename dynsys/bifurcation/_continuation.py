@@ -329,6 +329,11 @@ def _warn_far_start(x0, orbit, period, param, p0) -> None:
 
 
 def _options(width, step, min_step, max_step, max_points, tol, max_state) -> Options:
+    if min_step is not None and max_step is not None and \
+            check.real("min_step", min_step, positive=True) > check.real(
+                "max_step", max_step, positive=True):
+        raise ValueError(f"min_step must be <= max_step, got min_step={min_step!r} > "
+                         f"max_step={max_step!r}")
     return Options(
         step=check.real("step", step, positive=True) if step is not None else width / 200,
         min_step=(check.real("min_step", min_step, positive=True) if min_step is not None

@@ -8,6 +8,7 @@ import xarray as xr
 from .. import _stopping
 from .. import _validate as check
 from .._labels import provenance
+from .._limits import require
 from .._outcomes import Outcome
 from .._specialise import specialise
 from ..models import resolve_swept
@@ -207,6 +208,8 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
     radius2 = radius * radius
 
     n = values.size
+    require("keep", 8 * n * keep * mapping.dim * 2,
+            f"{n} values x {keep} kept iterates x {mapping.dim} float64, and their loss")
     out = np.full((n, keep, mapping.dim), np.nan)
     last = np.empty(n, dtype=np.int64)
     kernel = mapping.kernel

@@ -33,12 +33,33 @@ def library_default(func, name: str):
     return inspect.signature(func).parameters[name].default
 
 
+def _no_figure(args, why: str = "this subcommand has no figure") -> None:
+    """Refuse ``--plot`` before anything is computed or written when there is no figure."""
+    if getattr(args, "plot", None) is not None:
+        raise CLIError(f"--plot: {why}; nothing was computed or written")
+
+
+def _map_of(args, system):
+    """Return the map a single-step-size subcommand iterates: GD at ``--lr`` (default 1) for a
+    model; for a map the map itself, with ``--lr`` setting its ``lr`` parameter (an error for a
+    map that has none, rather than ignoring it)."""
+    if isinstance(system, Model):
+        return gd_map(system, 1.0 if args.lr is None else args.lr)
+    if args.lr is not None:
+        if "lr" not in system.params:
+            raise CLIError(f"--lr applies to models (gradient descent) and maps with an lr "
+                           f"parameter; map {system.name!r} has parameters "
+                           f"{list(system.params)} (set them with --param NAME=VALUE)")
+        return system.with_params(lr=args.lr)
+    return system
+
+
 def _save_and_plot(ds, args, plot_fn=None) -> str:
+    if plot_fn is None:
+        _no_figure(args)
     path = save(ds, args.output, overwrite=True)   # the output the user named
     lines = [f"wrote {path}"]
     if args.plot is not None:
-        if plot_fn is None:
-            raise CLIError("this subcommand has no figure")
         plot_fn(ds, path=args.plot)
         lines.append(f"wrote {args.plot}")
     return "\n".join(lines)
@@ -54,14 +75,18 @@ def _progress(args):
 def _trajectory(args) -> str:
     system = system_from_args(args)
     is_model = isinstance(system, Model)
+    if not is_model:
+        _no_figure(args, "trajectory figures are drawn for models (loss and sharpness)")
     x0 = args.x0 if args.x0 is not None else default_start(system)
-    ds = trajectory(system, x0, lr=args.lr if is_model else None, steps=args.steps)
+    lr = (1.0 if args.lr is None else args.lr) if is_model else None
+    ds = trajectory(_map_of(args, system) if not is_model else system, x0, lr=lr,
+                    steps=args.steps)
     status = Outcome(int(ds.outcome)).name.lower()
     head = f"trajectory of {ds.attrs['system']} ({ds.attrs['system_params']}), {args.steps} steps: {status}"
     if is_model:
         top = ds.ntk_eigenvalue if "ntk_eigenvalue" in ds else ds.sharpness
         head += (f"\n  final loss {float(ds.loss[-1]):.3e}, lr x top eigenvalue "
-                 f"{args.lr * float(top[-1]):.6f} (edge of stability at 2)")
+                 f"{lr * float(top[-1]):.6f} (edge of stability at 2)")
     draw = (lambda d, path: plot.trajectory(d, system=system, path=path)) if is_model else None
     return head + "\n" + _save_and_plot(ds, args, draw)
 
@@ -71,7 +96,8 @@ def register_trajectory(sub):
                        description="Iterate from one start; write the orbit with loss and "
                                    "sharpness (models).")
     add_system_options(p)
-    p.add_argument("--lr", type=float, default=1.0, help="step size (models; default 1)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="step size (models, default 1; maps with an lr parameter)")
     p.add_argument("--x0", type=parse_floats, default=None,
                    help="start, e.g. 0.3,7 (default 0.3,7 for the 2-D model; for a map 0.3 of "
                         "the way along each side of its default box)")
@@ -184,7 +210,7 @@ def register_bifurcation(sub):
 # -- orbits -------------------------------------------------------------------------------
 def _orbits(args) -> str:
     system = system_from_args(args)
-    mapping = gd_map(system, args.lr) if isinstance(system, Model) else system
+    mapping = _map_of(args, system)
     bounds = [tuple(b) for b in args.bounds] if args.bounds else None
     if bounds is None:
         raise CLIError("--bounds is required, e.g. --bounds=-3:3 --bounds=-12:12")
@@ -210,7 +236,8 @@ def register_orbits(sub):
                        description="All fixed points (--period 1) or periodic orbits in a box, "
                                    "with multipliers and stability.")
     add_system_options(p)
-    p.add_argument("--lr", type=float, default=1.0, help="step size (models; default 1)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="step size (models, default 1; maps with an lr parameter)")
     p.add_argument("--period", type=int, default=1, help="period (default 1: fixed points)")
     p.add_argument("--bounds", type=parse_interval, action="append", metavar="LO:HI",
                    help="box, once per dimension, e.g. --bounds=-3:3 (write = before a negative value)")
@@ -221,10 +248,14 @@ def register_orbits(sub):
 # -- lyapunov -----------------------------------------------------------------------------
 def _lyapunov(args) -> str:
     system = system_from_args(args)
-    mapping = gd_map(system, args.lr) if isinstance(system, Model) else system
+    mapping = _map_of(args, system)
     da = lyapunov_spectrum(mapping, args.x0, steps=args.steps, transient=args.transient)
     values = ", ".join(f"{v:.6f}" for v in np.asarray(da))
     head = f"Lyapunov spectrum of {mapping.name} from {args.x0}: ({values})"
+    gone = int(da.attrs.get("diverged_at_step", -1))
+    if gone >= 0 or not np.all(np.isfinite(np.asarray(da))):
+        at = f" at step {gone}" if gone >= 0 else ""
+        head += f"\n  the orbit diverged{at}: the exponents are undefined (NaN)"
 
     def draw(d, path):
         # the convergence trace: the same orbit again, its log |R_jj| summed per block
@@ -238,7 +269,8 @@ def register_lyapunov(sub):
     p = sub.add_parser("lyapunov", help="Lyapunov spectrum of an orbit",
                        description="All Lyapunov exponents (QR method) with standard errors.")
     add_system_options(p)
-    p.add_argument("--lr", type=float, default=1.0, help="step size (models; default 1)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="step size (models, default 1; maps with an lr parameter)")
     p.add_argument("--x0", type=parse_floats, required=True, help="start, e.g. 0.1,0.1")
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--transient", type=int, default=library_default(lyapunov_spectrum,

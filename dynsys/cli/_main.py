@@ -24,13 +24,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit code (0 ok, 2 on bad input)."""
+    """Run the command line; return the exit code (0 ok, 2 on any error: one line on stderr,
+    no traceback)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         summary = args.run(args)
-    except (CLIError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
-        message = " ".join(str(exc).split())
+    except Exception as exc:             # every error is one line (Ctrl-C still interrupts)
+        kind = type(exc)
+        known = isinstance(exc, CLIError | ValueError | TypeError | OSError) and (
+            kind.__module__ == "builtins" or kind.__module__.startswith("dynsys"))
+        message = " ".join(str(exc).split()) or "no message"
+        if not known:                    # MemoryError, LinAlgError, ...: say which
+            message = f"{type(exc).__name__}: {message}"
         print(f"dynsys {args.command}: error: {message}", file=sys.stderr)
         return 2
     if summary:

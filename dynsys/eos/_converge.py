@@ -64,7 +64,7 @@ def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
     outcome = np.zeros(n, dtype=np.int8)
     mapping = gd_map(model, lr)
     if mapping.kernel is not None:
-        _converge_kernel(mapping.kernel.step, starts, mapping.param_vector(), rule.kernel(),
+        _converge_kernel(mapping.kernel.step, starts, mapping.param_vector(), rule.kernel(lr),
                          out, used, outcome)
         return out, used, outcome
     # generic path: the same tests, vectorised over the batch in numpy
@@ -80,7 +80,8 @@ def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
             ya = xa - lr * model.grad(xa)
             idx = np.flatnonzero(active)
             bad = rule.diverged(np.sum(ya * ya, axis=1))
-            done = rule.converged(np.sum((ya - xa) ** 2, axis=1), np.sum(xa * xa, axis=1))
+            done = rule.converged(np.sum((ya - xa) ** 2, axis=1), np.sum(xa * xa, axis=1),
+                                  step_scale=lr)
             x[idx] = ya
             outcome[idx[bad]] = Outcome.DIVERGED
             outcome[idx[done & ~bad]] = Outcome.CONVERGED

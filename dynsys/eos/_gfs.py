@@ -75,6 +75,10 @@ def _validate(model, theta, method):
     if not isinstance(model, Model):
         raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
     theta = check.array("theta", theta, dim=model.dim)
+    if np.any(np.abs(theta) > check.MAX_STATE):
+        raise ValueError(f"theta must lie within +-{check.MAX_STATE:g} (the loss and its "
+                         f"gradient flow overflow float64 beyond), got max |theta| "
+                         f"{float(np.max(np.abs(theta)))!r}")
     method = check.choice("method", method, METHODS)
     if method == "closed" and not _closed_form_available(model):
         raise ValueError(f"method='closed' needs a model with the gfs_limit hook (a closed-form "

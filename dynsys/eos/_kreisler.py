@@ -64,7 +64,7 @@ def qr2d_increase_threshold(eps: float, branch: str = "upper") -> float:
     >>> round(0.05 * dynsys.qr2d_increase_threshold(0.05, "lower"), 3)
     -1.834
     """
-    eps = check.real("eps", eps, positive=True)
+    eps = check.real("eps", eps, positive=True, hi=1e100)   # beyond, eps x overflows
     branch = check.choice("branch", branch, ("upper", "lower"))
     from scipy.optimize import brentq   # lazily: scipy.optimize takes ~1 s to import
 

@@ -30,6 +30,8 @@ def offset_formula(eps, lr_target):
     0.0025
     """
     eps = np.asarray(check.array("eps", eps))
+    if np.any(eps < 0):
+        raise ValueError(f"eps must be >= 0 (the model's asymmetry), got min {float(eps.min())}")
     lr_target = np.asarray(check.array("lr_target", lr_target))
     out = eps * (1 - lr_target) / 2
     return float(out) if out.ndim == 0 else out

@@ -42,6 +42,11 @@ class GDMap(Map):
             check.lr(resolved["lr"])
         return resolved
 
+    @property
+    def step_scale(self) -> float:
+        """Return ``lr``: the step of GD is ``lr |grad L|``."""
+        return float(self.params["lr"])
+
     def describe(self) -> dict:
         return {**self.model.describe(), "lr": self.params["lr"]}
 

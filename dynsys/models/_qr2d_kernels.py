@@ -510,7 +510,7 @@ def sweep_grid(eps, target, axis1, axis2, lr, rule, ends, *, scaling=True, final
     """
     axis1 = np.ascontiguousarray(axis1, dtype=float)
     axis2 = np.ascontiguousarray(axis2, dtype=float)
-    kr = rule.kernel()
+    kr = rule.kernel(step_scale=lr)
     fused = finals is not None
     if fused:
         loss, sharp, fam = finals

@@ -226,7 +226,11 @@ class QuadraticRegression2D(SecondOrderRegression):
                              f"{float(np.min(lam))}")
         excess = (lam - 2 * E) / (1 + eps)          # eps b_inf^2
         s = 2 * E + excess                          # a_inf^2
-        b0 = np.sqrt(excess / eps) * np.exp(eps * (0.5 * np.log(s) - np.log(np.abs(a0))))
+        with np.errstate(over="ignore", invalid="ignore"):
+            b0 = np.sqrt(excess / eps) * np.exp(eps * (0.5 * np.log(s) - np.log(np.abs(a0))))
+        if not np.all(np.isfinite(b0)):
+            raise ValueError("sharpness and theta_1: the start theta_2 overflows float64 "
+                             "(sharpness or |theta_1| too extreme for this eps)")
         a0, b0 = np.broadcast_arrays(a0, b0)
         return np.stack([a0, b0], axis=-1).astype(float)
 

@@ -131,6 +131,9 @@ def classify(mult, *, tol: float = HYPERBOLICITY_TOL) -> np.ndarray:
     mod = np.abs(check.array("mult", mult, dtype=complex, finite=False))
     if mod.ndim == 0:
         raise ValueError("mult must have shape (..., dim), got a scalar")
+    if mod.shape[-1] == 0:
+        raise ValueError(f"mult must hold at least one multiplier per point (shape (..., dim) "
+                         f"with dim >= 1), got shape {mod.shape}")
     with np.errstate(invalid="ignore"):
         inside = mod < 1.0 - tol
         outside = mod > 1.0 + tol

@@ -114,18 +114,16 @@ def jacobian_at(x, p, out, xp, f1, f2, f3, f4):
 
 
 @njit(cache=CACHE, error_model="numpy")
-def benettin2(x0, p, transient, steps, n_batches, radius2, log_every, sums):
+def benettin2(x, q, p, transient, steps, n_batches, radius2, log_every, sums):
     # the loop of benettin for dim 2 with the frame and the products in registers; the QR in
     # closed form: the second column of the frame is the first turned by 90 degrees, so that
     # r0 r1 = |det(jm q)|
-    x = x0.copy()
     y = np.empty(2)
     jm = np.empty((2, 2))
-    q = np.eye(2)
     m = np.empty((2, 2))
     r = np.empty(2)
     xp, f1, f2, f3, f4 = (np.empty(2), np.empty(2), np.empty(2), np.empty(2), np.empty(2))
-    q00, q10, q01, q11 = 1.0, 0.0, 0.0, 1.0
+    q00, q10, q01, q11 = q[0, 0], q[1, 0], q[0, 1], q[1, 1]
     p0 = 1.0
     p1 = 1.0
     batch_len = max(steps // n_batches, 1)
@@ -155,6 +153,7 @@ def benettin2(x0, p, transient, steps, n_batches, radius2, log_every, sums):
         y0 = y[0]
         y1 = y[1]
         if diverged(y0 * y0 + y1 * y1, radius2):   # the library's rule (also catches NaN)
+            q[0, 0], q[1, 0], q[0, 1], q[1, 1] = q00, q10, q01, q11
             return t + 1
         x[0] = y0
         x[1] = y1
@@ -184,23 +183,24 @@ def benettin2(x0, p, transient, steps, n_batches, radius2, log_every, sums):
                 b += 1
                 left_batch = (batch_len if b < n_batches - 1
                               else steps - batch_len * (n_batches - 1))
+    q[0, 0], q[1, 0], q[0, 1], q[1, 1] = q00, q10, q01, q11
     return -1
 
 
 @njit(cache=CACHE, error_model="numpy")
-def benettin(x0, p, transient, steps, n_batches, radius2, log_every, sums):
-    dim = x0.shape[0]
-    x = x0.copy()
+def benettin(x, q, p, transient, steps, n_batches, radius2, log_every, sums):
+    # x (the state) and q (the orthonormal frame) are updated in place, so that a long run is
+    # made of calls over slices of it (see _sliced)
+    dim = x.shape[0]
     y = np.empty(dim)
     jm = np.empty((dim, dim))
-    q = np.eye(dim)
     m = np.empty((dim, dim))
     r = np.empty(dim)
     prod = np.ones(dim)
     xp, f1, f2, f3, f4 = (np.empty(dim), np.empty(dim), np.empty(dim), np.empty(dim),
                           np.empty(dim))
     if dim == 2:
-        return benettin2(x0, p, transient, steps, n_batches, radius2, log_every, sums)
+        return benettin2(x, q, p, transient, steps, n_batches, radius2, log_every, sums)
     batch_len = max(steps // n_batches, 1)
     b = 0
     left_batch = batch_len if n_batches > 1 else steps
@@ -240,6 +240,41 @@ def benettin(x0, p, transient, steps, n_batches, radius2, log_every, sums):
 """
 
 
+#: Steps of one call of the compiled loop: a long run is cut into calls this long (at most),
+#: so that Ctrl-C (handled by Python between calls) lands within a fraction of a second.
+SLICE = 1 << 18
+
+
+def _sliced(loop, x, p, transient, steps, n_batches, radius2, sums, slice_steps=None) -> int:
+    """Run the compiled QR loop over ``transient + steps`` iterations in bounded slices, with
+    the arithmetic of one call: the state and the frame carry over, and the measured steps are
+    cut at the points where the loop flushes its products anyway (batch ends and every
+    ``LOG_EVERY`` steps). Return the step at which the orbit diverged, or -1."""
+    dim = x.shape[0]
+    q = np.eye(dim)
+    cut = max(LOG_EVERY, (slice_steps or SLICE) // LOG_EVERY * LOG_EVERY)
+    done = 0
+    while done < transient:                         # the transient: state and frame only
+        k = min(cut, transient - done)
+        gone = loop(x, q, p, k, 0, 1, radius2, LOG_EVERY, sums[:1])
+        if gone >= 0:
+            return done + gone
+        done += k
+    batch_len = max(steps // n_batches, 1)
+    measured = 0
+    for b in range(n_batches):
+        length = batch_len if b < n_batches - 1 else steps - batch_len * (n_batches - 1)
+        left = length
+        while left > 0:
+            k = min(cut, left)
+            gone = loop(x, q, p, 0, k, 1, radius2, LOG_EVERY, sums[b:b + 1])
+            if gone >= 0:
+                return done + measured + gone
+            measured += k
+            left -= k
+    return -1
+
+
 def _compiled_loop(kernel):
     """Return the QR loop specialised to ``kernel`` (analytic Jacobian or finite differences),
     cached on disk when its functions are importable."""
@@ -273,8 +308,8 @@ def _run(mapping, x0, transient, steps, n_batches, radius2):
     sums = np.zeros((n_batches, mapping.dim))
     kernel = mapping.kernel
     if kernel is not None:
-        diverged = _compiled_loop(kernel)(np.ascontiguousarray(x0), mapping.param_vector(),
-                                          transient, steps, n_batches, radius2, LOG_EVERY, sums)
+        diverged = _sliced(_compiled_loop(kernel), np.array(x0, dtype=float),
+                           mapping.param_vector(), transient, steps, n_batches, radius2, sums)
         how = ("analytic (compiled kernel)" if kernel.jacobian is not None
                else "finite differences (compiled)")
     else:

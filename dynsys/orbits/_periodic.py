@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
+from .._limits import require
 from .._labels import provenance
 from ._trajectory import state_labels
 from ..models import resolve_system
@@ -16,9 +17,15 @@ from ._search import SearchResult, Settings, search
 def _settings(mapping, period, *, starts, seed, xtol, max_iter, dedup_tol, null_tol,
               hyperbolicity_tol, family_step, max_family_points, max_starts=None,
               residual_tol=1e-9, transient=64) -> Settings:
+    name = "starts"
     if starts is None:
+        name = "period"
         starts = 64 * mapping.dim * period
     starts = check.integer("starts", starts, minimum=1)
+    dim = mapping.dim
+    # the seeds' orbit segments (points and images) and the Jacobians of F^period
+    require(name, 8 * starts * (2 * period * dim + dim * dim),
+            f"{starts} seeds x a segment of {period} points in dimension {dim}")
     return Settings(
         starts=starts,
         seed=check.integer("seed", seed, minimum=0),

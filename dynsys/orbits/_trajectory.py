@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from .. import _validate as check
+from .._limits import require
 from .._labels import provenance
 from .._outcomes import Outcome
 from ..models._base import RegressionModel
@@ -64,6 +65,10 @@ def trajectory(system, x0, *, lr=None, steps: int, radius: float | None = None,
                                                 divergence_bound, "radius", radius,
                                                 default=RADIUS), positive=True, hi=1e150)
 
+    dim = mapping.dim
+    per_step = dim + (dim * dim + dim + 3 if model is not None else 0)   # + Hessians, loss, ...
+    require("steps", 8 * (steps + 1) * per_step,
+            f"{steps + 1} states x {per_step} float64 values")
     states, last = orbit(mapping, x0, steps, radius=radius)
     labels = state_labels(mapping, model)
     state_name = "theta" if model is not None else "x"

@@ -14,6 +14,8 @@ from .._numba import njit
 
 #: The default divergence radius of fixed-step loops (:data:`dynsys._stopping.ORBIT_RADIUS`).
 RADIUS = _stopping.ORBIT_RADIUS
+#: Steps of one call of the compiled loop (a long orbit is computed in slices this long).
+SLICE = 1 << 20
 
 
 @njit(cache=False)   # takes a dispatcher: not cacheable
@@ -42,8 +44,17 @@ def orbit(system, x0: np.ndarray, steps: int, *, radius: float = RADIUS):
     radius2 = radius * radius
     kernel = getattr(system, "kernel", None)
     if kernel is not None:
-        last = _orbit_kernel(kernel.step, np.ascontiguousarray(x0, dtype=float),
-                             system.param_vector(), steps, radius2, out)
+        p = system.param_vector()
+        start = np.ascontiguousarray(x0, dtype=float)
+        done = 0
+        while True:           # bounded slices: Ctrl-C lands between them (within ~0.1 s)
+            k = min(SLICE, steps - done)
+            last = done + _orbit_kernel(kernel.step, start, p, k, radius2,
+                                        out[done:done + k + 1])
+            if last < done + k or done + k == steps:
+                break
+            done += k
+            start = out[done].copy()
         out[last + 1:] = np.nan
         return out, int(last)
     out[0] = x0

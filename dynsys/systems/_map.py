@@ -136,6 +136,12 @@ class Map:
         new.params = self._resolve(params)
         return new
 
+    @property
+    def step_scale(self) -> float:
+        """Return the scale of the map's steps, 1 (a gradient-descent map: its ``lr``): the
+        step test of the stopping rule is relative to it (see :class:`~dynsys.StoppingRule`)."""
+        return 1.0
+
     def describe(self) -> dict:
         """Return the map's scalar parameters (for provenance attrs)."""
         return dict(self.params)

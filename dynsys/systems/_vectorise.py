@@ -5,6 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def _real(value, name: str) -> np.ndarray:
+    """Return a user function's result as float64, refusing what is not real numbers (complex
+    values, None, strings) instead of dropping imaginary parts or making NaN of them."""
+    out = np.asarray(value)
+    if out.dtype.kind == "c":
+        raise TypeError(f"{name} returned complex values; a map must return real numbers "
+                        f"(take .real explicitly if that is what you mean)")
+    if out.dtype.kind not in "biuf":
+        raise TypeError(f"{name} returned {type(value).__name__} (dtype {out.dtype}); it must "
+                        f"return an array of real numbers")
+    return out.astype(float, copy=False)
+
+
 class BatchFunction:
     """Return a callable ``g(x, **kw)`` that maps ``x`` of shape ``(..., dim)`` to
     ``(..., *core_shape)`` whether ``func`` was written for one point or for batches.
@@ -31,7 +44,7 @@ class BatchFunction:
                 "vectorized": self._given}
 
     def _point(self, x, kw):
-        out = np.asarray(self.func(x, **kw), dtype=float)
+        out = _real(self.func(x, **kw), self.name)
         if out.size != int(np.prod(self.core_shape, dtype=int)):
             raise ValueError(f"{self.name} returned shape {out.shape} for one point; "
                              f"expected {self.core_shape}")
@@ -52,7 +65,7 @@ class BatchFunction:
         if self.vectorized is None and flat.shape[0] > 0:
             self.vectorized = self._detect(flat, kw)
         if self.vectorized:
-            out = np.asarray(self.func(flat, **kw), dtype=float)
+            out = _real(self.func(flat, **kw), self.name)
             out = out.reshape(flat.shape[0], *self.core_shape)
         else:
             out = self._loop(flat, kw)
@@ -61,7 +74,7 @@ class BatchFunction:
     def _detect(self, flat, kw) -> bool:
         try:
             with np.errstate(all="ignore"):
-                out = np.asarray(self.func(flat, **kw), dtype=float)
+                out = _real(self.func(flat, **kw), self.name)
         except Exception:
             return False
         if out.size != flat.shape[0] * int(np.prod(self.core_shape, dtype=int)):

@@ -253,3 +253,22 @@ def test_default_grid_as_in_the_mission_statement():
     plain = dynsys.Map(lambda x, c: 0.5 * x + c, dim=2, params={"c": 0.1}, name="plain")
     ds = dynsys.basins(plain, [0.1], steps=20)
     assert float(ds.x_1.min()) == -1.0 and float(ds.x_2.max()) == 1.0
+
+
+@pytest.mark.parametrize("system, values, kw", [
+    (dynsys.QuadraticRegression2D(0.1), [0.7, 1.9], {}),                        # model loop
+    (dynsys.maps.henon(1.4, 0.3), [1.0, 1.4], {"param": "a"}),                  # compiled map
+])
+def test_a_chunk_run_in_small_pieces_is_bit_for_bit_the_whole_chunk(system, values, kw,
+                                                                    monkeypatch):
+    # chunks run in pieces of about CALL_WORK cell-steps so that Ctrl-C lands between them
+    # (tests/orbits/test_interrupt.py); orbits are independent, so pieces change nothing
+    import importlib
+
+    sweep = importlib.import_module("dynsys.basins._sweep")
+    grid = ((-1.5, 1.5, 11), (-1.5, 1.5, 9))
+    whole = dynsys.basins(system, values, grid=grid, steps=700, **kw)
+    monkeypatch.setattr(sweep, "_pieces",
+                        lambda n, steps, unit=1: [(lo, min(n, lo + 3)) for lo in range(0, n, 3)])
+    pieces = dynsys.basins(system, values, grid=grid, steps=700, **kw)
+    assert pieces.identical(whole)

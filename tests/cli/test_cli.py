@@ -107,24 +107,43 @@ def test_reproduce_runs_named_analyses_quickly(tmp_path, capsys):
     (["basins", "--grid", "3y"], "N1xN2"),
     (["reproduce", "--only", "nothing"], "unknown analysis"),
 ])
-def test_bad_input_is_one_line_exit_2(tmp_path, args, fragment):
-    proc = subprocess.run([sys.executable, "-m", "dynsys", *args, *(
-        ["-o", str(tmp_path / "x.nc")] if args[0] != "reproduce" else ["--out", str(tmp_path)])],
-        capture_output=True, text=True)
+def test_bad_input_is_one_line_exit_2(tmp_path, args, fragment, capsys):
+    # in-process (the same parser and error handling as the command; the real command is run
+    # for a sample below and in test_cli_errors.py)
+    full = [*args, *(["-o", str(tmp_path / "x.nc")] if args[0] != "reproduce"
+                     else ["--out", str(tmp_path)])]
+    try:
+        code = main(full)
+    except SystemExit as exc:            # argparse usage errors exit from the parser
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert fragment in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, fragment", [(["trajectory", "--lr", "-1"], "lr must be > 0"),
+                                            (["basins", "--grid", "3y"], "N1xN2")])
+def test_bad_input_of_the_real_command_is_one_line_exit_2(tmp_path, args, fragment):
+    proc = subprocess.run([sys.executable, "-m", "dynsys", *args, "-o", str(tmp_path / "x.nc")],
+                          capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert fragment in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_help_lists_every_subcommand():
+def test_help_lists_every_subcommand(capsys):
+    # the real command once; each subcommand's help in-process (the same parser, without
+    # six more interpreter start-ups)
     proc = subprocess.run([sys.executable, "-m", "dynsys", "--help"], capture_output=True,
                           text=True)
     assert proc.returncode == 0
     for name in ("basins", "bifurcation", "orbits", "lyapunov", "eos", "reproduce"):
         assert name in proc.stdout
-        sub = subprocess.run([sys.executable, "-m", "dynsys", name, "--help"],
-                             capture_output=True, text=True)
-        assert sub.returncode == 0 and "usage" in sub.stdout
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        out = capsys.readouterr().out
+        assert info.value.code == 0 and out.startswith("usage: dynsys " + name)
 
 
 def test_reproduce_runs_studies_in_parallel_with_progress_and_summary(tmp_path):

@@ -71,8 +71,9 @@ def _still(dim, big, small) -> dynsys.Map:
 def _sums(mapping, x0, steps, log_every, transient=100, batches=5):
     sums = np.zeros((batches, mapping.dim))
     loop = L._compiled_loop(mapping.kernel)
-    diverged = loop(np.asarray(x0, dtype=float), mapping.param_vector(), transient, steps,
-                    batches, 1e12, log_every, sums)
+    # the loop updates the state and the frame in place (long runs are sliced, see _sliced)
+    diverged = loop(np.array(x0, dtype=float), np.eye(mapping.dim), mapping.param_vector(),
+                    transient, steps, batches, 1e12, log_every, sums)
     assert diverged == -1
     return sums
 
