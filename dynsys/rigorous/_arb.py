@@ -141,14 +141,14 @@ def _in_cells(X, c, A, R, cells, max_order):
         rng.append((lo, hi))
     if (rng[0][1] - rng[0][0] + 1) * (rng[1][1] - rng[1][0] + 1) > 64:
         return None
-    out = None
+    lo_h, hi_h = math.inf, -math.inf
     Ainv = None
     for i in range(rng[0][0], rng[0][1] + 1):
         for j in range(rng[1][0], rng[1][1] + 1):
             o = order[i, j]
             if 0 <= o < max_order:
-                lim = flint.arb(limit[i, j, 0]).union(flint.arb(limit[i, j, 1]))
-                out = lim if out is None else out.union(lim)
+                lo_h = min(lo_h, float(limit[i, j, 0]))
+                hi_h = max(hi_h, float(limit[i, j, 1]))
                 continue
             if Ainv is None:
                 Ainv = _inverse(A)
@@ -158,19 +158,25 @@ def _in_cells(X, c, A, R, cells, max_order):
             if any(y[m] < R[m] or y[m] > R[m] for m in range(2)):
                 continue          # the cell misses the set
             return None
-    return out
+    return (lo_h, hi_h) if lo_h <= hi_h else None
+
+
+def _outward(ball) -> tuple[float, float]:
+    """Float bounds containing the ball (rounded outwards)."""
+    return (math.nextafter(float(ball.lower()), -math.inf),
+            math.nextafter(float(ball.upper()), math.inf))
 
 
 def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
                 max_steps: int, terminal_x: float, radius: float, tighten: int = 1000,
                 cells=None, max_order: int = 0, claimed=None):
-    """Return ``(proved, limit_ball, reason)`` for one plane box, re-proved in arb.
+    """Return ``(proved, (lim_lo, lim_hi), reason)`` for one plane box, re-proved in arb.
 
     ``proved`` is True when every piece became terminal with ``(1 + eps) s_inf`` inside
     ``target`` (a pair of floats), or landed inside lattice cells of ``cells`` (a dict with
     ``origin``, ``h``, ``order``, ``limit``) proved before ``max_order`` whose claimed limits
-    lie inside ``claimed`` (a ball; the target if None); ``limit_ball`` is the union of the
-    limit enclosures.
+    lie inside ``claimed`` (a float pair; the target if None); ``(lim_lo, lim_hi)`` are float
+    bounds (rounded outwards) of the hull of the pieces' limit enclosures.
     """
     require_flint()
     eps_b = flint.arb(eps)
@@ -192,9 +198,11 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
             if cells is not None and best is None:
                 X0 = [c[i] + sum(A[i][j] * R[j] for j in range(2)) for i in range(2)]
                 hit = _in_cells(X0, c, A, R, cells, max_order)
-                if hit is not None and (claimed is None or claimed.contains(hit)) \
-                        and hit >= lo_t and hit <= hi_t:
-                    best = hit
+                bounds = target if claimed is None else claimed
+                if hit is not None and hit[0] >= max(bounds[0], target[0]) \
+                        and hit[1] <= min(bounds[1], target[1]):
+                    union = hit if union is None else (min(union[0], hit[0]),
+                                                       max(union[1], hit[1]))
                     break
             # x = (p - q)/2 and sigma = (p + q)/2 over the set, without wrapping
             xb = (c[0] - c[1]) / 2 + sum(((A[0][j] - A[1][j]) / 2) * R[j] for j in range(2))
@@ -241,6 +249,7 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
                     cn = [c[i] + A[i][j] * flint.arb(mh) for i in range(2)]
                     stack.append((cn, [row[:] for row in A], Rn, k))
                 pieces += 1
+                best = None       # the halves carry the proof on
                 break
             J = _jac(X[0], X[1], eps_b)
             mc = [flint.arb(c[i].mid()) for i in range(2)]
@@ -259,7 +268,9 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
             c = nc
             k += 1
         if best is not None:
-            union = best if union is None else union.union(best)
+            b_lo, b_hi = _outward(best)
+            union = (b_lo, b_hi) if union is None else (min(union[0], b_lo),
+                                                       max(union[1], b_hi))
     return True, union, ""
 
 
