@@ -6,13 +6,19 @@ on the 2-D model ``z = (theta_1^2 - eps theta_2^2)/2`` (target 0) in the coordin
 
 A set of states is carried as ``[c] + A R``: ``[c]`` a (tiny) interval vector, ``A`` a float
 matrix, ``R`` an interval vector. One step uses the mean-value form
-``F(X) in F(c) + DF(hull X) (X - c)`` and re-orthogonalises ``A`` by a QR factorisation of the
-midpoint of ``DF A`` (columns pivoted by their length times the width of ``R``), then folds
-``([A']^-1 (DF A)) R`` -- the matrix product first, which is what keeps the wrapping effect
-small -- and the centre's rounding error into the new ``R``. Every operation is an interval
-operation widened outwards by one ulp (:mod:`._interval`), so the true image of every point of
-the set lies in the new set. When the interval hull of a set grows wider than ``split_width`` the
-set is bisected along its widest direction and both halves are followed (depth first).
+``F(X) in F(c) + DF(hull X) (X - c)`` and chooses the next ``A'`` among three candidates by the
+predicted size of the next set: Q of a QR factorisation of the midpoint of ``DF A`` (Lohner's
+choice), that midpoint with its columns normalised (a parallelepiped) and the eigenvectors of
+the midpoint of ``DF`` (near the solution set, where ``DF`` has eigenvalues 1 and about -1 with
+eigenvectors far from orthogonal, an orthogonal ``A'`` wraps by a factor near 2 per step). It
+then folds ``([A']^-1 (DF A)) R`` -- the matrix product first, which is what keeps the wrapping
+effect small -- and the centre's rounding error into the new ``R``; any invertible float ``A'``
+is rigorous, as only an interval enclosure of its inverse is used. Every operation is an
+interval operation widened outwards by one ulp (:mod:`._interval`), so the true image of every
+point of the set lies in the new set. When the interval hull of a set grows wider than
+``split_width`` the set is bisected along its widest direction and both halves are followed
+(depth first). With a cache of proved lattice cells (:func:`cache_lookup`) a set that lies in
+cells proved before is done (docs/math.md, section 8).
 
 A set becomes *terminal* when the terminal lemma holds on it (:func:`terminal_lemma`); then
 every orbit from it converges to a point of the solution set ``p = q`` and the limit of
