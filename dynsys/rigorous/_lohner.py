@@ -167,6 +167,19 @@ def _xs(clo, chi, A, rlo, rhi):
     return xlo, xhi, slo, shi
 
 
+@njit(inline="always")
+def _eigvec(j00, j01, j10, j11, lam):
+    """A unit eigenvector of the float matrix J for its eigenvalue ``lam`` ((0, 0) if none)."""
+    e0, e1 = j01, lam - j00
+    f0, f1 = lam - j11, j10
+    if np.hypot(f0, f1) > np.hypot(e0, e1):
+        e0, e1 = f0, f1
+    ne = np.hypot(e0, e1)
+    if not (ne > 0.0) or not np.isfinite(ne):
+        return 0.0, 0.0
+    return e0 / ne, e1 / ne
+
+
 @njit
 def _try_basis(a00, a10, a01, a11, M, rlo, rhi, Ainv, B, bound):
     """Fill ``Ainv`` (an interval enclosure of the inverse of the float matrix
@@ -263,25 +276,13 @@ def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W, parallelepiped)
         disc = tr * tr - (j00 * j11 - j01 * j10)
         if disc > 0.0 and np.isfinite(disc):
             root = np.sqrt(disc)
-            ok = True
-            vec = np.empty(4)
-            for k in range(2):
-                lam = tr + root if k == 0 else tr - root
-                e0, e1 = j01, lam - j00
-                f0, f1 = lam - j11, j10
-                if np.hypot(f0, f1) > np.hypot(e0, e1):
-                    e0, e1 = f0, f1
-                ne = np.hypot(e0, e1)
-                if not (ne > 0.0) or not np.isfinite(ne):
-                    ok = False
-                    break
-                vec[2 * k] = e0 / ne
-                vec[2 * k + 1] = e1 / ne
-            if ok and abs(vec[0] * vec[3] - vec[2] * vec[1]) * _MAX_COND >= 1.0:
-                area = _try_basis(vec[0], vec[1], vec[2], vec[3], M, rlo, rhi, Ainv, B, best)
+            e00, e10 = _eigvec(j00, j01, j10, j11, tr + root)
+            e01, e11 = _eigvec(j00, j01, j10, j11, tr - root)
+            if abs(e00 * e11 - e01 * e10) * _MAX_COND >= 1.0:
+                area = _try_basis(e00, e10, e01, e11, M, rlo, rhi, Ainv, B, best)
                 if area < best:
                     best = area
-                    c00, c10, c01, c11 = vec[0], vec[1], vec[2], vec[3]
+                    c00, c10, c01, c11 = e00, e10, e01, e11
     A[0, 0], A[1, 0] = c00, c10
     A[0, 1], A[1, 1] = c01, c11
     _try_basis(c00, c10, c01, c11, M, rlo, rhi, Ainv, B, np.inf)
