@@ -208,7 +208,9 @@ class RescaledPlaneKernel:
         t_rank = time.perf_counter() - t0
         stats = {"ranked": len(ij), "enclosed": 0, "steps": 0, "rounds": 0,
                  "rank_time": t_rank}
-        split = max(budget.split_width, h)
+        # a whole cell is not split before its first step (its hull is h plus rounding): with
+        # a split width of exactly h, no round proved a new cell
+        split = max(budget.split_width, 1.5 * h)
 
         def run(todo, pieces, steps, split_width):
             status = np.full(len(todo), -1, np.int64)
