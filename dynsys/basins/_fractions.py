@@ -85,7 +85,7 @@ def basins_fractions(system, sampler, values=None, *, lr_range=None, n: int | No
 
         * ``fraction`` (value, attractor_id): the estimated basin fraction ``k / n``;
           ``fraction_lower``/``fraction_upper`` its Wilson score interval at ``confidence``
-          (docs/math.md section 8); ``fraction_stderr`` the binomial
+          (docs/math.md section 9); ``fraction_stderr`` the binomial
           standard error ``sqrt(p (1 - p) / n)``; ``n_starts`` the number ``k`` of starts;
         * ``outcome_fraction`` (value, outcome): fractions by outcome (converged, periodic,
           diverged, undecided, chaotic, bounded), with the same error bars
@@ -194,7 +194,7 @@ def _seed(seed):
 
 def wilson_interval(count, n: int, confidence: float):
     """Return ``(lower, upper)``: the Wilson score interval of a binomial proportion with
-    ``count`` successes in ``n`` trials at the given confidence (docs/math.md section 8)."""
+    ``count`` successes in ``n`` trials at the given confidence (docs/math.md section 9)."""
     from scipy.special import ndtri
 
     z = float(ndtri(0.5 + 0.5 * confidence))

@@ -16,11 +16,6 @@ from ..rigorous import ProofBudget, ProofStatus, prove_cover
 from ._converge import run_to_convergence
 from ._gfs import gfs_sharpness
 
-#: relative padding of each proved limit enclosure in a certificate (room for the re-check in
-#: another arithmetic, whose enclosures are about as wide)
-_PAD = 2.0
-
-
 @dataclasses.dataclass(frozen=True)
 class Certificate:
     """A proof (or refutation) of edge-of-stability behaviour on ``U x lr_interval``.
@@ -48,6 +43,16 @@ class Certificate:
     wall_time: float
     exhausted: str
     kernel: object
+    cells: object = None
+
+    def lemma_cells(self):
+        """Return ``(boxes (n, 4), limits (n, 2))`` of the lattice cells proved for reuse, in
+        the order they were proved (cell ``n`` may rest on cells ``0 .. n-1`` only; every
+        box of the cover may rest on any), or empty arrays without reuse."""
+        if self.cells is None:
+            return np.zeros((0, 4)), np.zeros((0, 2))
+        boxes, limits, _ = self.cells.proved_cells()
+        return boxes, limits
 
     @property
     def target(self) -> tuple[float, float]:
@@ -135,6 +140,16 @@ class Certificate:
             },
             coords={"box": ("box", np.arange(n)), **bound},
         )
+        cb, cl = self.lemma_cells()
+        ds["cell_p"] = (("cell", "bound"), cb[:, :2],
+                        {"long_name": "lattice cell proved for reuse, in p (proof order)",
+                         "units": "1"})
+        ds["cell_q"] = (("cell", "bound"), cb[:, 2:],
+                        {"long_name": "lattice cell proved for reuse, in q (proof order)",
+                         "units": "1"})
+        ds["cell_limit"] = (("cell", "bound"), cl,
+                            {"long_name": "proved enclosure of lr x sharpness at the limit "
+                                          "from the cell", "units": "1"})
         (a, b), (c, d) = self.U
         e = self.enclosure
         ds.attrs.update(provenance(
@@ -248,13 +263,8 @@ def certify_region(system, U, lr_interval, delta, *, budget: ProofBudget | None 
     n = len(rows)
     limit = np.array([r["limit"] for r in rows], dtype=float).reshape(n, 2)
     status = np.array([int(r["status"]) for r in rows], dtype=np.int8)
-    ok = status == int(ProofStatus.PROVED)
-    # pad each proved enclosure by _PAD times its width (still proved: a superset)
-    width = limit[:, 1] - limit[:, 0]
-    limit[ok, 0] = np.nextafter(limit[ok, 0] - _PAD * width[ok], -np.inf)
-    limit[ok, 1] = np.nextafter(limit[ok, 1] + _PAD * width[ok], np.inf)
-    limit[ok, 0] = np.maximum(limit[ok, 0], target[0])
-    limit[ok, 1] = np.minimum(limit[ok, 1], target[1])
+    # each proved enclosure is already padded by the kernel (room for the re-check in ball
+    # arithmetic; docs/math.md section 8)
     return Certificate(
         model=system, U=U, lr_interval=lr_interval, delta=delta,
         boxes=np.array([r["box"] for r in rows], dtype=float).reshape(n, 4),
@@ -264,4 +274,4 @@ def certify_region(system, U, lr_interval, delta, *, budget: ProofBudget | None 
         depth=np.array([r["depth"] for r in rows], dtype=np.int64),
         pieces=np.array([r["pieces"] for r in rows], dtype=np.int64),
         budget=budget, wall_time=float(res["wall_time"]), exhausted=res["exhausted"],
-        kernel=kernel)
+        kernel=kernel, cells=res["cells"])

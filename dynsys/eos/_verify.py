@@ -24,6 +24,8 @@ class Verification:
     sampled: bool
     seed: int
     wall_time: float
+    n_cells: int = 0
+    n_cells_reproved: int = 0
 
     def __bool__(self) -> bool:
         return self.accepted
@@ -33,6 +35,9 @@ class Verification:
         what = (f"re-proved a seeded sample of {self.n_reproved} of {self.n_boxes} proved boxes "
                 f"(seed {self.seed})" if self.sampled else
                 f"re-proved all {self.n_reproved} proved boxes")
+        if self.n_cells:
+            what += (f", and {self.n_cells_reproved} of the {self.n_cells} lattice cells it "
+                     f"reuses")
         verdict = "accepted" if self.accepted else "rejected: " + "; ".join(self.problems[:3])
         return f"{verdict}; cover {'checked' if self.covered else 'not complete'}; {what} " \
                f"in ball arithmetic ({self.wall_time:.1f} s)"
@@ -176,17 +181,43 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
         if g is None or not g > 2:
             problems.append(f"box {i}: gradient-flow sharpness not past the edge")
     b = cert.budget
+    # lattice cells proved for reuse: each rests on the cells proved before it
+    cells = None
+    cell_boxes, cell_limits = cert.lemma_cells()
+    if cert.cells is not None:
+        cells = {"origin": cert.cells.origin, "h": cert.cells.h, "order": cert.cells.order,
+                 "limit": cert.cells.limit}
+        for n, (lo, hi) in enumerate(cell_limits):
+            if not (flint.arb(lo) >= lo_t and flint.arb(hi) <= hi_t and lo <= hi):
+                problems.append(f"cell {n}: claimed limit [{lo}, {hi}] not inside "
+                                f"[2 - delta, 2]")
+
+    def reprove_cell(n) -> bool:
+        box = tuple(cell_boxes[n])
+        claimed = (float(cell_limits[n, 0]), float(cell_limits[n, 1]))
+        ok, lim, why = reprove_box(box, eps, (lo_t, hi_t), split_width=b.split_width,
+                                   max_pieces=4 * b.max_pieces, max_steps=b.max_steps,
+                                   terminal_x=b.terminal_x, radius=b.radius, cells=cells,
+                                   max_order=n, claimed=claimed)
+        if not ok:
+            problems.append(f"cell {n}: re-proof failed ({why})")
+            return False
+        if not (claimed[0] <= lim[0] and lim[1] <= claimed[1]):
+            problems.append(f"cell {n}: re-proved limit {lim} not inside the claimed one")
+            return False
+        return True
 
     def reprove(i) -> bool:
+        claimed = (float(cert.limit[i, 0]), float(cert.limit[i, 1]))
         ok, lim, why = reprove_box(tuple(boxes[i]), eps, (lo_t, hi_t),
                                    split_width=b.split_width, max_pieces=4 * b.max_pieces,
                                    max_steps=b.max_steps, terminal_x=b.terminal_x,
-                                   radius=b.radius)
+                                   radius=b.radius, cells=cells,
+                                   max_order=len(cell_limits), claimed=claimed)
         if not ok:
             problems.append(f"box {i}: re-proof failed ({why})")
             return False
-        claimed = flint.arb(cert.limit[i, 0]).union(flint.arb(cert.limit[i, 1]))
-        if not claimed.contains(lim):
+        if not (claimed[0] <= lim[0] and lim[1] <= claimed[1]):
             problems.append(f"box {i}: re-proved limit {lim} not inside the claimed "
                             f"[{cert.limit[i, 0]}, {cert.limit[i, 1]}]")
             return False
@@ -208,6 +239,16 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
                     reprove(j)
                     done += 1
                 break
+    n_cells = len(cell_limits)
+    cell_order = np.random.default_rng(seed + 1).permutation(n_cells)
+    cell_todo = cell_order if (not sampled or n_cells <= (sample or 32)) \
+        else cell_order[:(sample or 32)]
+    cells_done = 0
+    for n in cell_todo:
+        reprove_cell(int(n))
+        cells_done += 1
+    sampled = sampled or cells_done < n_cells
     return Verification(accepted=not problems, problems=tuple(problems), covered=covered,
                         n_boxes=len(proved), n_reproved=done, sampled=sampled, seed=seed,
-                        wall_time=time.perf_counter() - start)
+                        wall_time=time.perf_counter() - start, n_cells=n_cells,
+                        n_cells_reproved=cells_done)

@@ -69,12 +69,114 @@ def lemma(xb, sb, eps):
     return sb + flint.arb(0, 0).union(need).union(-need)
 
 
+_MAX_COND = 100.0
+
+
+def _float_area(a, M, rrad):
+    """Predicted area of the next set in the float basis ``a`` (a choice only, not rigorous)."""
+    det = a[0][0] * a[1][1] - a[0][1] * a[1][0]
+    if det == 0 or not math.isfinite(det):
+        return math.inf
+    inv = [[a[1][1] / det, -a[0][1] / det], [-a[1][0] / det, a[0][0] / det]]
+    area = abs(det)
+    for i in range(2):
+        row = 0.0
+        for j in range(2):
+            b = inv[i][0] * M[0][j] + inv[i][1] * M[1][j]
+            row += abs(b) * rrad[j]
+        area *= 2 * row
+    return area
+
+
+def choose_basis(M, J, rrad):
+    """Return the float matrix A' for the next set: among Q of QR(mid M), mid M with its
+    columns normalised, and the eigenvectors of mid J, the one with the smallest predicted set
+    (the same rule as the compiled kernel; any invertible A' is rigorous)."""
+    n0, n1 = math.hypot(M[0][0], M[1][0]), math.hypot(M[0][1], M[1][1])
+    u = (M[0][1], M[1][1]) if n1 * rrad[1] > n0 * rrad[0] else (M[0][0], M[1][0])
+    n = math.hypot(*u)
+    u = (u[0] / n, u[1] / n) if n > 0 and math.isfinite(n) else (1.0, 0.0)
+    cands = [[[u[0], -u[1]], [u[1], u[0]]]]
+    if n0 > 0 and n1 > 0 and math.isfinite(n0) and math.isfinite(n1):
+        a = [[M[0][0] / n0, M[0][1] / n1], [M[1][0] / n0, M[1][1] / n1]]
+        if abs(a[0][0] * a[1][1] - a[0][1] * a[1][0]) * _MAX_COND >= 1:
+            cands.append(a)
+    tr = 0.5 * (J[0][0] + J[1][1])
+    disc = tr * tr - (J[0][0] * J[1][1] - J[0][1] * J[1][0])
+    if disc > 0 and math.isfinite(disc):
+        vecs = []
+        for lam in (tr + math.sqrt(disc), tr - math.sqrt(disc)):
+            e = (J[0][1], lam - J[0][0])
+            f = (lam - J[1][1], J[1][0])
+            e = f if math.hypot(*f) > math.hypot(*e) else e
+            ne = math.hypot(*e)
+            if not (ne > 0 and math.isfinite(ne)):
+                break
+            vecs.append((e[0] / ne, e[1] / ne))
+        if len(vecs) == 2:
+            a = [[vecs[0][0], vecs[1][0]], [vecs[0][1], vecs[1][1]]]
+            if abs(a[0][0] * a[1][1] - a[0][1] * a[1][0]) * _MAX_COND >= 1:
+                cands.append(a)
+    return min(cands, key=lambda a: _float_area(a, M, rrad))
+
+
+def _inverse(A):
+    """Ball enclosure of the inverse of the float 2x2 matrix A."""
+    det = flint.arb(A[0][0]) * A[1][1] - flint.arb(A[0][1]) * A[1][0]
+    return [[flint.arb(A[1][1]) / det, flint.arb(-A[0][1]) / det],
+            [flint.arb(-A[1][0]) / det, flint.arb(A[0][0]) / det]]
+
+
+def _in_cells(X, c, A, R, cells, max_order):
+    """Ball check that every point of the set ``c + A R`` (hull X) lies in a lattice cell
+    proved before ``max_order``; return the hull of their limit balls, or None."""
+    p0, q0, h = cells["origin"][0], cells["origin"][1], cells["h"]
+    order, limit = cells["order"], cells["limit"]
+    rng = []
+    for k, o in ((0, p0), (1, q0)):
+        lo = math.floor((float(X[k].lower()) - o) / h - 1e-9)
+        hi = math.floor((float(X[k].upper()) - o) / h + 1e-9)
+        if lo < 0 or hi >= order.shape[k] or (hi - lo + 1) > 64:
+            return None
+        rng.append((lo, hi))
+    if (rng[0][1] - rng[0][0] + 1) * (rng[1][1] - rng[1][0] + 1) > 64:
+        return None
+    lo_h, hi_h = math.inf, -math.inf
+    Ainv = None
+    for i in range(rng[0][0], rng[0][1] + 1):
+        for j in range(rng[1][0], rng[1][1] + 1):
+            o = order[i, j]
+            if 0 <= o < max_order:
+                lo_h = min(lo_h, float(limit[i, j, 0]))
+                hi_h = max(hi_h, float(limit[i, j, 1]))
+                continue
+            if Ainv is None:
+                Ainv = _inverse(A)
+            K = [flint.arb(p0 + i * h).union(flint.arb(p0 + (i + 1) * h)) - c[0],
+                 flint.arb(q0 + j * h).union(flint.arb(q0 + (j + 1) * h)) - c[1]]
+            y = [Ainv[m][0] * K[0] + Ainv[m][1] * K[1] for m in range(2)]
+            if any(y[m] < R[m] or y[m] > R[m] for m in range(2)):
+                continue          # the cell misses the set
+            return None
+    return (lo_h, hi_h) if lo_h <= hi_h else None
+
+
+def _outward(ball) -> tuple[float, float]:
+    """Float bounds containing the ball (rounded outwards)."""
+    return (math.nextafter(float(ball.lower()), -math.inf),
+            math.nextafter(float(ball.upper()), math.inf))
+
+
 def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
-                max_steps: int, terminal_x: float, radius: float, tighten: int = 1000):
-    """Return ``(proved, limit_ball, reason)`` for one plane box, re-proved in arb.
+                max_steps: int, terminal_x: float, radius: float, tighten: int = 1000,
+                cells=None, max_order: int = 0, claimed=None):
+    """Return ``(proved, (lim_lo, lim_hi), reason)`` for one plane box, re-proved in arb.
 
     ``proved`` is True when every piece became terminal with ``(1 + eps) s_inf`` inside
-    ``target`` (a pair of floats); ``limit_ball`` is the union of the limit enclosures.
+    ``target`` (a pair of floats), or landed inside lattice cells of ``cells`` (a dict with
+    ``origin``, ``h``, ``order``, ``limit``) proved before ``max_order`` whose claimed limits
+    lie inside ``claimed`` (a float pair; the target if None); ``(lim_lo, lim_hi)`` are float
+    bounds (rounded outwards) of the hull of the pieces' limit enclosures.
     """
     require_flint()
     eps_b = flint.arb(eps)
@@ -91,13 +193,25 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
         best = None
         first = -1
         split = False
+        prev_w = None
         while True:
+            if cells is not None and best is None:
+                X0 = [c[i] + sum(A[i][j] * R[j] for j in range(2)) for i in range(2)]
+                hit = _in_cells(X0, c, A, R, cells, max_order)
+                bounds = target if claimed is None else claimed
+                if hit is not None and hit[0] >= max(bounds[0], target[0]) \
+                        and hit[1] <= min(bounds[1], target[1]):
+                    union = hit if union is None else (min(union[0], hit[0]),
+                                                       max(union[1], hit[1]))
+                    break
             # x = (p - q)/2 and sigma = (p + q)/2 over the set, without wrapping
             xb = (c[0] - c[1]) / 2 + sum(((A[0][j] - A[1][j]) / 2) * R[j] for j in range(2))
             sb = (c[0] + c[1]) / 2 + sum(((A[0][j] + A[1][j]) / 2) * R[j] for j in range(2))
+            terminal_now = False
             if xb.abs_upper() <= terminal_x:
                 s = lemma(xb, sb, eps_b)
                 if s is not None:
+                    terminal_now = True
                     lim = (1 + eps_b) * s
                     first = k if first < 0 else first
                     best = lim if best is None else (best.intersection(lim)
@@ -105,12 +219,16 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
                     if best < lo_t or best > hi_t:
                         return False, best, "limit outside the target"
                     inside = best >= lo_t and best <= hi_t
+                    growing = prev_w is not None and lim.rad() > prev_w
+                    prev_w = lim.rad()
                     drift_small = (lim.rad() <= 1.05 * sb.rad() * (1 + eps)
-                                   or k - first >= tighten)
+                                   or k - first >= tighten or growing)
                     if inside and drift_small:
                         break
                     if drift_small:
                         split = True
+            if best is not None and not terminal_now and best >= lo_t and best <= hi_t:
+                break     # grown out of the terminal set: the best enclosure stands
             if k >= max_steps:
                 return False, best, "step budget"
             X = [c[i] + sum(A[i][j] * R[j].union(flint.arb(0)) for j in range(2))
@@ -131,6 +249,7 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
                     cn = [c[i] + A[i][j] * flint.arb(mh) for i in range(2)]
                     stack.append((cn, [row[:] for row in A], Rn, k))
                 pieces += 1
+                best = None       # the halves carry the proof on
                 break
             J = _jac(X[0], X[1], eps_b)
             mc = [flint.arb(c[i].mid()) for i in range(2)]
@@ -138,15 +257,9 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
             v = [f[i] + J[i][0] * (c[0] - mc[0]) + J[i][1] * (c[1] - mc[1]) for i in range(2)]
             M = [[J[i][0] * A[0][j] + J[i][1] * A[1][j] for j in range(2)] for i in range(2)]
             mid = [[float(M[i][j].mid()) for j in range(2)] for i in range(2)]
-            w0 = math.hypot(mid[0][0], mid[1][0]) * float(R[0].rad())
-            w1 = math.hypot(mid[0][1], mid[1][1]) * float(R[1].rad())
-            u = (mid[0][1], mid[1][1]) if w1 > w0 else (mid[0][0], mid[1][0])
-            n = math.hypot(*u)
-            u = (u[0] / n, u[1] / n) if n > 0 and math.isfinite(n) else (1.0, 0.0)
-            A = [[u[0], -u[1]], [u[1], u[0]]]
-            det = flint.arb(u[0]) * u[0] + flint.arb(u[1]) * u[1]
-            Ainv = [[flint.arb(u[0]) / det, flint.arb(u[1]) / det],
-                    [flint.arb(-u[1]) / det, flint.arb(u[0]) / det]]
+            jmid = [[float(J[i][j].mid()) for j in range(2)] for i in range(2)]
+            A = choose_basis(mid, jmid, [float(R[0].rad()), float(R[1].rad())])
+            Ainv = _inverse(A)
             B = [[Ainv[i][0] * M[0][j] + Ainv[i][1] * M[1][j] for j in range(2)]
                  for i in range(2)]
             nc = [flint.arb(v[i].mid()) for i in range(2)]
@@ -155,7 +268,9 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
             c = nc
             k += 1
         if best is not None:
-            union = best if union is None else union.union(best)
+            b_lo, b_hi = _outward(best)
+            union = (b_lo, b_hi) if union is None else (min(union[0], b_lo),
+                                                       max(union[1], b_hi))
     return True, union, ""
 
 

@@ -34,6 +34,13 @@ class ProofBudget:
     ``|x| <= terminal_x``, and a terminal set is followed until its drift bound is below
     ``enclosure_tol``; sets leaving ``|p|, |q| <= radius`` count as escaped.
     ``initial_width`` is the side of the first cover boxes.
+
+    With ``reuse``, cells of a dyadic lattice of side ``2^-cell_level`` along the orbits are
+    proved first (for at most ``reuse_time`` of the time budget; the cells already terminal
+    with the full budget, the rest in rounds of at most ``cell_rounds`` with ``cell_steps`` steps
+    and ``cell_pieces`` pieces; cells with rank below ``cell_terminal_rank`` count as terminal),
+    and every set that lands inside proved cells is done. Off by default: see the README
+    (issue 10) for what it gains and what it does not yet.
     """
 
     max_boxes: int = 200_000
@@ -48,15 +55,23 @@ class ProofBudget:
     enclosure_tol: float = 1e-9
     radius: float = 1e4
     n_refute: int = 12
+    reuse: bool = False
+    reuse_time: float = 0.5
+    cell_level: int = 8
+    cell_pieces: int = 16
+    cell_steps: int = 60
+    cell_terminal_rank: int = 60
+    cell_rounds: int = 6
 
     def __post_init__(self):
         for name in ("max_boxes", "max_depth", "max_pieces", "max_split_depth", "max_steps",
-                     "n_refute"):
+                     "n_refute", "cell_level", "cell_pieces", "cell_steps",
+                     "cell_terminal_rank", "cell_rounds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"budget.{name} must be a positive integer, got {value!r}")
         for name in ("time", "initial_width", "split_width", "terminal_x", "enclosure_tol",
-                     "radius"):
+                     "radius", "reuse_time"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
                     or not np.isfinite(value) or value <= 0:
@@ -101,6 +116,13 @@ def prove_cover(kernel, U, lr_interval, target, budget: ProofBudget, *, is_failu
     """
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
+    cells, funnel = None, {}
+    if budget.reuse and hasattr(kernel, "prove_lattice"):
+        # set-oriented reuse: prove lattice cells along the orbits first (docs/math.md,
+        # section 8); a cover box whose enclosure lands in proved cells is then done
+        cells = kernel.lattice(U, lr_interval, target, budget.cell_level)
+        funnel = kernel.prove_lattice(cells, kernel.cover_cells(cells, U, lr_interval), budget,
+                                      deadline=start + budget.reuse_time * budget.time)
     hull = kernel.plane_box(U, lr_interval)
     pending = [(b, 0) for b in initial_cover(hull, budget.initial_width)]
     meets = kernel.may_meet([b for b, _ in pending], U, lr_interval) if pending else []
@@ -120,7 +142,7 @@ def prove_cover(kernel, U, lr_interval, target, budget: ProofBudget, *, is_failu
             exhausted = "stopped at the first refuted box"
             break
         batch, pending = pending[:chunk], pending[chunk:]
-        res = kernel.enclose(np.array([b for b, _ in batch]), target, budget)
+        res = kernel.enclose(np.array([b for b, _ in batch]), target, budget, cache=cells)
         enclosed += len(batch)
         children = []
         for i, (box, depth) in enumerate(batch):
@@ -164,4 +186,4 @@ def prove_cover(kernel, U, lr_interval, target, budget: ProofBudget, *, is_failu
                      "pieces": 0, "failing_start": (np.nan, np.nan, np.nan),
                      "status": ProofStatus.UNDECIDED, "reason": exhausted})
     return {"rows": rows, "hull": hull, "wall_time": time.perf_counter() - start,
-            "exhausted": exhausted, "enclosed": enclosed}
+            "exhausted": exhausted, "enclosed": enclosed, "cells": cells, "funnel": funnel}

@@ -6,13 +6,19 @@ on the 2-D model ``z = (theta_1^2 - eps theta_2^2)/2`` (target 0) in the coordin
 
 A set of states is carried as ``[c] + A R``: ``[c]`` a (tiny) interval vector, ``A`` a float
 matrix, ``R`` an interval vector. One step uses the mean-value form
-``F(X) in F(c) + DF(hull X) (X - c)`` and re-orthogonalises ``A`` by a QR factorisation of the
-midpoint of ``DF A`` (columns pivoted by their length times the width of ``R``), then folds
-``([A']^-1 (DF A)) R`` -- the matrix product first, which is what keeps the wrapping effect
-small -- and the centre's rounding error into the new ``R``. Every operation is an interval
-operation widened outwards by one ulp (:mod:`._interval`), so the true image of every point of
-the set lies in the new set. When the interval hull of a set grows wider than ``split_width`` the
-set is bisected along its widest direction and both halves are followed (depth first).
+``F(X) in F(c) + DF(hull X) (X - c)`` and chooses the next ``A'`` among three candidates by the
+predicted size of the next set: Q of a QR factorisation of the midpoint of ``DF A`` (Lohner's
+choice), that midpoint with its columns normalised (a parallelepiped) and the eigenvectors of
+the midpoint of ``DF`` (near the solution set, where ``DF`` has eigenvalues 1 and about -1 with
+eigenvectors far from orthogonal, an orthogonal ``A'`` wraps by a factor near 2 per step). It
+then folds ``([A']^-1 (DF A)) R`` -- the matrix product first, which is what keeps the wrapping
+effect small -- and the centre's rounding error into the new ``R``; any invertible float ``A'``
+is rigorous, as only an interval enclosure of its inverse is used. Every operation is an
+interval operation widened outwards by one ulp (:mod:`._interval`), so the true image of every
+point of the set lies in the new set. When the interval hull of a set grows wider than
+``split_width`` the set is bisected along its widest direction and both halves are followed
+(depth first). With a cache of proved lattice cells (:func:`cache_lookup`) a set that lies in
+cells proved before is done (docs/math.md, section 8).
 
 A set becomes *terminal* when the terminal lemma holds on it (:func:`terminal_lemma`); then
 every orbit from it converges to a point of the solution set ``p = q`` and the limit of
@@ -34,6 +40,10 @@ PIECE_BUDGET = 3          # the step, piece or depth budget ran out
 
 _STACK = 64
 _TIGHTEN = 1000   # steps a terminal piece is followed to tighten its enclosure
+#: largest 1/|sin(angle)| between the columns of a parallelepiped set before it is re-orthogonalised
+_MAX_COND = 100.0
+#: lattice cells tested per containment check (larger sets go on without the cache)
+MAX_CELLS = 64
 
 
 @njit
@@ -157,8 +167,47 @@ def _xs(clo, chi, A, rlo, rhi):
     return xlo, xhi, slo, shi
 
 
+@njit(inline="always")
+def _eigvec(j00, j01, j10, j11, lam):
+    """A unit eigenvector of the float matrix J for its eigenvalue ``lam`` ((0, 0) if none)."""
+    e0, e1 = j01, lam - j00
+    f0, f1 = lam - j11, j10
+    if np.hypot(f0, f1) > np.hypot(e0, e1):
+        e0, e1 = f0, f1
+    ne = np.hypot(e0, e1)
+    if not (ne > 0.0) or not np.isfinite(ne):
+        return 0.0, 0.0
+    return e0 / ne, e1 / ne
+
+
 @njit
-def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W):
+def _try_basis(a00, a10, a01, a11, M, rlo, rhi, Ainv, B, bound):
+    """Fill ``Ainv`` (an interval enclosure of the inverse of the float matrix
+    ``[[a00, a01], [a10, a11]]``) and ``B = Ainv M``; return the predicted area
+    ``|det A'| * prod_i 2 sum_j |B_ij| |R_j|`` of the next set (inf if not invertible)."""
+    p1lo, p1hi = imul(a00, a00, a11, a11)
+    p2lo, p2hi = imul(a01, a01, a10, a10)
+    dlo, dhi = isub(p1lo, p1hi, p2lo, p2hi)
+    if dlo <= 0.0 <= dhi:
+        return np.inf
+    Ainv[0, 0, 0], Ainv[0, 0, 1] = idiv(a11, a11, dlo, dhi)
+    Ainv[0, 1, 0], Ainv[0, 1, 1] = idiv(-a01, -a01, dlo, dhi)
+    Ainv[1, 0, 0], Ainv[1, 0, 1] = idiv(-a10, -a10, dlo, dhi)
+    Ainv[1, 1, 0], Ainv[1, 1, 1] = idiv(a00, a00, dlo, dhi)
+    area = abs(0.5 * (dlo + dhi))
+    r0 = imag(rlo[0], rhi[0])
+    r1 = imag(rlo[1], rhi[1])
+    for i in range(2):
+        for j in range(2):
+            lo, hi = imul(Ainv[i, 0, 0], Ainv[i, 0, 1], M[0, j, 0], M[0, j, 1])
+            tlo, thi = imul(Ainv[i, 1, 0], Ainv[i, 1, 1], M[1, j, 0], M[1, j, 1])
+            B[i, j, 0], B[i, j, 1] = iadd(lo, hi, tlo, thi)
+        area *= 2.0 * (imag(B[i, 0, 0], B[i, 0, 1]) * r0 + imag(B[i, 1, 0], B[i, 1, 1]) * r1)
+    return area
+
+
+@njit
+def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W, parallelepiped):
     """Advance the set ``[c] + A R`` by one step, in place (``clo == chi`` afterwards).
 
     ``X``, ``J``, ``M``, ``B``, ``Ainv``, ``W`` (shape (4, 2)) are work arrays. Returns False when an intermediate
@@ -186,38 +235,57 @@ def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W):
             lo, hi = iscale(A[0, j], J[i, 0, 0], J[i, 0, 1])
             tlo, thi = iscale(A[1, j], J[i, 1, 0], J[i, 1, 1])
             M[i, j, 0], M[i, j, 1] = iadd(lo, hi, tlo, thi)
-    # A' = Q of QR(mid M), first column the longer one (length x width of R)
+    # A', among three candidates the one with the smallest predicted set (|det A'| times the
+    # area of the box B R, B = [A']^-1 M in intervals): Q of QR(mid M) (Lohner's choice, first
+    # column the longer one by length x width of R); the columns of mid M normalised (a
+    # parallelepiped: B nearly diagonal, no wrapping, while the columns stay apart); the
+    # eigenvectors of mid J (near the solution set, where J has eigenvalues 1 and about -1 and
+    # its eigenvectors are far from orthogonal). Any invertible float A' is rigorous: only
+    # [A']^-1 is needed in intervals.
     m00 = 0.5 * (M[0, 0, 0] + M[0, 0, 1])
     m10 = 0.5 * (M[1, 0, 0] + M[1, 0, 1])
     m01 = 0.5 * (M[0, 1, 0] + M[0, 1, 1])
     m11 = 0.5 * (M[1, 1, 0] + M[1, 1, 1])
-    w0 = np.hypot(m00, m10) * (rhi[0] - rlo[0])
-    w1 = np.hypot(m01, m11) * (rhi[1] - rlo[1])
+    n0 = np.hypot(m00, m10)
+    n1 = np.hypot(m01, m11)
+    w0 = n0 * (rhi[0] - rlo[0])
+    w1 = n1 * (rhi[1] - rlo[1])
     if w1 > w0:
-        u0, u1 = m01, m11
+        u0, u1, nrm = m01, m11, n1
     else:
-        u0, u1 = m00, m10
-    nrm = np.hypot(u0, u1)
+        u0, u1, nrm = m00, m10, n0
     if not (nrm > 0.0) or not np.isfinite(nrm):
         u0, u1, nrm = 1.0, 0.0, 1.0
     u0 /= nrm
     u1 /= nrm
-    A[0, 0], A[1, 0] = u0, u1
-    A[0, 1], A[1, 1] = -u1, u0
-    # [A']^-1 by the adjugate over an interval determinant
-    p1lo, p1hi = imul(u0, u0, u0, u0)
-    p2lo, p2hi = imul(-u1, -u1, u1, u1)
-    dlo, dhi = isub(p1lo, p1hi, p2lo, p2hi)
-    Ainv[0, 0, 0], Ainv[0, 0, 1] = idiv(u0, u0, dlo, dhi)
-    Ainv[0, 1, 0], Ainv[0, 1, 1] = idiv(u1, u1, dlo, dhi)
-    Ainv[1, 0, 0], Ainv[1, 0, 1] = idiv(-u1, -u1, dlo, dhi)
-    Ainv[1, 1, 0], Ainv[1, 1, 1] = idiv(u0, u0, dlo, dhi)
-    # B = [A']^-1 M, then R' = B R + [A']^-1 (v - c')
-    for i in range(2):
-        for j in range(2):
-            lo, hi = imul(Ainv[i, 0, 0], Ainv[i, 0, 1], M[0, j, 0], M[0, j, 1])
-            tlo, thi = imul(Ainv[i, 1, 0], Ainv[i, 1, 1], M[1, j, 0], M[1, j, 1])
-            B[i, j, 0], B[i, j, 1] = iadd(lo, hi, tlo, thi)
+    best = _try_basis(u0, u1, -u1, u0, M, rlo, rhi, Ainv, B, np.inf)
+    c00, c10, c01, c11 = u0, u1, -u1, u0
+    if parallelepiped:
+        if n0 > 0.0 and n1 > 0.0 and np.isfinite(n0) and np.isfinite(n1):
+            a00, a10, a01, a11 = m00 / n0, m10 / n0, m01 / n1, m11 / n1
+            if abs(a00 * a11 - a01 * a10) * _MAX_COND >= 1.0:
+                area = _try_basis(a00, a10, a01, a11, M, rlo, rhi, Ainv, B, best)
+                if area < best:
+                    best = area
+                    c00, c10, c01, c11 = a00, a10, a01, a11
+        j00 = 0.5 * (J[0, 0, 0] + J[0, 0, 1])
+        j01 = 0.5 * (J[0, 1, 0] + J[0, 1, 1])
+        j10 = 0.5 * (J[1, 0, 0] + J[1, 0, 1])
+        j11 = 0.5 * (J[1, 1, 0] + J[1, 1, 1])
+        tr = 0.5 * (j00 + j11)
+        disc = tr * tr - (j00 * j11 - j01 * j10)
+        if disc > 0.0 and np.isfinite(disc):
+            root = np.sqrt(disc)
+            e00, e10 = _eigvec(j00, j01, j10, j11, tr + root)
+            e01, e11 = _eigvec(j00, j01, j10, j11, tr - root)
+            if abs(e00 * e11 - e01 * e10) * _MAX_COND >= 1.0:
+                area = _try_basis(e00, e10, e01, e11, M, rlo, rhi, Ainv, B, best)
+                if area < best:
+                    best = area
+                    c00, c10, c01, c11 = e00, e10, e01, e11
+    A[0, 0], A[1, 0] = c00, c10
+    A[0, 1], A[1, 1] = c01, c11
+    _try_basis(c00, c10, c01, c11, M, rlo, rhi, Ainv, B, np.inf)
     n0 = 0.5 * (vlo[0] + vhi[0])
     n1 = 0.5 * (vlo[1] + vhi[1])
     e0lo, e0hi = isub(vlo[0], vhi[0], n0, n0)
@@ -243,6 +311,75 @@ def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W):
 
 
 @njit
+def _cell_range(lo, hi, origin, inv_h):
+    """Lattice indices ``(first, last)`` of the cells that may hold points of ``[lo, hi]``
+    (rounded so that every such cell is included; ``inv_h`` is a power of 2)."""
+    return (int(np.floor(down(lo - origin) * inv_h)),
+            int(np.floor(up(hi - origin) * inv_h)))
+
+
+@njit
+def cache_lookup(clo, chi, A, rlo, rhi, X, cache, cache_lim, origin, h, max_order, max_cells):
+    """Return ``(ok, lo, hi)``: whether every point of the set ``[c] + A R`` lies in a lattice
+    cell of ``cache`` proved before ``max_order`` and, if so, the hull of those cells' limit
+    enclosures.
+
+    The lattice has cells ``[p0 + i h, p0 + (i + 1) h] x [q0 + j h, q0 + (j + 1) h]``
+    (``origin = (p0, q0)`` multiples of ``h``, a power of 2, so the edges are exact);
+    ``cache[i, j]`` is the order in which the cell was proved (-1: not proved) and
+    ``cache_lim[i, j]`` its limit enclosure. Every cell meeting the hull ``X`` of the set must
+    be proved, except cells shown disjoint from the set itself: ``[A]^-1 (cell - [c])`` (in
+    intervals, ``[A]^-1`` enclosing the inverse of the float matrix A) misses R.
+    """
+    inv_h = 1.0 / h
+    i0, i1 = _cell_range(X[0, 0], X[0, 1], origin[0], inv_h)
+    j0, j1 = _cell_range(X[1, 0], X[1, 1], origin[1], inv_h)
+    n_p, n_q = cache.shape
+    if i0 < 0 or j0 < 0 or i1 >= n_p or j1 >= n_q:
+        return False, 0.0, 0.0
+    if (i1 - i0 + 1) * (j1 - j0 + 1) > max_cells:
+        return False, 0.0, 0.0
+    lo = np.inf
+    hi = -np.inf
+    inv_ok = False
+    i00lo = i00hi = i01lo = i01hi = i10lo = i10hi = i11lo = i11hi = 0.0
+    for i in range(i0, i1 + 1):
+        for j in range(j0, j1 + 1):
+            o = cache[i, j]
+            if o >= 0 and o < max_order:
+                lo = min(lo, cache_lim[i, j, 0])
+                hi = max(hi, cache_lim[i, j, 1])
+                continue
+            if not inv_ok:
+                # [A]^-1 = adj(A) / det(A), det in intervals
+                d1lo, d1hi = imul(A[0, 0], A[0, 0], A[1, 1], A[1, 1])
+                d2lo, d2hi = imul(A[0, 1], A[0, 1], A[1, 0], A[1, 0])
+                dlo, dhi = isub(d1lo, d1hi, d2lo, d2hi)
+                i00lo, i00hi = idiv(A[1, 1], A[1, 1], dlo, dhi)
+                i01lo, i01hi = idiv(-A[0, 1], -A[0, 1], dlo, dhi)
+                i10lo, i10hi = idiv(-A[1, 0], -A[1, 0], dlo, dhi)
+                i11lo, i11hi = idiv(A[0, 0], A[0, 0], dlo, dhi)
+                inv_ok = True
+            # the cell, minus the centre
+            kp_lo, kp_hi = isub(down(origin[0] + i * h), up(origin[0] + (i + 1) * h),
+                                clo[0], chi[0])
+            kq_lo, kq_hi = isub(down(origin[1] + j * h), up(origin[1] + (j + 1) * h),
+                                clo[1], chi[1])
+            alo, ahi = imul(i00lo, i00hi, kp_lo, kp_hi)
+            blo, bhi = imul(i01lo, i01hi, kq_lo, kq_hi)
+            y0lo, y0hi = iadd(alo, ahi, blo, bhi)
+            alo, ahi = imul(i10lo, i10hi, kp_lo, kp_hi)
+            blo, bhi = imul(i11lo, i11hi, kq_lo, kq_hi)
+            y1lo, y1hi = iadd(alo, ahi, blo, bhi)
+            if y0hi < rlo[0] or y0lo > rhi[0] or y1hi < rlo[1] or y1lo > rhi[1]:
+                continue      # provably no point of the set in this cell
+            return False, 0.0, 0.0
+    if not lo <= hi:
+        return False, 0.0, 0.0
+    return True, lo, hi
+
+
+@njit
 def _init_set(plo, phi, qlo, qhi, clo, chi, A, rlo, rhi):
     """The box as a set: centre its midpoint, A = I, R the half-widths (rounded outwards)."""
     c0 = 0.5 * (plo + phi)
@@ -256,14 +393,23 @@ def _init_set(plo, phi, qlo, qhi, clo, chi, A, rlo, rhi):
 
 @njit
 def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_pieces,
-                max_depth, max_steps, terminal_x, enclosure_tol, radius):
+                max_depth, max_steps, terminal_x, enclosure_tol, radius, cache, cache_lim,
+                origin, h, max_order, max_cells, pad):
     """Follow the box ``[plo, phi] x [qlo, qhi]`` until every piece is terminal or one fails.
 
     Returns ``(status, terminal_step, lim_lo, lim_hi, pieces, depth, steps)``: the outcome
     (``PIECE_*``; the first failing piece ends the search), the largest step at which a piece
     became terminal, the hull of the enclosures of ``lr x sharpness`` at the limit over all
     pieces, the number of pieces followed, the deepest split and the Lohner steps taken.
+
+    With a non-empty ``cache`` (see :func:`cache_lookup`), a piece whose set lies inside
+    lattice cells proved before ``max_order`` is done: every orbit from it is one from a proved
+    cell, and its limit enclosure is the hull of theirs (``max_cells`` bounds the cells tested).
+    A piece's enclosure from the terminal lemma is widened by ``pad`` times its width on each
+    side (clipped to the target: room for a re-check in another arithmetic); one from the
+    cache is not (it is already padded), so padding does not compound along reuse chains.
     """
+    use_cache = cache.shape[0] > 0
     sclo = np.empty((_STACK, 2))
     schi = np.empty((_STACK, 2))
     sA = np.empty((_STACK, 2, 2))
@@ -311,8 +457,25 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
         best_lo = -np.inf
         best_hi = np.inf
         first_terminal = -1
+        prev_w = np.inf
+        from_cache = False
         while True:
+            if use_cache and not have:
+                _hull(clo, chi, A, rlo, rhi, False, X)
+                hit, hlo, hhi = cache_lookup(clo, chi, A, rlo, rhi, X, cache, cache_lim,
+                                             origin, h, max_order, max_cells)
+                if hit:
+                    have = True
+                    from_cache = True
+                    first_terminal = k
+                    best_lo, best_hi = hlo, hhi
+                    if best_hi < target_lo or best_lo > target_hi:
+                        return PIECE_LIMIT_OUTSIDE, k, best_lo, best_hi, pieces, deepest, total
+                    if best_lo >= target_lo and best_hi <= target_hi:
+                        break
+                    return PIECE_BUDGET, k, lim_lo, lim_hi, pieces, deepest, total
             xlo, xhi, slo, shi = _xs(clo, chi, A, rlo, rhi)
+            terminal_now = False
             if max(abs(xlo), abs(xhi)) <= terminal_x:
                 ok, s_lo, s_hi = terminal_lemma(xlo, xhi, slo, shi, eps)
                 if ok:
@@ -329,13 +492,19 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
                     # the drift bound shrinks with |x|; the width along the solution set
                     # does not (and Lohner's error slowly grows there): stop when the drift
                     # no longer matters
+                    # (or when the enclosure starts to widen again: past its best)
                     drift = (s_hi - s_lo) - (shi - slo)
+                    growing = lhi - llo > prev_w
+                    prev_w = lhi - llo
                     settled = (drift <= enclosure_tol or drift <= 0.05 * (shi - slo)
-                               or k - first_terminal >= _TIGHTEN)
+                               or k - first_terminal >= _TIGHTEN or growing)
                     if settled and inside:
                         break
                     if settled:
                         force_split = True
+                    terminal_now = True
+            if have and not terminal_now and best_lo >= target_lo and best_hi <= target_hi:
+                break     # the set grew out of the terminal set: its best enclosure stands
             if k >= max_steps:
                 return PIECE_BUDGET, k, lim_lo, lim_hi, pieces, deepest, total
             _hull(clo, chi, A, rlo, rhi, False, X)
@@ -369,11 +538,15 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
                 deepest = max(deepest, depth + 1)
                 have = False
                 break
-            if not lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W):
+            if not lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W, True):
                 return PIECE_ESCAPED, k, lim_lo, lim_hi, pieces, deepest, total
             k += 1
             total += 1
         if have:
+            if not from_cache:
+                w = best_hi - best_lo
+                best_lo = max(down(best_lo - pad * w), target_lo)
+                best_hi = min(up(best_hi + pad * w), target_hi)
             last_terminal = max(last_terminal, first_terminal)
             lim_lo = min(lim_lo, best_lo)
             lim_hi = max(lim_hi, best_hi)
@@ -383,12 +556,13 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
 @njit
 def enclose_boxes(boxes, eps, target_lo, target_hi, split_width, max_pieces, max_depth,
                   max_steps, terminal_x, enclosure_tol, radius, status, terminal, limit,
-                  pieces, depth, steps):
+                  pieces, depth, steps, cache, cache_lim, origin, h, max_order, max_cells, pad):
     """:func:`enclose_box` for every row ``(plo, phi, qlo, qhi)`` of ``boxes`` (one after another)."""
     for n in range(boxes.shape[0]):
         s, t, lo, hi, pc, dp, st = enclose_box(
             boxes[n, 0], boxes[n, 1], boxes[n, 2], boxes[n, 3], eps, target_lo, target_hi,
-            split_width, max_pieces, max_depth, max_steps, terminal_x, enclosure_tol, radius)
+            split_width, max_pieces, max_depth, max_steps, terminal_x, enclosure_tol, radius,
+            cache, cache_lim, origin, h, max_order, max_cells, pad)
         status[n] = s
         terminal[n] = t
         limit[n, 0] = lo
@@ -396,3 +570,35 @@ def enclose_boxes(boxes, eps, target_lo, target_hi, split_width, max_pieces, max
         pieces[n] = pc
         depth[n] = dp
         steps[n] = st
+
+
+@njit
+def prove_cells(cells, eps, target_lo, target_hi, split_width, max_pieces, max_depth,
+                max_steps, terminal_x, enclosure_tol, radius, cache, cache_lim, origin, h,
+                count, pad, status, steps, pieces):
+    """Enclose the lattice cells ``cells`` (rows ``(i, j)``) in order, each allowed to end in
+    cells proved before it; a proved cell enters ``cache`` with the next order number and its
+    limit enclosure (``pad`` as in :func:`enclose_box`). Returns the new count of proved
+    cells."""
+    for n in range(cells.shape[0]):
+        i, j = cells[n, 0], cells[n, 1]
+        if cache[i, j] >= 0:
+            status[n] = PIECE_PROVED
+            continue
+        plo = origin[0] + i * h
+        phi = origin[0] + (i + 1) * h
+        qlo = origin[1] + j * h
+        qhi = origin[1] + (j + 1) * h
+        s, t, lo, hi, pc, dp, st = enclose_box(
+            plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_pieces, max_depth,
+            max_steps, terminal_x, enclosure_tol, radius, cache, cache_lim, origin, h, count,
+            MAX_CELLS, pad)
+        status[n] = s
+        steps[n] = st
+        pieces[n] = pc
+        if s == PIECE_PROVED and lo >= target_lo and hi <= target_hi:
+            cache_lim[i, j, 0] = lo
+            cache_lim[i, j, 1] = hi
+            cache[i, j] = count
+            count += 1
+    return count

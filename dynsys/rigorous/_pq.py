@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from ._lohner import enclose_boxes
+from ._funnel import ProvedCells, orbit_ranks
+from ._lohner import MAX_CELLS, enclose_boxes, prove_cells
 
 
 def _dn(x: float) -> float:
@@ -26,6 +27,23 @@ def _sq_range(lo: float, hi: float) -> tuple[float, float]:
         return _dn(hi * hi), _upf(lo * lo)
     m = max(-lo, hi)
     return 0.0, _upf(m * m)
+
+
+#: relative padding of each limit enclosure from the terminal lemma (room for the re-check in ball
+#: arithmetic, whose enclosures are about as wide)
+_LEMMA_PAD = 2.0
+
+
+_NO_CACHE = (np.zeros((0, 0), np.int64), np.zeros((0, 0, 2)), np.zeros(2), 1.0, 0, 0,
+             _LEMMA_PAD)
+
+
+def _cache_args(cache):
+    """The cache arguments of the compiled kernels (an empty lattice for no cache)."""
+    if cache is None:
+        return _NO_CACHE
+    return (cache.order, cache.limit, np.asarray(cache.origin, float), float(cache.h),
+            int(cache.count), MAX_CELLS, _LEMMA_PAD)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,8 +125,10 @@ class RescaledPlaneKernel:
                   & (lr >= lr_interval[0]) & (lr <= lr_interval[1]))
         return np.stack([t1, t2, lr], axis=-1)[inside][:n]
 
-    def enclose(self, boxes, target, budget) -> dict[str, np.ndarray]:
-        """Return the Lohner enclosure of every plane box (see ``enclose_box``)."""
+    def enclose(self, boxes, target, budget, cache=None) -> dict[str, np.ndarray]:
+        """Return the Lohner enclosure of every plane box (see ``enclose_box``); with
+        ``cache`` (a :class:`~dynsys.rigorous._funnel.ProvedCells`) a set may also end inside
+        proved cells."""
         boxes = np.ascontiguousarray(boxes, dtype=float).reshape(-1, 4)
         n = len(boxes)
         out = {"piece_status": np.zeros(n, np.int64), "terminal_step": np.zeros(n, np.int64),
@@ -119,7 +139,8 @@ class RescaledPlaneKernel:
                           budget.split_width, budget.max_pieces, budget.max_split_depth,
                           budget.max_steps, budget.terminal_x, budget.enclosure_tol,
                           budget.radius, out["piece_status"], out["terminal_step"],
-                          out["limit"], out["pieces"], out["depth"], out["steps"])
+                          out["limit"], out["pieces"], out["depth"], out["steps"],
+                          *_cache_args(cache))
         return out
 
     def gfs_lr_sharpness_lower(self, box) -> float:
@@ -136,3 +157,88 @@ class RescaledPlaneKernel:
         e = self.eps
         val = (1 + e) * math.exp((e * math.log(p) + math.log(q)) / (1 + e))
         return val * (1 - 1e-12)
+
+    def lattice(self, U, lr_interval, target, level: int) -> ProvedCells:
+        """Return an empty lattice of side ``2^-level`` around the image and the solution set
+        it flows to (``p, q`` from 0 to the image's largest value, plus a margin)."""
+        p_lo, p_hi, q_lo, q_hi = self.plane_box(U, lr_interval)
+        top = max(p_hi, q_hi, 2.0) * 1.25
+        return ProvedCells.empty((0.0, top, 0.0, top), level, target)
+
+    def cover_cells(self, cells: ProvedCells, U, lr_interval) -> np.ndarray:
+        """Return the indices ``(i, j)`` of the lattice cells that may meet the image."""
+        p_lo, p_hi, q_lo, q_hi = self.plane_box(U, lr_interval)
+        p0, q0 = cells.origin
+        h = cells.h
+        i0, i1 = int((p_lo - p0) // h), int((p_hi - p0) // h)
+        j0, j1 = int((q_lo - q0) // h), int((q_hi - q0) // h)
+        ij = np.array([(i, j) for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)],
+                      dtype=np.int64).reshape(-1, 2)
+        boxes = [cells.cell(i, j) for i, j in ij]
+        keep = self.may_meet(boxes, U, lr_interval) if len(boxes) else np.zeros(0, bool)
+        return ij[keep]
+
+    def prove_lattice(self, cells: ProvedCells, starts_ij: np.ndarray, budget,
+                      deadline: float | None = None, chunk: int = 512) -> dict:
+        """Prove lattice cells, shortest orbits first, reusing proved cells (in place).
+
+        The cells ranked are those visited by float orbits from the centres of ``starts_ij``
+        (and their neighbours) that end in the target; the cells already in the terminal set
+        (rank below ``budget.cell_terminal_rank``) are enclosed first with the full budget, then
+        all ranked cells in increasing rank with a small budget (``budget.cell_steps`` steps,
+        ``budget.cell_pieces`` pieces), each allowed to end in cells proved before it, in
+        rounds while a round proves new cells. Stops at ``deadline`` (a
+        ``time.perf_counter`` value). The order and budgets only affect speed: every proved
+        cell rests on the cells proved before it. Returns counts and timings.
+        """
+        import time
+        t0 = time.perf_counter()
+        p0, q0 = cells.origin
+        h = cells.h
+        centres = np.stack([p0 + (starts_ij[:, 0] + 0.5) * h,
+                            q0 + (starts_ij[:, 1] + 0.5) * h], axis=-1).reshape(-1, 2)
+        rank = orbit_ranks(centres, self.eps, np.asarray(cells.origin, float), h,
+                           cells.order.shape[0], cells.order.shape[1], budget.terminal_x,
+                           budget.max_steps, budget.radius, cells.target[0],
+                           cells.target[1])
+        ij = np.argwhere(rank >= 0)
+        r = rank[ij[:, 0], ij[:, 1]]
+        order = np.argsort(r, kind="stable")
+        ij, r = ij[order].astype(np.int64), r[order]
+        t_rank = time.perf_counter() - t0
+        stats = {"ranked": len(ij), "enclosed": 0, "steps": 0, "rounds": 0,
+                 "rank_time": t_rank}
+        # a whole cell is not split before its first step (its hull is h plus rounding): with
+        # a split width of exactly h, no round proved a new cell
+        split = max(budget.split_width, 1.5 * h)
+
+        def run(todo, pieces, steps, split_width):
+            status = np.full(len(todo), -1, np.int64)
+            nsteps = np.zeros(len(todo), np.int64)
+            npieces = np.zeros(len(todo), np.int64)
+            for a in range(0, len(todo), chunk):
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+                sl = slice(a, a + chunk)
+                cells.count = int(prove_cells(
+                    todo[sl], self.eps, cells.target[0], cells.target[1], split_width,
+                    pieces, budget.max_split_depth, steps, budget.terminal_x,
+                    budget.enclosure_tol, budget.radius, cells.order, cells.limit,
+                    np.asarray(cells.origin, float), h, cells.count, _LEMMA_PAD,
+                    status[sl], nsteps[sl], npieces[sl]))
+                stats["enclosed"] += len(todo[sl])
+            stats["steps"] += int(nsteps.sum())
+
+        terminal = r < budget.cell_terminal_rank
+        run(ij[terminal], budget.max_pieces, budget.max_steps, budget.split_width)
+        before = -1
+        while cells.count > before and stats["rounds"] < budget.cell_rounds:
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            before = cells.count
+            todo = ij[cells.order[ij[:, 0], ij[:, 1]] < 0]
+            run(todo, budget.cell_pieces, budget.cell_steps, split)
+            stats["rounds"] += 1
+        stats["proved"] = cells.count
+        stats["time"] = time.perf_counter() - t0
+        return stats

@@ -83,8 +83,8 @@ def _pq_step(p, q, eps):
 
 @settings(max_examples=12, deadline=None)
 @given(p=st.floats(0.8, 3.4), q=st.floats(2.1, 3.0), w=st.floats(1e-7, 2e-4),
-       eps=st.sampled_from([0.02, 0.05, 0.1]))
-def test_float_orbits_stay_inside_the_enclosure(p, q, w, eps):
+       eps=st.sampled_from([0.02, 0.05, 0.1]), parallelepiped=st.booleans())
+def test_float_orbits_stay_inside_the_enclosure(p, q, w, eps, parallelepiped):
     """1,000 points of a small box, iterated in floats, lie in the enclosure at every step
     (up to the floats' own rounding, far below the enclosure's width)."""
     rng = np.random.default_rng(0)
@@ -95,7 +95,7 @@ def test_float_orbits_stay_inside_the_enclosure(p, q, w, eps):
             np.empty((2, 2, 2)), np.empty((4, 2))]
     _init_set(p - w, p + w, q - w, q + w, clo, chi, A, rlo, rhi)
     for _ in range(150):
-        if not lohner_step(clo, chi, A, rlo, rhi, eps, *work):
+        if not lohner_step(clo, chi, A, rlo, rhi, eps, *work, parallelepiped):
             break
         pts = np.column_stack(_pq_step(pts[:, 0], pts[:, 1], eps))
         r = np.linalg.solve(A, (pts - clo).T).T        # coordinates of the points in the set
