@@ -63,12 +63,17 @@ class Model(abc.ABC):
     4. ``gfs_limit(theta) -> (theta_inf, sharpness)``: the gradient-flow solution in closed
        form; used by :func:`~dynsys.gfs_sharpness` (and so by the EoS analyses) instead of
        integrating the flow.
-    5. ``default_box(lr) -> ((lo, hi), ...)``: the box of starts where the dynamics at step size
+    5. ``gfs_growth(theta, lr) -> bool (...)``: whether one GD step at ``lr`` from ``theta``
+       can increase the GFS sharpness (False only where it provably cannot: a necessary
+       condition for an increase, from the flow's conserved quantities); used by
+       :func:`~dynsys.kreisler_scan` to tell explained increases from unexplained ones.
+       Without it every increase is reported, unclassified.
+    6. ``default_box(lr) -> ((lo, hi), ...)``: the box of starts where the dynamics at step size
        ``lr`` happen, used for default grids (:func:`~dynsys.basins`,
        :func:`~dynsys.eos_region`).
-    6. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
+    7. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
        :func:`~dynsys.eos_region` (Theorem 1's ``O(eps)``).
-    7. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
+    8. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
        :func:`~dynsys.certify_region`; it provides, as in
        :class:`dynsys.rigorous.RescaledPlaneKernel`: ``plane_box`` (a box of its state space
        containing the image of a region of starts and step sizes), ``may_meet`` (False only for
