@@ -42,7 +42,12 @@ def _ode_limit(model: Model, theta: np.ndarray, *, rtol: float, gtol: float, max
     def jac(_t, x):
         return -model.hessian(x)
 
-    for i, x0 in enumerate(flat):
+    hook = getattr(model, "gradient_flow", None)
+    if hook is not None and flat.shape[0]:    # the model integrates its flow itself
+        ends, converged, t_end = hook(flat, rtol=rtol, tol=gtol, max_time=max_time)
+        for i in np.flatnonzero(converged):
+            lim[i], times[i] = _polish(model, ends[i]), t_end[i]
+    for i, x0 in enumerate(flat if hook is None else ()):
         x, t, horizon = x0.copy(), 0.0, 1.0
         with np.errstate(all="ignore"):
             while t < max_time:
