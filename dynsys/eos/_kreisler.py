@@ -150,7 +150,7 @@ def gfs_trajectory(model, theta0, *, lr, steps: int, every: int = 1) -> xr.Datas
 
 def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
                   converged_loss: float = 1e-20, delta: float = 0.1,
-                  every: int = 1) -> xr.Dataset:
+                  every: int = 1, paths: bool = False) -> xr.Dataset:
     """Return the largest increase of the GFS sharpness along GD, over starts and step sizes.
 
     For each start ``theta0`` (a row of ``starts``) and each value ``c`` of ``lr_gfs`` GD runs
@@ -178,6 +178,10 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
         ``growth_steps`` (steps at which that condition held); attrs ``max_increase_eos``
         (over the EoS runs), ``noise`` (changes below it are rounding), ``delta``, and per
         class ``runs_<class>``, ``runs_increasing_<class>`` and ``max_increase_<class>``.
+        With ``paths=True`` also the runs themselves: ``gfs_sharpness_path`` and
+        ``sharpness_path`` over ``(start, lr_gfs, check)`` (coordinate ``check_step``, the
+        steps at which the GFS sharpness was evaluated) and ``loss_path`` over
+        ``(start, lr_gfs, step)``.
 
     Examples
     --------
@@ -196,6 +200,8 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     converged_loss = check.real("converged_loss", converged_loss, positive=True)
     delta = check.real("delta", delta, positive=True, hi=2.0)
     every = check.integer("every", every, minimum=1)
+    if not isinstance(paths, bool | np.bool_):
+        raise TypeError(f"paths must be True or False, got {paths!r}")
     phi0 = gfs_sharpness(model, starts)
     if np.any(~(phi0 > 0)):
         raise ValueError("every start must have a positive GFS sharpness (got "
@@ -208,6 +214,13 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
              "unexplained_increases", "growth_steps")}
     converged = np.zeros(shape, dtype=np.int8)
     diverged = np.zeros(shape, dtype=bool)
+    check_steps = np.arange(0, steps + 1, every)
+    if check_steps[-1] != steps:
+        check_steps = np.append(check_steps, steps)
+    if paths:
+        phi_path = np.full(shape + (check_steps.size,), np.nan)
+        sharp_path = np.full(shape + (check_steps.size,), np.nan)
+        loss_path = np.full(shape + (steps + 1,), np.nan)
     for i, th in enumerate(starts):
         for j, c in enumerate(lr_gfs):
             lr = float(c / phi0[i])
@@ -225,6 +238,10 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
             converged[i, j] = int(np.isfinite(loss[-1]) and loss[-1] < converged_loss)
             diverged[i, j] = not np.all(np.isfinite(last))
             out["final_lr_sharpness"][i, j] = lr * top[-1]
+            if paths:
+                phi_path[i, j] = ds.gfs_sharpness.values
+                sharp_path[i, j] = ds.sharpness.values
+                loss_path[i, j] = loss
             with np.errstate(invalid="ignore"):
                 ints["loss_oscillations"][i, j] = int(np.sum(np.diff(loss) > 0))
                 ints["sharpness_oscillations"][i, j] = int(np.sum(np.diff(top) > 0))
@@ -280,6 +297,18 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
         coords={"lr_gfs": lr_gfs, "param": labels},
     )
     res["lr_gfs"].attrs.update(long_name="lr x GFS sharpness at the start", units="1")
+    if paths:
+        res["gfs_sharpness_path"] = (("start", "lr_gfs", "check"), phi_path,
+                                     {"long_name": "GFS sharpness along the run"})
+        res["sharpness_path"] = (("start", "lr_gfs", "check"), sharp_path,
+                                 {"long_name": "sharpness along the run"})
+        res["loss_path"] = (("start", "lr_gfs", "step"), loss_path,
+                            {"long_name": "loss along the run", "units": "1"})
+        res = res.assign_coords(check_step=("check", check_steps,
+                                            {"long_name": "iteration of the checkpoint",
+                                             "units": "1"}),
+                                step=("step", np.arange(steps + 1),
+                                      {"long_name": "iteration", "units": "1"}))
     inc_eos = res.max_increase.where(res.eos == 1)
     worst = float(inc_eos.max()) if bool((res.eos == 1).any()) else float("nan")
     res.attrs.update(provenance(model, analysis="kreisler_scan", steps=steps, noise=NOISE,
