@@ -19,7 +19,7 @@ import numpy as np
 from ._autodiff import AutodiffModel
 
 #: Krylov dimension and restarts of the compiled Lanczos of ``JaxModel.gd_track``
-KRYLOV, RESTARTS = 12, 20
+KRYLOV, RESTARTS = 40, 50
 
 EXTRA = 'JAX is needed for Model.from_jax: install it with  pip install "dynsys[jax]"'
 
