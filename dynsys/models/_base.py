@@ -73,7 +73,11 @@ class Model(abc.ABC):
        :func:`~dynsys.eos_region`).
     7. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
        :func:`~dynsys.eos_region` (Theorem 1's ``O(eps)``).
-    8. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
+    8. ``gradient_flow(theta (N, P), *, rtol, tol, max_time) -> (theta_end, converged,
+       time)``: the model integrates gradient flow itself (e.g. in one compiled loop: JAX
+       models) until ``|grad L| <= tol``; used by :func:`~dynsys.gfs_sharpness` instead of
+       scipy's Radau (``tests/networks/test_networks.py`` checks it against Radau).
+    9. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
        :func:`~dynsys.certify_region`; it provides, as in
        :class:`dynsys.rigorous.RescaledPlaneKernel`: ``plane_box`` (a box of its state space
        containing the image of a region of starts and step sizes), ``may_meet`` (False only for

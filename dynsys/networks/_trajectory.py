@@ -96,7 +96,10 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
     largest Hessian eigenvalues are computed, by the model's Lanczos hook
     (``top_eigenpairs``, warm-started from the previous checkpoint's eigenvectors) when it has
     one and from the dense Hessian otherwise. The steps between checkpoints run in the
-    model's compiled loop (``gd_steps``) when it has one.
+    model's compiled loop (``gd_steps``) when it has one. With ``top_k = 1`` a model with the
+    ``gd_track`` hook (JAX models) runs everything, GD steps and warm-started Lanczos
+    updates, in one compiled call (no host round trip per checkpoint); ``save_theta`` or a
+    ``progress`` callback select the per-checkpoint loop instead.
 
     Parameters
     ----------
