@@ -183,10 +183,12 @@ class JaxModel(AutodiffModel):
         return tuple(np.asarray(x) for x in out)
 
     def gradient_flow(self, theta, *, rtol: float = 1e-12, tol: float = 1e-11,
-                      max_time: float = 1e9, max_steps: int = 2_000_000):
+                      max_time: float = 1e9, max_steps: int = 200_000):
         """Return ``(theta_end, converged, time)``: gradient flow from each ``theta`` (P,) or
         (N, P) integrated in one compiled loop (Dormand-Prince 5(4), adaptive steps, a batch
-        vectorised) until ``|grad L| <= tol``; ``converged`` and ``time`` have the batch shape."""
+        vectorised) until ``|grad L| <= tol`` (not converged after ``max_steps`` steps: a
+        start far out, e.g. just before GD diverged, is too stiff to follow); ``converged``
+        and ``time`` have the batch shape."""
         theta = self._theta(theta)
         run = self._flow if theta.ndim == 1 else self._flow_batch
         end, t, gnorm, _n = run(self._j(theta), float(rtol), float(tol), float(max_time),
