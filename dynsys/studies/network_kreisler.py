@@ -34,7 +34,7 @@ import xarray as xr
 import dynsys
 from ._common import parse_args
 
-DEFAULT = dict(n=8, width=16, seeds=(0, 1), lr_gfs=(1.5, 2.2, 2.6, 3.0, 4.0), steps=1000,
+DEFAULT = dict(n=8, width=16, seeds=(0, 1), lr_gfs=(1.5, 2.05, 2.2, 3.0, 4.0), steps=1000,
                every=50)
 QUICK = dict(n=8, width=16, seeds=(0,), lr_gfs=(2.2, 3.0), steps=200, every=50)
 #: a network run counts as converged below this loss (MSE); GD at the edge converges slowly
