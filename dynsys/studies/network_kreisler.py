@@ -95,13 +95,14 @@ def figure(scan, path):
                      label=label, lw=1.2)
             top.plot(steps, lr * scan.sharpness_path.values[i, j], color=f"C{j}", ls=":",
                      lw=0.8)
-            bottom.plot(scan.step, scan.loss_path.values[i, j], color=f"C{j}", lw=0.8)
+            if int(scan.run_class.values[i, j]) != int(dynsys.eos.RunClass.DIVERGED):
+                bottom.plot(scan.step, scan.loss_path.values[i, j], color=f"C{j}", lw=0.8)
     top.axhline(2.0, color="k", lw=0.6)
     top.set_ylabel("lr x GFS sharpness (solid), lr x S (dotted)")
     top.set_title(f"GFS sharpness along GD: {scan.attrs['system']}")
     top.legend(fontsize=7)
     bottom.set_yscale("log")
-    bottom.set_ylabel("training loss")
+    bottom.set_ylabel("training loss (diverged runs left out)")
     bottom.set_xlabel("step")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
