@@ -43,11 +43,14 @@ def _ode_limit(model: Model, theta: np.ndarray, *, rtol: float, gtol: float, max
         return -model.hessian(x)
 
     hook = getattr(model, "gradient_flow", None)
+    todo = range(flat.shape[0])
     if hook is not None and flat.shape[0]:    # the model integrates its flow itself
-        ends, converged, t_end = hook(flat, rtol=rtol, tol=gtol, max_time=max_time)
-        for i in np.flatnonzero(converged):
-            lim[i], times[i] = _polish(model, ends[i]), t_end[i]
-    for i, x0 in enumerate(flat if hook is None else ()):
+        ends, done, t_end = hook(flat, rtol=rtol, tol=gtol, max_time=max_time)
+        for i in np.flatnonzero(done):
+            lim[i], times[i], converged[i] = _polish(model, ends[i]), t_end[i], True
+        todo = np.flatnonzero(~done)          # too stiff for it: the implicit solver below
+    for i in todo:
+        x0 = flat[i]
         x, t, horizon = x0.copy(), 0.0, 1.0
         with np.errstate(all="ignore"):
             while t < max_time:

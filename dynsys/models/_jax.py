@@ -19,7 +19,7 @@ import numpy as np
 from ._autodiff import AutodiffModel
 
 #: Krylov dimension and restarts of the compiled Lanczos of ``JaxModel.gd_track``
-KRYLOV, RESTARTS = 40, 50
+KRYLOV, RESTARTS = 20, 100
 
 EXTRA = 'JAX is needed for Model.from_jax: install it with  pip install "dynsys[jax]"'
 
@@ -258,7 +258,8 @@ def _make_tracker(jax, jnp, f, grad):
             res = jnp.where(jnp.isfinite(res), res, jnp.inf)
             nxt = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), w / b, 0.0)
             res = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), res, 0.0)
-            V = jnp.where(j + 1 < m, V.at[jnp.minimum(j + 1, m - 1)].set(nxt), V)
+            row = jnp.minimum(j + 1, m - 1)                       # one row written, no copy
+            V = V.at[row].set(jnp.where(j + 1 < m, nxt, V[row]))
             return j + 1, V, alpha, beta, lam, res, w
 
         V0 = jnp.zeros((m, P)).at[0].set(q / jnp.linalg.norm(q))

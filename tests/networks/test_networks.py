@@ -194,9 +194,10 @@ def test_compiled_gradient_flow_equals_radau():
     # the network's own Dormand-Prince flow (gradient_flow hook) against scipy's Radau on the
     # same model wrapped as a plain Model (the generic path)
     X, Y = teacher_student(6, d_in=2, teacher_width=2, seed=0)
-    net = mlp(X, Y, width=3, depth=1, seed=0)
+    net = mlp(X, Y, width=8, depth=1, seed=0)
     plain = dynsys.Model.from_loss(net.loss, net.grad, net.hessian, dim=net.dim,
                                    vectorized=True)
+    assert net.gradient_flow(net.theta0[None])[1].all()       # the compiled flow converged
     fast = dynsys.gfs_solution(net, net.theta0[None])
     slow = dynsys.gfs_solution(plain, net.theta0[None])
     assert int(fast.converged[0]) == int(slow.converged[0]) == 1
