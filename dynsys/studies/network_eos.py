@@ -16,7 +16,7 @@ below). Needs JAX (``pip install "dynsys[jax]"``); without it the study says so 
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import sys
 import time
@@ -119,7 +119,9 @@ def figure(result, path):
 
 def main(argv=None):
     args = parse_args(__doc__, argv, quick_help="a smaller network and fewer steps (tests)")
-    if importlib.util.find_spec("jax") is None:
+    try:
+        importlib.import_module("jax")
+    except ImportError:
         print('network_eos skipped: JAX is not installed (pip install "dynsys[jax]")')
         return
     start = time.perf_counter()

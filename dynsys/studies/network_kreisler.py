@@ -17,7 +17,7 @@ Needs JAX (``pip install "dynsys[jax]"``); without it the study says so and exit
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import pathlib
 import sys
@@ -111,7 +111,9 @@ def figure(scan, path):
 
 def main(argv=None):
     args = parse_args(__doc__, argv, quick_help="one initialisation, fewer steps (tests)")
-    if importlib.util.find_spec("jax") is None:
+    try:
+        importlib.import_module("jax")
+    except ImportError:
         print('network_kreisler skipped: JAX is not installed (pip install "dynsys[jax]")')
         return
     start = time.perf_counter()

@@ -221,3 +221,24 @@ def test_kreisler_scan_on_a_network():
     done = float(ds.loss_path.values[0, 0, -1]) < 1e-6
     RC = dynsys.eos.RunClass
     assert int(ds.run_class[0, 0]) == int(RC.CATAPULT if done else RC.UNDECIDED)
+
+
+@pytest.mark.parametrize("study", ["network_eos", "network_kreisler"])
+def test_network_studies_skip_in_one_line_without_jax(tmp_path, study):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "nojax"
+    blocker.mkdir()
+    (blocker / "jax.py").write_text('raise ImportError("JAX blocked for this test")\n')
+    root = pathlib.Path(dynsys.__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), str(root)]))
+    proc = subprocess.run([sys.executable, "-m", f"dynsys.studies.{study}", "--quick", "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == (f'{study} skipped: JAX is not installed '
+                                   '(pip install "dynsys[jax]")')
+    assert not (tmp_path / "out" / f"{study}.nc").exists()
