@@ -4,12 +4,15 @@
     python benchmarks/bench_networks.py --quick    # smoke run
 
 1. Overhead: ``dynsys.networks.spectrum_trajectory(every=1)`` (a GD step, then the top Hessian
-   eigenvalue by warm-started Lanczos, every step) on a tanh network with ~10^4 parameters
-   against a plain jitted JAX loop doing the same work: per step one jitted call doing the GD
-   step and as many warm-started power-iteration HVPs as dynsys's Lanczos used at that step.
-   Both are timed in the same run, interleaved, best of ``--repeat``; compile time excluded.
-2. Lanczos against the dense Hessian (``jax.hessian`` + ``numpy.linalg.eigvalsh``) on a small
-   network: the same top eigenvalue (difference printed) and the time ratio.
+   eigenvalue by warm-started Lanczos, every step; on a JAX model all of it runs in one
+   compiled ``lax.scan``, the ``gd_track`` hook) on a tanh network with ~10^4 parameters
+   against a plain jitted JAX loop doing the same work: one ``lax.scan`` over the steps, each
+   a GD step and as many warm-started power-iteration HVPs as dynsys's Lanczos used after that
+   step. Both are timed in the same run, interleaved, min and median of ``--repeat`` rounds;
+   compile time excluded.
+2. Lanczos (the NumPy one on HVPs, and the compiled one of the fused path) against the dense
+   Hessian (``jax.hessian`` + ``numpy.linalg.eigvalsh``) on a small network: the same top
+   eigenvalue (difference printed) and the time ratio.
 3. Lanczos against power iteration, both from the same random start: HVPs until the top
    eigenvalue is within 1e-6 (relative) of the dense value.
 """
@@ -29,31 +32,37 @@ from dynsys.models._lanczos import lanczos_top
 
 
 def reference_loop(net, lr, steps, hvp_counts):
-    """The plain jitted JAX loop: GD step + power iteration with a given HVP count."""
+    """The plain jitted JAX loop: one ``lax.scan`` over the steps, each a GD step and then a
+    warm-started power iteration with as many HVPs (one linearisation per step) as dynsys's
+    Lanczos used after that step."""
     import jax
     import jax.numpy as jnp
 
     f = net._f
+    grad = jax.grad(f)
 
     @jax.jit
-    def step(theta, v, m):
-        g = jax.grad(f)(theta)
-        theta = theta - lr * g
-        hvp = lambda x: jax.jvp(jax.grad(f), (theta,), (x,))[1]   # noqa: E731
+    def loop(theta, v, counts):
+        def body(carry, m):
+            theta, v = carry
+            theta = theta - lr * grad(theta)
+            hvp = jax.linearize(grad, theta)[1]
 
-        def body(_, vw):
-            v, _lam = vw
-            w = hvp(v)
-            return w / jnp.linalg.norm(w), jnp.vdot(v, w)
-        return (theta, *jax.lax.fori_loop(0, m, body, (v, 0.0)))
+            def power(_, vl):
+                v, _lam = vl
+                w = hvp(v)
+                return w / jnp.linalg.norm(w), jnp.vdot(v, w)
+            v, lam = jax.lax.fori_loop(0, m, power, (v, 0.0))
+            return (theta, v), lam
+        (theta, v), lams = jax.lax.scan(body, (theta, v), counts)
+        return lams
+
+    counts = jnp.asarray(np.asarray(hvp_counts, dtype=np.int64))
 
     def run():
         theta = jnp.asarray(net.theta0)
         v = jnp.ones(net.dim) / np.sqrt(net.dim)
-        lam = 0.0
-        for t in range(steps):
-            theta, v, lam = step(theta, v, int(hvp_counts[t]))
-        return float(lam)
+        return np.asarray(loop(theta, v, counts))
     return run
 
 
@@ -80,10 +89,14 @@ def overhead(quick, repeat):
         ref()
         t_ref.append(time.perf_counter() - t0)
     a, b = min(t_ours), min(t_ref)
+    ratios = np.array(t_ours) / np.array(t_ref)
     print(f"[1] P = {net.dim}, {steps} GD steps + top-eigenvalue update every step "
-          f"({int(counts.sum())} HVPs, {counts.mean():.1f} per step):")
-    print(f"    dynsys spectrum_trajectory {a:.3f} s, plain jitted JAX loop {b:.3f} s, "
-          f"overhead {100 * (a / b - 1):+.1f}%")
+          f"({int(counts.sum())} HVPs, {counts.mean():.1f} per step), load average "
+          f"{os.getloadavg()[0]:.1f}:")
+    print(f"    dynsys spectrum_trajectory {a:.3f} s (median {np.median(t_ours):.3f}), plain "
+          f"jitted JAX loop {b:.3f} s (median {np.median(t_ref):.3f}); overhead of the "
+          f"minima {100 * (a / b - 1):+.1f}%, median of the per-round ratios "
+          f"{100 * (np.median(ratios) - 1):+.1f}%")
 
 
 def lanczos_vs_dense(quick, repeat):
@@ -91,18 +104,27 @@ def lanczos_vs_dense(quick, repeat):
     X, Y = dynsys.networks.digits(n, classes=10)
     net = dynsys.networks.mlp(X, Y, width=width, depth=2, activation="tanh", seed=0)
     theta = net.theta0
-    t_dense, t_lanczos = [], []
-    for _ in range(repeat):
+    start = np.random.default_rng(0).standard_normal(net.dim)
+    net.top_fused(theta, start, tol=1e-10)       # compiles
+    net.hessian_at(theta)
+    t_dense, t_lanczos, t_fused = [], [], []
+    for _ in range(repeat):                      # interleaved
         t0 = time.perf_counter()
         dense = np.linalg.eigvalsh(net.hessian_at(theta))[-1]
         t_dense.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         vals, _, info = net.top_eigenpairs(theta, 1, tol=1e-10, return_info=True)
         t_lanczos.append(time.perf_counter() - t0)
-    a, b = min(t_lanczos), min(t_dense)
+        t0 = time.perf_counter()
+        lam, _u, n_fused, _ok = net.top_fused(theta, start, tol=1e-10)
+        t_fused.append(time.perf_counter() - t0)
+    a, b, c = min(t_lanczos), min(t_dense), min(t_fused)
     print(f"[2] P = {net.dim}: Lanczos {vals[0]:.12f} ({info['n_hvp']} HVPs, {a * 1e3:.1f} ms), "
+          f"compiled Lanczos {float(lam):.12f} ({int(n_fused)} HVPs, {c * 1e3:.1f} ms), "
           f"dense eigvalsh {dense:.12f} ({b * 1e3:.1f} ms); |difference| "
-          f"{abs(vals[0] - dense):.1e}, dense / Lanczos time {b / a:.1f}")
+          f"{abs(vals[0] - dense):.1e} / {abs(float(lam) - dense):.1e}, dense / Lanczos time "
+          f"{b / a:.1f} / {b / c:.1f} (min of {repeat}; medians {np.median(t_dense) * 1e3:.1f}, "
+          f"{np.median(t_lanczos) * 1e3:.1f}, {np.median(t_fused) * 1e3:.1f} ms)")
 
     start = np.random.default_rng(0).standard_normal(net.dim)
     target = 1e-6 * dense

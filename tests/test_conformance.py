@@ -155,8 +155,8 @@ def test_model_trajectory_runs(any_model, rng):
 
 
 # -- every hook a model provides, against the generic path ---------------------------------
-HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta",
-         "gfs_start", "constant_residual_hessian", "third_uu")
+HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "gfs_growth", "default_box",
+         "default_delta", "gfs_start", "constant_residual_hessian", "third_uu")
 
 
 def test_model_hooks_are_documented():
@@ -259,6 +259,36 @@ def test_model_constant_residual_hessian_against_the_generic_path(any_model, rng
         np.testing.assert_allclose(d1, (up - down) / (2 * h), rtol=1e-5, atol=1e-7 * abs(lam))
         np.testing.assert_allclose(d2, (up - 2 * lam + down) / h ** 2, rtol=1e-5,
                                    atol=1e-7 * abs(lam) / h)
+
+
+def test_model_gfs_growth_against_the_flow(any_model, rng):
+    """The growth condition is necessary: wherever one GD step increases the GFS sharpness (the
+    closed form, itself checked against the flow above, on many states; the integrated flow on
+    a few), the hook said it could; and it is not vacuous (it is False somewhere)."""
+    _, model, sample = any_model
+    hook = getattr(model, "gfs_growth", None)
+    if hook is None:
+        pytest.skip("no gfs_growth hook")
+    theta = sample(rng, 150) * 1.2
+    increases = flags = 0
+    for lr in (0.2, 0.6, 1.5):
+        with np.errstate(all="ignore"):
+            nxt = dynsys.gd_map(model, lr).step(theta)
+        ok = np.all(np.isfinite(nxt), axis=1) & (np.abs(nxt).max(axis=1) < 1e3)
+        before = dynsys.gfs_sharpness(model, theta[ok])
+        after = dynsys.gfs_sharpness(model, nxt[ok])
+        grew = after > before * (1 + 1e-9) + 1e-12
+        flagged = np.asarray(hook(theta[ok], lr), dtype=bool)
+        assert flagged.shape == grew.shape
+        assert not np.any(grew & ~flagged), lr
+        assert not flagged.all()
+        increases, flags = increases + int(grew.sum()), flags + int(flagged.sum())
+    # the integrated flow on two states of the last step size, one flagged if any
+    pick = np.concatenate([np.flatnonzero(flagged)[:1], np.flatnonzero(~flagged)[:1]])
+    ode0 = dynsys.gfs_sharpness(model, theta[ok][pick], method="ode")
+    ode1 = dynsys.gfs_sharpness(model, nxt[ok][pick], method="ode")
+    np.testing.assert_array_equal(ode1 > ode0 * (1 + 1e-9) + 1e-12, grew[pick])
+    assert increases > 0 or flags == 0   # a hook that flags states is put to the test
 
 
 def test_model_default_box_and_delta(any_model):

@@ -67,11 +67,13 @@ SLOTS = [
     *[Slot("gfs_trajectory", dynsys.gfs_trajectory,
            {"model": NET, "theta0": [2.0, 0.3], "lr": 0.5, "steps": 5}, arg, kind, kind_arg)
       for arg, kind, kind_arg in [("model", "system", None), ("theta0", "point", 2),
-                                  ("lr", "positive", None), ("steps", "count", 1)]],
+                                  ("lr", "positive", None), ("steps", "count", 1),
+                                  ("every", "count", 1)]],
     *[Slot("kreisler_scan", dynsys.kreisler_scan, KREISLER, arg, kind, kind_arg)
       for arg, kind, kind_arg in [("model", "system", None), ("starts", "points", 2),
                                   ("lr_gfs", "prange", None), ("steps", "count", 1),
-                                  ("converged_loss", "positive", None)]],
+                                  ("converged_loss", "positive", None),
+                                  ("every", "count", 1)]],
     Slot("qr2d_increase_threshold", dynsys.qr2d_increase_threshold, {"eps": 0.1}, "eps",
          "positive"),
     *[Slot("predicted_dynamics", dynsys.predicted_dynamics,
@@ -191,8 +193,8 @@ def _cases(tmp):
         ("fit_offset not ds", lambda: dynsys.fit_offset([1, 2]), "ds"),
         ("fit_offset eps_max", lambda: dynsys.fit_offset(
             xr.Dataset({"scaled_residual": ("eps", [1.0])}), eps_max=-1.0), "eps_max"),
-        ("kreisler 2-D model needs closed form", lambda: dynsys.kreisler_scan(
-            LOSS, [[1.0, 2.0]], [2.5]), "model"),
+        ("kreisler paths not a flag", lambda: dynsys.kreisler_scan(
+            NET, [[2.0, 0.3]], [2.5], steps=3, paths="yes"), "paths"),
         ("kreisler one start", lambda: dynsys.kreisler_scan(NET, [2.0, 0.3], [2.5]), "starts"),
         ("kreisler degenerate start", lambda: dynsys.kreisler_scan(
             dynsys.ScalarNetwork(2, 0.0), [[0.0, 0.0]], [2.5], steps=3), "start"),

@@ -22,7 +22,8 @@ def test_quick_start_has_two_one_line_commands():
     for marker in ("main-command", "test-command"):
         assert len(_block(marker).splitlines()) == 1
     assert "pytest" in _block("test-command")
-    assert "pip install -e ." in _block("main-command")
+    # the main command installs the jax extra, so that reproduce runs the network studies
+    assert 'pip install -e ".[jax]"' in _block("main-command")
 
 
 def test_ci_runs_the_readme_test_command():
@@ -44,6 +45,7 @@ def test_main_job_runs_in_quick_mode(tmp_path, capsys):
     assert main(["reproduce", "--quick", "--out", str(tmp_path)]) == 0
     written = {p.name for p in tmp_path.iterdir()}
     for name in ("basins_2d.nc", "basins_2d.png", "bifurcation_2d.nc", "bifurcation_2d.png",
-                 "eos_region.nc", "eos_region.png", "eos_critical_eps.nc"):
+                 "eos_region.nc", "eos_region.png", "eos_critical_eps.nc", "network_eos.nc",
+                 "network_eos.png", "network_kreisler.nc", "network_kreisler.png"):
         assert name in written, name
     assert "reproduced" in capsys.readouterr().out

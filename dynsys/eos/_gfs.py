@@ -42,7 +42,15 @@ def _ode_limit(model: Model, theta: np.ndarray, *, rtol: float, gtol: float, max
     def jac(_t, x):
         return -model.hessian(x)
 
-    for i, x0 in enumerate(flat):
+    hook = getattr(model, "gradient_flow", None)
+    todo = range(flat.shape[0])
+    if hook is not None and flat.shape[0]:    # the model integrates its flow itself
+        ends, done, t_end = hook(flat, rtol=rtol, tol=gtol, max_time=max_time)
+        for i in np.flatnonzero(done):
+            lim[i], times[i], converged[i] = _polish(model, ends[i]), t_end[i], True
+        todo = np.flatnonzero(~done)          # too stiff for it: the implicit solver below
+    for i in todo:
+        x0 = flat[i]
         x, t, horizon = x0.copy(), 0.0, 1.0
         with np.errstate(all="ignore"):
             while t < max_time:
@@ -58,12 +66,53 @@ def _ode_limit(model: Model, theta: np.ndarray, *, rtol: float, gtol: float, max
             else:
                 converged[i] = bool(np.linalg.norm(model.grad(x)) <= gtol)
         if converged[i]:
-            lim[i], times[i] = x, t
+            lim[i], times[i] = _polish(model, x), t
     sharp = np.full(flat.shape[0], np.nan)
     if converged.any():
         sharp[converged] = model.sharpness(lim[converged])
     return (lim.reshape(theta.shape), sharp.reshape(shape), converged.reshape(shape),
             times.reshape(shape))
+
+
+#: the polishing step uses the Hessian's eigenpairs with eigenvalues above this fraction of
+#: the largest (the directions normal to a manifold of minima); the rest are left alone.
+POLISH_RCOND = 1e-6
+
+
+def _polish(model: Model, x: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """Return the end point of the flow ``x`` moved onto the critical set by Newton steps.
+
+    The ODE stops at ``|grad L| <= tol``, a distance ``~ tol / lambda`` from the limit (with
+    ``lambda`` the smallest non-zero Hessian eigenvalue there), and the sharpness there is off
+    by ``|grad S| tol / lambda``: ~1e-10 relative for flat minima at ``tol = 1e-11``. Near the
+    limit the flow is linear, ``x(t) - x_inf = exp(-H t) (x - x_inf)``, so its limit is
+    ``x - H^+ grad L(x)`` up to ``O(|x - x_inf|^2)`` (``H^+`` on the eigenvalues above
+    ``POLISH_RCOND`` times the largest; the flat directions along a manifold of minima are left
+    alone). A step is kept only while it lowers the gradient norm.
+    """
+    if model.dim > getattr(model, "hessian_max", np.inf):
+        return x
+    with np.errstate(all="ignore"):
+        g = np.asarray(model.grad(x), dtype=float)
+        gn = np.linalg.norm(g)
+        for _ in range(iterations):
+            if not gn > 0:
+                break
+            h = np.asarray(model.hessian(x), dtype=float)
+            if not np.all(np.isfinite(h)):
+                break
+            w, v = np.linalg.eigh(0.5 * (h + h.T))
+            keep = w > POLISH_RCOND * max(float(w[-1]), np.finfo(float).tiny)
+            if not keep.any():
+                break
+            vk = v[:, keep]
+            x_new = x - vk @ ((vk.T @ g) / w[keep])
+            g_new = np.asarray(model.grad(x_new), dtype=float)
+            gn_new = np.linalg.norm(g_new)
+            if not gn_new < gn:
+                break
+            x, g, gn = x_new, g_new, gn_new
+    return x
 
 
 def _closed_form_available(model) -> bool:

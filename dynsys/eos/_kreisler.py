@@ -24,7 +24,9 @@ from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import FlagTable
 from ..orbits._trajectory import trajectory
-from ..models import QuadraticRegression2D, ScalarNetwork
+from ..models import Model
+from ..models import qr2d_increase_threshold as _threshold
+from ..networks import spectrum_trajectory
 from ._gfs import gfs_sharpness
 from ._constrained import one_point
 
@@ -66,57 +68,38 @@ def qr2d_increase_threshold(eps: float, branch: str = "upper") -> float:
     """
     eps = check.real("eps", eps, positive=True, hi=1e100)   # beyond, eps x overflows
     branch = check.choice("branch", branch, ("upper", "lower"))
-    from scipy.optimize import brentq   # lazily: scipy.optimize takes ~1 s to import
-
-    if branch == "upper":
-        def f(x):
-            return eps * np.log(x - 1) + np.log1p(eps * x)
-
-        hi = 2.0
-        while f(hi) < 0:
-            hi = 1 + 2 * (hi - 1)
-        return float(brentq(f, 1 + 1e-12, hi, xtol=1e-14, rtol=1e-14))
-
-    def h(a):                                  # x = -a / eps with a > 1
-        return eps * np.log1p(a / eps) + np.log(a - 1)
-
-    hi = 2.0
-    while h(hi) < 0:
-        hi *= 2
-    return float(-brentq(h, 1 + 1e-15, hi, xtol=1e-15, rtol=1e-14) / eps)
+    return _threshold(eps, branch)
 
 
 def _growth_possible(model, theta: np.ndarray, lr: float) -> np.ndarray:
-    """Return, per state, whether the next GD step can increase the GFS sharpness."""
-    out = np.zeros(theta.shape[0], dtype=bool)
-    finite = np.all(np.isfinite(theta), axis=1)
-    th = theta[finite]
-    with np.errstate(all="ignore"):
-        if isinstance(model, QuadraticRegression2D):
-            if model.eps > 0:
-                x = lr * model.residual(th)[:, 0]
-                out[finite] = ((x > qr2d_increase_threshold(model.eps))
-                               | (x < qr2d_increase_threshold(model.eps, "lower")))
-            return out
-        prod = np.prod(th, axis=1)
-        r = model.scale * (prod - model.target) * prod
-        sq = th * th
-        worst = np.zeros(th.shape[0])
-        for i in range(model.depth):
-            for j in range(i + 1, model.depth):
-                worst = np.maximum(worst, np.abs(1 - (lr * r) ** 2 / (sq[:, i] * sq[:, j])))
-        out[finite] = worst > 1
-    return out
+    """Return, per state, 1 if the next GD step can increase the GFS sharpness, 0 if it
+    provably cannot, -1 if unknown (the model has no ``gfs_growth`` hook)."""
+    hook = getattr(model, "gfs_growth", None)
+    if hook is None:
+        return np.full(theta.shape[0], -1, dtype=np.int8)
+    return np.asarray(hook(theta, lr), dtype=bool).astype(np.int8)
 
 
-def gfs_trajectory(model, theta0, *, lr, steps: int) -> xr.Dataset:
+def gfs_trajectory(model, theta0, *, lr, steps: int, every: int = 1) -> xr.Dataset:
     """Return a GD trajectory with the GFS sharpness at every step added.
 
-    The result of :func:`dynsys.trajectory` plus ``gfs_sharpness`` (over ``step``) and
-    ``gfs_increase``, the relative change ``phi_{t+1}/phi_t - 1`` clipped below at 0 (at the
-    step it arrives at), ``growth_possible`` (whether the step from that state can increase it:
-    for scalar networks an imbalance factor ``1 - lr^2 r^2/(w_i^2 w_j^2)`` of modulus > 1, for
-    the 2-D model ``lr z > x_c`` or ``lr z < x_-``), and the attrs ``max_gfs_increase`` and ``max_gfs_increase_step``.
+    With ``every = 1``: the result of :func:`dynsys.trajectory` plus ``gfs_sharpness`` (over
+    ``step``) and ``gfs_increase``, the relative change ``phi_{t+1}/phi_t - 1`` clipped below
+    at 0 (at the step it arrives at), ``growth_possible`` (the model's ``gfs_growth`` hook:
+    1 if the step from that state can increase it, 0 if it provably cannot, -1 if the model
+    has no such hook; for scalar networks an imbalance factor ``1 - lr^2 r^2/(w_i^2 w_j^2)`` of
+    modulus > 1, for the 2-D model ``lr z > x_c`` or ``lr z < x_-``), and the attrs
+    ``max_gfs_increase`` and ``max_gfs_increase_step``.
+
+    With ``every > 1`` (for large models, e.g. networks from :meth:`dynsys.Model.from_jax`):
+    the result of :func:`dynsys.networks.spectrum_trajectory` (loss at every step, sharpness and
+    parameters at the checkpoints ``0, every, 2 every, ...``) with ``gfs_sharpness``,
+    ``gfs_increase`` (the change from the previous checkpoint, over ``every`` steps) and
+    ``growth_possible`` (-1: one state does not decide ``every`` steps) over ``check``.
+
+    The GFS sharpness is the model's closed form (``gfs_limit`` hook) if it has one, else
+    gradient flow integrated to convergence (:func:`dynsys.gfs_sharpness`); NaN where the flow
+    did not converge.
 
     Examples
     --------
@@ -130,36 +113,54 @@ def gfs_trajectory(model, theta0, *, lr, steps: int) -> xr.Dataset:
     """
     theta0 = one_point(model, theta0, "theta0")
     lr = check.lr(lr)
-    ds = trajectory(model, theta0, lr=lr, steps=steps)
-    theta = ds.theta.values
+    steps = check.integer("steps", steps, minimum=1)
+    every = check.integer("every", every, minimum=1)
+    if every == 1:
+        ds = trajectory(model, theta0, lr=lr, steps=steps)
+        theta, dim = ds.theta.values, "step"
+    else:
+        ds = spectrum_trajectory(model, theta0, lr, steps=steps, every=every, save_theta=True)
+        theta, dim = ds.theta.values, "check"
     finite = np.all(np.isfinite(theta), axis=1)
     phi = np.full(theta.shape[0], np.nan)
     phi[finite] = gfs_sharpness(model, theta[finite])
     with np.errstate(invalid="ignore", divide="ignore"):
         change = phi[1:] / phi[:-1] - 1
     increase = np.where(np.isfinite(change), np.maximum(change, 0.0), np.nan)
-    ds["gfs_sharpness"] = ("step", phi, {"long_name": "sharpness of the gradient-flow solution"})
-    ds["gfs_increase"] = ("step", np.concatenate([[0.0], increase]),
-                          {"long_name": "relative increase of the GFS sharpness at this step",
+    growth = (_growth_possible(model, theta, lr) if every == 1
+              else np.full(theta.shape[0], -1, dtype=np.int8))
+    ds["gfs_sharpness"] = (dim, phi, {"long_name": "sharpness of the gradient-flow solution"})
+    ds["gfs_increase"] = (dim, np.concatenate([[0.0], increase]),
+                          {"long_name": "relative increase of the GFS sharpness at this "
+                                        + ("step" if every == 1 else "checkpoint"),
                            "units": "1"})
-    ds["growth_possible"] = ("step", _growth_possible(model, theta, lr).astype(np.int8),
+    ds["growth_possible"] = (dim, growth,
                              {"long_name": "the step from here can increase the GFS sharpness "
-                                           "(an imbalance factor of modulus > 1, or lr z > x_c)"})
+                                           "(1), provably cannot (0), unknown (-1)"})
+    steps_at = ds[dim].values if every == 1 else ds.check_step.values
     if np.isfinite(increase).any():
         k = int(np.nanargmax(increase))
-        ds.attrs.update(max_gfs_increase=float(increase[k]), max_gfs_increase_step=k + 1)
+        ds.attrs.update(max_gfs_increase=float(increase[k]),
+                        max_gfs_increase_step=int(steps_at[k + 1]))
     else:
         ds.attrs.update(max_gfs_increase=float("nan"), max_gfs_increase_step=-1)
+    ds.attrs["gfs_every"] = every
     return ds
 
 
 def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
-                  converged_loss: float = 1e-20, delta: float = 0.1) -> xr.Dataset:
+                  converged_loss: float = 1e-20, delta: float = 0.1,
+                  every: int = 1, paths: bool = False) -> xr.Dataset:
     """Return the largest increase of the GFS sharpness along GD, over starts and step sizes.
 
     For each start ``theta0`` (a row of ``starts``) and each value ``c`` of ``lr_gfs`` GD runs
     with ``lr = c / phi(theta0)`` (so ``lr phi(theta0) = c``; ``c > 2`` is the edge-of-stability
-    regime) for ``steps`` steps; the GFS sharpness ``phi`` is evaluated at every step.
+    regime) for ``steps`` steps; the GFS sharpness ``phi`` is evaluated at every step (every
+    ``every`` steps with ``every > 1``, see :func:`gfs_trajectory`). Any model: the GFS
+    sharpness is the model's closed form (``gfs_limit`` hook) or the integrated flow, the
+    growth condition its ``gfs_growth`` hook (without one, ``growth_possible`` is unknown and
+    no increase counts as unexplained); ``lr |z|`` needs residuals (a regression model with
+    one output), else NaN.
 
     Returns
     -------
@@ -177,6 +178,10 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
         ``growth_steps`` (steps at which that condition held); attrs ``max_increase_eos``
         (over the EoS runs), ``noise`` (changes below it are rounding), ``delta``, and per
         class ``runs_<class>``, ``runs_increasing_<class>`` and ``max_increase_<class>``.
+        With ``paths=True`` also the runs themselves: ``gfs_sharpness_path`` and
+        ``sharpness_path`` over ``(start, lr_gfs, check)`` (coordinate ``check_step``, the
+        steps at which the GFS sharpness was evaluated) and ``loss_path`` over
+        ``(start, lr_gfs, step)``.
 
     Examples
     --------
@@ -185,9 +190,8 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     >>> int(ds.eos.sum()), ds.attrs["max_increase_eos"] <= 1e-10
     (1, True)
     """
-    if not isinstance(model, QuadraticRegression2D | ScalarNetwork):
-        raise TypeError(f"model must be a QuadraticRegression2D or ScalarNetwork (closed-form "
-                        f"GFS sharpness), got {type(model).__name__}")
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a dynsys Model, got {type(model).__name__}")
     starts = check.array("starts", starts, dim=model.dim)
     if starts.ndim != 2:
         raise ValueError(f"starts must have shape (n, {model.dim}), got {starts.shape}")
@@ -195,6 +199,9 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
     steps = check.integer("steps", steps, minimum=1)
     converged_loss = check.real("converged_loss", converged_loss, positive=True)
     delta = check.real("delta", delta, positive=True, hi=2.0)
+    every = check.integer("every", every, minimum=1)
+    if not isinstance(paths, bool | np.bool_):
+        raise TypeError(f"paths must be True or False, got {paths!r}")
     phi0 = gfs_sharpness(model, starts)
     if np.any(~(phi0 > 0)):
         raise ValueError("every start must have a positive GFS sharpness (got "
@@ -207,26 +214,39 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
              "unexplained_increases", "growth_steps")}
     converged = np.zeros(shape, dtype=np.int8)
     diverged = np.zeros(shape, dtype=bool)
+    check_steps = np.arange(0, steps + 1, every)
+    if check_steps[-1] != steps:
+        check_steps = np.append(check_steps, steps)
+    if paths:
+        phi_path = np.full(shape + (check_steps.size,), np.nan)
+        sharp_path = np.full(shape + (check_steps.size,), np.nan)
+        loss_path = np.full(shape + (steps + 1,), np.nan)
     for i, th in enumerate(starts):
         for j, c in enumerate(lr_gfs):
             lr = float(c / phi0[i])
-            ds = gfs_trajectory(model, th, lr=lr, steps=steps)
+            ds = gfs_trajectory(model, th, lr=lr, steps=steps, every=every)
             out["lr"][i, j] = lr
             out["max_increase"][i, j] = ds.attrs["max_gfs_increase"]
             ints["increase_step"][i, j] = ds.attrs["max_gfs_increase_step"]
-            ints["growth_steps"][i, j] = int(ds.growth_possible.values[:-1].sum())
+            growth = ds.growth_possible.values[:-1]
+            ints["growth_steps"][i, j] = int(np.sum(growth == 1))
             grew = ds.gfs_increase.values[1:] > NOISE
-            ints["unexplained_increases"][i, j] = int(np.sum(
-                grew & (ds.growth_possible.values[:-1] == 0)))
+            ints["unexplained_increases"][i, j] = int(np.sum(grew & (growth == 0)))
             loss = ds.loss.values
-            top = ds.ntk_eigenvalue.values
+            top = (ds.ntk_eigenvalue if "ntk_eigenvalue" in ds else ds.sharpness).values
+            last = ds.theta.values[-1] if every == 1 else ds.theta_final.values
             converged[i, j] = int(np.isfinite(loss[-1]) and loss[-1] < converged_loss)
-            diverged[i, j] = not np.all(np.isfinite(ds.theta.values[-1]))
+            diverged[i, j] = not np.all(np.isfinite(last))
             out["final_lr_sharpness"][i, j] = lr * top[-1]
+            if paths:
+                phi_path[i, j] = ds.gfs_sharpness.values
+                sharp_path[i, j] = ds.sharpness.values
+                loss_path[i, j] = loss
             with np.errstate(invalid="ignore"):
                 ints["loss_oscillations"][i, j] = int(np.sum(np.diff(loss) > 0))
                 ints["sharpness_oscillations"][i, j] = int(np.sum(np.diff(top) > 0))
-                out["max_lr_residual"][i, j] = lr * np.nanmax(np.abs(ds.residual.values))
+                if "residual" in ds and ds.residual.shape[-1] == 1:
+                    out["max_lr_residual"][i, j] = lr * np.nanmax(np.abs(ds.residual.values))
     past = np.broadcast_to(lr_gfs[None, :] > 2, shape)
     final = out["final_lr_sharpness"]
     with np.errstate(invalid="ignore"):
@@ -271,15 +291,30 @@ def kreisler_scan(model, starts, lr_gfs, *, steps: int = 20_000,
                              {"long_name": "steps at which the growth condition held",
                               "units": "1"}),
             "max_lr_residual": (("start", "lr_gfs"), out["max_lr_residual"],
-                                {"long_name": "largest lr |z| along the orbit", "units": "1"}),
+                                {"long_name": "largest lr |z| along the orbit (NaN without "
+                                              "one residual)", "units": "1"}),
         },
         coords={"lr_gfs": lr_gfs, "component": labels},
     )
     res["lr_gfs"].attrs.update(long_name="lr x GFS sharpness at the start", units="1")
+    if paths:
+        res["gfs_sharpness_path"] = (("start", "lr_gfs", "check"), phi_path,
+                                     {"long_name": "GFS sharpness along the run"})
+        res["sharpness_path"] = (("start", "lr_gfs", "check"), sharp_path,
+                                 {"long_name": "sharpness along the run"})
+        res["loss_path"] = (("start", "lr_gfs", "step"), loss_path,
+                            {"long_name": "loss along the run", "units": "1"})
+        res = res.assign_coords(check_step=("check", check_steps,
+                                            {"long_name": "iteration of the checkpoint",
+                                             "units": "1"}),
+                                step=("step", np.arange(steps + 1),
+                                      {"long_name": "iteration", "units": "1"}))
     inc_eos = res.max_increase.where(res.eos == 1)
     worst = float(inc_eos.max()) if bool((res.eos == 1).any()) else float("nan")
     res.attrs.update(provenance(model, analysis="kreisler_scan", steps=steps, noise=NOISE,
-                                converged_loss=converged_loss, delta=delta))
+                                converged_loss=converged_loss, delta=delta, every=every,
+                                growth_condition=int(callable(getattr(model, "gfs_growth",
+                                                                      None)))))
     for cls in RunClass:
         name = cls.name.lower()
         inc = res.max_increase.where(res.run_class == cls)

@@ -2,10 +2,11 @@
 
 from ._autodiff import AutodiffModel
 from ._base import LossModel, Model, RegressionModel
+from ._gfs_closed import qr2d_increase_threshold
 from ._gd import GDMap, gd_map, resolve_swept, resolve_system
 from ._scalar import ScalarNetwork
 from ._second_order import QuadraticRegression2D, SecondOrderRegression
 
 __all__ = ["Model", "LossModel", "RegressionModel", "AutodiffModel", "SecondOrderRegression",
            "QuadraticRegression2D", "ScalarNetwork", "GDMap", "gd_map", "resolve_system",
-           "resolve_swept"]
+           "resolve_swept", "qr2d_increase_threshold"]

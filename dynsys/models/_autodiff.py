@@ -53,6 +53,10 @@ class AutodiffModel(Model):
        pytree) from the flat vector and back; ``theta0``, the flat initial parameters;
     10. ``hvp_operator(theta) -> (v -> H(theta) v)``: HVPs at a fixed point with the work
         that does not depend on ``v`` (the forward pass) done once; used by Lanczos.
+    11. ``gd_track(theta, v, lr, *, every, checks, tol)`` and ``top_fused(theta, v, *, tol)``:
+        GD fused with a warm-started top-eigenpair update (Lanczos) in one compiled call;
+        the fast path of :func:`dynsys.networks.spectrum_trajectory` for ``top_k = 1``.
+    12. ``gradient_flow``: the :class:`~dynsys.Model` hook 8 (compiled gradient flow).
 
     Provided here: ``loss``, ``grad`` and ``hessian`` over leading axes (the :class:`Model`
     protocol; ``hessian`` only up to ``P = HESSIAN_MAX``), :meth:`top_eigenpairs` (Lanczos on

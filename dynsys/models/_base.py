@@ -68,12 +68,21 @@ class Model(abc.ABC):
     4. ``gfs_limit(theta) -> (theta_inf, sharpness)``: the gradient-flow solution in closed
        form; used by :func:`~dynsys.gfs_sharpness` (and so by the EoS analyses) instead of
        integrating the flow.
-    5. ``default_box(lr) -> ((lo, hi), ...)``: the box of starts where the dynamics at step size
+    5. ``gfs_growth(theta, lr) -> bool (...)``: whether one GD step at ``lr`` from ``theta``
+       can increase the GFS sharpness (False only where it provably cannot: a necessary
+       condition for an increase, from the flow's conserved quantities); used by
+       :func:`~dynsys.kreisler_scan` to tell explained increases from unexplained ones.
+       Without it every increase is reported, unclassified.
+    6. ``default_box(lr) -> ((lo, hi), ...)``: the box of starts where the dynamics at step size
        ``lr`` happen, used for default grids (:func:`~dynsys.basins`,
        :func:`~dynsys.eos_region`).
-    6. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
+    7. ``default_delta()``: the default width ``delta`` of the edge-of-stability band of
        :func:`~dynsys.eos_region` (Theorem 1's ``O(eps)``).
-    7. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
+    8. ``gradient_flow(theta (N, P), *, rtol, tol, max_time) -> (theta_end, converged,
+       time)``: the model integrates gradient flow itself (e.g. in one compiled loop: JAX
+       models) until ``|grad L| <= tol``; used by :func:`~dynsys.gfs_sharpness` instead of
+       scipy's Radau (``tests/networks/test_networks.py`` checks it against Radau).
+    9. ``interval_kernel``: a rigorous enclosure of GD orbits (None by default), which unlocks
        :func:`~dynsys.certify_region`; it provides, as in
        :class:`dynsys.rigorous.RescaledPlaneKernel`: ``plane_box`` (a box of its state space
        containing the image of a region of starts and step sizes), ``may_meet`` (False only for
@@ -81,16 +90,16 @@ class Model(abc.ABC):
        ``enclose`` (the compiled enclosure of boxes to a terminal set, with the limit of
        ``lr x sharpness`` enclosed) and ``gfs_lr_sharpness_lower`` (a lower bound of ``lr x``
        the gradient-flow-solution sharpness on a box).
-    8. ``gfs_start(sharpness, theta_1) -> (..., P)``: starts whose gradient-flow solution has
+    10. ``gfs_start(sharpness, theta_1) -> (..., P)``: starts whose gradient-flow solution has
        the given sharpness, with the given first coordinate (the inverse of ``gfs_limit``'s
        sharpness); used by :func:`~dynsys.eos_start` (and so by :func:`~dynsys.limit_offset`
        and the Kreisler study). It raises a ValueError naming ``sharpness`` or ``theta_1`` for
        values out of the model's reach.
-    9. ``constant_residual_hessian``: for a :class:`RegressionModel` whose residuals are exactly
+    11. ``constant_residual_hessian``: for a :class:`RegressionModel` whose residuals are exactly
        quadratic in ``theta``, their Hessians ``Q`` (D, P, P), the same at every point (None
        otherwise); used by :func:`~dynsys.ntk_eigenvalue_derivatives` (Theorem 2), whose
        formulas hold only for a constant ``Q``.
-    10. ``third_uu(theta, u) -> (P,)``: the contraction ``nabla^3 L(theta)[u, u]`` at one
+    12. ``third_uu(theta, u) -> (P,)``: the contraction ``nabla^3 L(theta)[u, u]`` at one
        point (for ``u`` the top unit eigenvector, the gradient of the sharpness); used by the
        self-stabilisation analyses and :func:`~dynsys.eos.central_flow` instead of
        differencing the Hessian (autodiff models and second-order models have it).

@@ -183,3 +183,64 @@ def scalar_limit(model, theta: np.ndarray):
 
 
 # -- the ODE path --------------------------------------------------------------------------
+
+
+# -- when one GD step can increase the GFS sharpness (the ``gfs_growth`` hook) ---------------
+def qr2d_increase_threshold(eps: float, branch: str = "upper") -> float:
+    """Return ``x_c(eps)`` (``branch="upper"``) or ``x_-(eps)`` (``"lower"``), the ends of the
+    set ``{x : |1 - x|^eps |1 + eps x| > 1}`` (see :func:`dynsys.qr2d_increase_threshold`)."""
+    from scipy.optimize import brentq   # lazily: scipy.optimize takes ~1 s to import
+
+    if branch == "upper":
+        def f(x):
+            return eps * np.log(x - 1) + np.log1p(eps * x)
+
+        hi = 2.0
+        while f(hi) < 0:
+            hi = 1 + 2 * (hi - 1)
+        return float(brentq(f, 1 + 1e-12, hi, xtol=1e-14, rtol=1e-14))
+
+    def h(a):                                  # x = -a / eps with a > 1
+        return eps * np.log1p(a / eps) + np.log(a - 1)
+
+    hi = 2.0
+    while h(hi) < 0:
+        hi *= 2
+    return float(-brentq(h, 1 + 1e-15, hi, xtol=1e-15, rtol=1e-14) / eps)
+
+
+def qr2d_growth(model, theta: np.ndarray, lr: float) -> np.ndarray:
+    """Return whether one GD step from ``theta`` (..., 2) can increase the GFS sharpness.
+
+    The step multiplies ``|a|^eps |b|`` by ``|1 - x|^eps |1 + eps x|`` with ``x = lr z``; the
+    GFS sharpness grows with that quantity, so it can grow only for ``x > x_c`` or
+    ``x < x_-`` (and never for ``eps = 0``). False where ``theta`` is not finite.
+    """
+    theta = np.asarray(theta, dtype=float)
+    out = np.zeros(theta.shape[:-1], dtype=bool)
+    if model.eps <= 0:
+        return out
+    with np.errstate(all="ignore"):
+        x = lr * model.residual(theta)[..., 0]
+        out = ((x > qr2d_increase_threshold(model.eps))
+               | (x < qr2d_increase_threshold(model.eps, "lower")))
+    return out & np.all(np.isfinite(theta), axis=-1)
+
+
+def scalar_growth(model, theta: np.ndarray, lr: float) -> np.ndarray:
+    """Return whether one GD step from ``theta`` (..., depth) can increase the GFS sharpness.
+
+    The step multiplies every conserved imbalance ``w_i^2 - w_j^2`` by
+    ``1 - lr^2 r^2 / (w_i^2 w_j^2)`` (``r = scale (prod w - y) prod w``, docs/math.md
+    section 5); the GFS sharpness can grow only when one of them has modulus above 1.
+    """
+    w = np.asarray(theta, dtype=float)
+    with np.errstate(all="ignore"):
+        prod = np.prod(w, axis=-1)
+        r = model.scale * (prod - model.target) * prod
+        sq = w * w
+        worst = np.zeros(w.shape[:-1])
+        for i in range(model.depth):
+            for j in range(i + 1, model.depth):
+                worst = np.maximum(worst, np.abs(1 - (lr * r) ** 2 / (sq[..., i] * sq[..., j])))
+        return (worst > 1) & np.all(np.isfinite(w), axis=-1)

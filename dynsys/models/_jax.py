@@ -18,6 +18,9 @@ import numpy as np
 
 from ._autodiff import AutodiffModel
 
+#: Krylov dimension and restarts of the compiled Lanczos of ``JaxModel.gd_track``
+KRYLOV, RESTARTS = 20, 100
+
 EXTRA = 'JAX is needed for Model.from_jax: install it with  pip install "dynsys[jax]"'
 
 
@@ -100,6 +103,12 @@ class JaxModel(AutodiffModel):
                 return th - lr * g, value
             return jax.lax.scan(body, theta, None, length=steps)
 
+        top, track = _make_tracker(jax, jnp, f, grad)
+        self._top_fused = jax.jit(top, static_argnums=(3, 4))
+        self._track = jax.jit(track, static_argnums=(3, 4, 5, 6))
+        flow = _make_flow(jax, jnp, grad)
+        self._flow = jax.jit(flow)
+        self._flow_batch = jax.jit(jax.vmap(flow, in_axes=(0, None, None, None, None)))
         self._f = jax.jit(f)
         self._grad = jax.jit(grad)
         self._vloss = jax.jit(jax.vmap(f))
@@ -149,6 +158,46 @@ class JaxModel(AutodiffModel):
         end, losses = self._gd(self._j(theta), float(lr), int(steps))
         return np.asarray(end), np.asarray(losses)
 
+    def gd_track(self, theta, v, lr, *, every: int, checks: int, tol: float = 1e-8,
+                 krylov: int = KRYLOV, restarts: int = RESTARTS):
+        """Return GD with the top Hessian eigenpair tracked, in one compiled call.
+
+        ``checks`` times: ``every`` GD steps, then the top eigenpair at the new point by
+        Lanczos on HVPs (Krylov dimension up to ``krylov``, full reorthogonalisation,
+        convergence tested after every product, restarted from the Ritz vector at most
+        ``restarts`` times) warm-started from the previous eigenvector (``v`` at first).
+        Returns ``(theta_end, v_end, losses (checks * every,), top (checks,), n_hvp (checks,),
+        converged (checks,), max_abs_theta (checks,))``, ``losses[t]`` the loss before step
+        ``t``. Hook of :func:`dynsys.networks.spectrum_trajectory` (``top_k = 1``).
+        """
+        out = self._track(self._j(theta), self._j(v), float(lr), int(every), int(checks),
+                          int(krylov), int(restarts), float(tol))
+        return tuple(np.asarray(x) for x in out)
+
+    def top_fused(self, theta, v, *, tol: float = 1e-8, krylov: int = KRYLOV,
+                  restarts: int = RESTARTS):
+        """Return ``(value, vector, n_hvp, converged)``: the top Hessian eigenpair at
+        ``theta`` by the compiled Lanczos of :meth:`gd_track`, warm-started from ``v``."""
+        out = self._top_fused(self._j(theta), self._j(v), float(tol), int(krylov),
+                              int(restarts))
+        return tuple(np.asarray(x) for x in out)
+
+    def gradient_flow(self, theta, *, rtol: float = 1e-12, tol: float = 1e-11,
+                      max_time: float = 1e9, max_steps: int = 200_000):
+        """Return ``(theta_end, converged, time)``: gradient flow from each ``theta`` (P,) or
+        (N, P) integrated in one compiled loop (Dormand-Prince 5(4), adaptive steps, a batch
+        vectorised) until ``|grad L| <= tol`` (not converged after ``max_steps`` steps: a
+        start far out, e.g. just before GD diverged, is too stiff to follow); ``converged``
+        and ``time`` have the batch shape."""
+        theta = self._theta(theta)
+        run = self._flow if theta.ndim == 1 else self._flow_batch
+        end, t, gnorm, _n = run(self._j(theta), float(rtol), float(tol), float(max_time),
+                                int(max_steps))
+        end, gnorm = np.asarray(end, dtype=float), np.asarray(gnorm, dtype=float)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(gnorm) & (gnorm <= tol) & np.all(np.isfinite(end), axis=-1)
+        return end, ok, np.asarray(t, dtype=float)
+
     def unflatten(self, theta):
         """Return the parameter pytree of the flat vector ``theta`` (P,)."""
         theta = self._theta(theta)
@@ -169,6 +218,147 @@ class JaxModel(AutodiffModel):
 
     def describe(self) -> dict:
         return dict(self._meta)
+
+
+def _make_tracker(jax, jnp, f, grad):
+    """Return ``top(theta, v, tol, m, restarts)`` and
+    ``track(theta, v, lr, every, checks, m, restarts, tol)``: compiled Lanczos for the top
+    Hessian eigenpair (HVPs by one linearisation at ``theta``) and GD fused with it."""
+
+    def lanczos(hvp, q, tol, m):
+        """One Lanczos run of at most m products from q, stopped at residual <= tol |lam|."""
+        P = q.shape[0]
+        tiny = jnp.finfo(q.dtype).tiny
+
+        def ritz(alpha, beta, n):
+            idx = jnp.arange(m)
+            real = idx < n
+            pad = alpha[0] - 1.0 - 2.0 * jnp.abs(alpha[0])        # below every Ritz value
+            diag = jnp.where(real, alpha, pad)
+            off = jnp.where(idx[:-1] < n - 1, beta[:-1], 0.0)
+            T = jnp.diag(diag) + jnp.diag(off, 1) + jnp.diag(off, -1)
+            w, S = jnp.linalg.eigh(T)
+            return w[-1], S[:, -1]
+
+        def cond(st):
+            j, _V, _a, _b, lam, res, _w = st
+            return (j < m) & ~(res <= tol * jnp.maximum(jnp.abs(lam), tiny))
+
+        def body(st):
+            j, V, alpha, beta, _lam, _res, _w = st
+            w = hvp(V[j])
+            a = jnp.vdot(V[j], w)
+            w = w - V.T @ (V @ w)
+            w = w - V.T @ (V @ w)
+            b = jnp.linalg.norm(w)
+            alpha = alpha.at[j].set(a)
+            beta = beta.at[j].set(b)
+            lam, s = ritz(alpha, beta, j + 1)
+            res = jnp.abs(b * s[j])
+            res = jnp.where(jnp.isfinite(res), res, jnp.inf)
+            nxt = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), w / b, 0.0)
+            res = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), res, 0.0)
+            row = jnp.minimum(j + 1, m - 1)                       # one row written, no copy
+            V = V.at[row].set(jnp.where(j + 1 < m, nxt, V[row]))
+            return j + 1, V, alpha, beta, lam, res, w
+
+        V0 = jnp.zeros((m, P)).at[0].set(q / jnp.linalg.norm(q))
+        st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, q)
+        n, V, alpha, beta, lam, res, _ = jax.lax.while_loop(cond, body, st)
+        _, s = ritz(alpha, beta, n)
+        u = V.T @ s
+        return lam, u / jnp.linalg.norm(u), n, res
+
+    def top(theta, v, tol, m, restarts):
+        hvp = jax.linearize(grad, theta)[1]
+
+        def cond(st):
+            r, _u, lam, res, _n = st
+            return (r <= restarts) & ~(res <= tol * jnp.abs(lam)) & jnp.isfinite(lam)
+
+        def body(st):
+            r, u, _lam, _res, n = st
+            lam, u, k, res = lanczos(hvp, u, tol, m)
+            return r + 1, u, lam, res, n + k
+
+        good = jnp.all(jnp.isfinite(v)) & (jnp.linalg.norm(v) > 0)
+        v = jnp.where(good, v, jnp.ones_like(v))
+        _r, u, lam, res, n = jax.lax.while_loop(cond, body, (0, v, 1.0, jnp.inf, 0))
+        ok = res <= tol * jnp.abs(lam)
+        return lam, u, n, ok
+
+    def track(theta, v, lr, every, checks, m, restarts, tol):
+        def gd(th, _):
+            value, g = jax.value_and_grad(f)(th)
+            return th - lr * g, value
+
+        def check(carry, _):
+            th, u = carry
+            th, losses = jax.lax.scan(gd, th, None, length=every)
+            lam, u_new, n, ok = top(th, u, tol, m, restarts)
+            u = jnp.where(jnp.all(jnp.isfinite(u_new)), u_new, u)
+            return (th, u), (losses, lam, n, ok, jnp.max(jnp.abs(th)))
+
+        (theta, v), (losses, lams, ns, oks, big) = jax.lax.scan(check, (theta, v), None,
+                                                               length=checks)
+        return theta, v, losses.reshape(-1), lams, ns, oks, big
+
+    return top, track
+
+
+# Dormand-Prince 5(4): nodes, stages, 5th-order weights and the error weights (5th - 4th)
+_DP_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0)
+_DP_A = ((),
+         (1 / 5,),
+         (3 / 40, 9 / 40),
+         (44 / 45, -56 / 15, 32 / 9),
+         (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+         (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656))
+_DP_B = (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84)
+_DP_E = (35 / 384 - 5179 / 57600, 0.0, 500 / 1113 - 7571 / 16695, 125 / 192 - 393 / 640,
+         -2187 / 6784 + 92097 / 339200, 11 / 84 - 187 / 2100, -1 / 40)
+
+
+def _make_flow(jax, jnp, grad):
+    """Return ``flow(theta, rtol, tol, max_time, max_steps) -> (theta, t, |grad|, steps)``:
+    gradient flow ``theta' = -grad L`` by adaptive Dormand-Prince 5(4) in one ``while_loop``
+    (first-same-as-last: six gradients per step), stopped at ``|grad L| <= tol``."""
+
+    def flow(theta, rtol, tol, max_time, max_steps):
+        atol = rtol * 1e-2 * jnp.maximum(1.0, jnp.max(jnp.abs(theta)))
+        k1 = -grad(theta)
+        h0 = jnp.minimum(1.0, 0.01 * jnp.maximum(1.0, jnp.linalg.norm(theta))
+                         / jnp.maximum(jnp.linalg.norm(k1), 1e-300))
+
+        def cond(state):
+            _y, k, t, _h, n = state
+            g = jnp.linalg.norm(k)
+            return (g > tol) & (t < max_time) & (n < max_steps) & jnp.isfinite(g)
+
+        def body(state):
+            y, k, t, h, n = state
+            ks = [k]
+            for i in range(1, 6):
+                yi = y + h * sum(a * kj for a, kj in zip(_DP_A[i], ks, strict=True))
+                ks.append(-grad(yi))
+            y_new = y + h * sum(b * kj for b, kj in zip(_DP_B, ks, strict=True))
+            k_new = -grad(y_new)
+            err_vec = h * (sum(e * kj for e, kj in zip(_DP_E[:6], ks, strict=True))
+                           + _DP_E[6] * k_new)
+            scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
+            err = jnp.sqrt(jnp.mean((err_vec / scale) ** 2))
+            ok = (err <= 1.0) & jnp.all(jnp.isfinite(y_new)) & jnp.isfinite(err)
+            factor = jnp.where(jnp.isfinite(err),
+                               jnp.clip(0.9 * jnp.maximum(err, 1e-10) ** -0.2, 0.2, 5.0), 0.2)
+            y = jnp.where(ok, y_new, y)
+            k = jnp.where(ok, k_new, k)
+            t = jnp.where(ok, t + h, t)
+            return y, k, t, h * factor, n + 1
+
+        y, k, t, _h, n = jax.lax.while_loop(cond, body, (theta, k1, 0.0, h0, 0))
+        return y, t, jnp.linalg.norm(k), n
+
+    return flow
 
 
 def _low_precision(jax, f, flat) -> set:

@@ -74,6 +74,11 @@ class ScalarNetwork(RegressionModel):
         (the ``gfs_limit`` hook)."""
         return _gfs_closed.scalar_limit(self, np.asarray(theta, dtype=float))
 
+    def gfs_growth(self, theta, lr):
+        """Return whether one GD step at ``lr`` from ``theta`` can increase the GFS sharpness
+        (an imbalance factor of modulus above 1; the ``gfs_growth`` hook)."""
+        return _gfs_closed.scalar_growth(self, np.asarray(theta, dtype=float), float(lr))
+
     def describe(self) -> dict:
         return {"depth": self.depth, "target": self.target, "scale": self.scale}
 

@@ -234,6 +234,11 @@ class QuadraticRegression2D(SecondOrderRegression):
         a0, b0 = np.broadcast_arrays(a0, b0)
         return np.stack([a0, b0], axis=-1).astype(float)
 
+    def gfs_growth(self, theta, lr):
+        """Return whether one GD step at ``lr`` from ``theta`` can increase the GFS sharpness
+        (``lr z > x_c(eps)`` or ``lr z < x_-(eps)``; the ``gfs_growth`` hook)."""
+        return _gfs_closed.qr2d_growth(self, np.asarray(theta, dtype=float), float(lr))
+
     def default_box(self, lr: float):
         """Return ``((-c1, c1), (-c2, c2))``, twice the scales at which ``lr lambda = 2``:
         ``c1 = 2 sqrt(2/lr)``, ``c2 = 2 sqrt(2/(eps lr))`` (eps floored at 1e-3)."""

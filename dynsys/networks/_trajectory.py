@@ -37,6 +37,55 @@ def _gd_chunk(model, theta, lr, n):
     return theta, losses
 
 
+def _fused(model, theta, lr, checks, radius, tol, loss, eig, n_hvp):
+    """The compiled path (the ``gd_track`` hook): GD steps and warm-started Lanczos updates
+    in one call per run of equal chunks; fills ``loss``, ``eig``, ``n_hvp`` and returns
+    ``(theta_end, diverged_at)``."""
+    if not np.all(np.isfinite(theta)) or np.abs(theta).max() > radius:
+        return theta, 0
+    start = np.random.default_rng(0).standard_normal(model.dim)
+    lam, u, n, ok = model.top_fused(theta, start, tol=max(tol, 1e-12))
+    _check_converged(lam, ok, tol)
+    eig[0, 0], n_hvp[0] = lam, n
+    steps = checks[-1]
+    every = checks[1] - checks[0] if len(checks) > 1 else steps
+    runs = [(every, (steps // every))] + ([(steps % every, 1)] if steps % every else [])
+    c = 0
+    for length, count in runs:
+        if count == 0:
+            continue
+        s = checks[c]
+        end, u_end, losses, lams, ns, oks, big = model.gd_track(theta, u, lr, every=length,
+                                                                 checks=count, tol=tol)
+        bad = np.flatnonzero(~np.isfinite(losses))
+        far = np.flatnonzero(~(big <= radius))
+        at_far = (int(far[0]) + 1) * length if far.size else None
+        if bad.size and (at_far is None or bad[0] <= at_far):
+            stop, good = int(bad[0]), max((int(bad[0]) - 1) // length, 0)
+        elif at_far is not None:
+            stop, good = at_far, int(far[0])
+        else:
+            stop = None
+        if stop is not None:                   # diverged in this run: keep what came before
+            loss[s:s + stop] = losses[:stop]
+            eig[c + 1:c + 1 + good, 0] = lams[:good]
+            n_hvp[c + 1:c + 1 + good] = ns[:good]
+            return theta, s + stop
+        for value, okay in zip(lams, oks, strict=True):
+            _check_converged(value, okay, tol)
+        loss[s:s + length * count] = losses
+        eig[c + 1:c + 1 + count, 0] = lams
+        n_hvp[c + 1:c + 1 + count] = ns
+        theta, u, c = np.asarray(end, dtype=float), u_end, c + count
+    loss[steps] = float(model.loss(theta))
+    return theta, -1
+
+
+def _check_converged(value, ok, tol):
+    if not ok and np.isfinite(value):
+        raise RuntimeError(f"Lanczos did not converge to tol {tol:g}")
+
+
 def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k: int = 1,
                         radius: float = 1e12, tol: float = 1e-8, save_theta: bool = False,
                         progress=None) -> xr.Dataset:
@@ -47,7 +96,10 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
     largest Hessian eigenvalues are computed, by the model's Lanczos hook
     (``top_eigenpairs``, warm-started from the previous checkpoint's eigenvectors) when it has
     one and from the dense Hessian otherwise. The steps between checkpoints run in the
-    model's compiled loop (``gd_steps``) when it has one.
+    model's compiled loop (``gd_steps``) when it has one. With ``top_k = 1`` a model with the
+    ``gd_track`` hook (JAX models) runs everything, GD steps and warm-started Lanczos
+    updates, in one compiled call (no host round trip per checkpoint); ``save_theta`` or a
+    ``progress`` callback select the per-checkpoint loop instead.
 
     Parameters
     ----------
@@ -108,7 +160,12 @@ def spectrum_trajectory(model, theta0, lr, *, steps: int, every: int = 10, top_k
     saved = np.full((n_check, model.dim), np.nan) if save_theta else None
     vecs = None
     diverged_at = -1
-    loop = range(n_check) if progress is None else progress(range(n_check))
+    fused = (top_k == 1 and not save_theta and progress is None
+             and callable(getattr(model, "gd_track", None))
+             and callable(getattr(model, "top_fused", None)))
+    if fused:
+        theta, diverged_at = _fused(model, theta, lr, checks, radius, tol, loss, eig, n_hvp)
+    loop = () if fused else range(n_check) if progress is None else progress(range(n_check))
     for c in loop:
         s = checks[c]
         if save_theta:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 #: Every study, in the order ``dynsys reproduce`` reports them (the longest first, so that the
 #: parallel run finishes early).
-STUDIES = ("henon_orbit_counts", "eos_region", "limit_offset", "kreisler", "bifurcation_2d",
-           "self_stabilisation", "theorem2", "eos_trajectories")
+STUDIES = ("henon_orbit_counts", "network_kreisler", "network_eos", "eos_region", "limit_offset",
+           "kreisler", "bifurcation_2d", "self_stabilisation", "theorem2", "eos_trajectories")
 
-__all__ = ["STUDIES"]
+#: Studies that need the ``jax`` extra: without JAX they print one line saying so and exit.
+NEEDS_JAX = ("network_kreisler", "network_eos")
+
+__all__ = ["STUDIES", "NEEDS_JAX"]

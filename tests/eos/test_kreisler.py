@@ -50,8 +50,7 @@ def test_gfs_trajectory_fields():
     assert ds.gfs_sharpness.dims == ("step",)
     assert float(ds.gfs_increase.min()) >= 0
     with pytest.raises(TypeError, match="model"):
-        dynsys.kreisler_scan(dynsys.SecondOrderRegression.random(2, 2, sigma_z=1, sigma_J=1,
-                                                                 seed=0), [[0, 0]], [3.0])
+        dynsys.kreisler_scan("not a model", [[0, 0]], [3.0])
     with pytest.raises(ValueError, match="starts"):
         dynsys.kreisler_scan(dynsys.ScalarNetwork(2), [1.0, 2.0, 3.0], [3.0])
 

@@ -155,3 +155,90 @@ def test_network_self_stabilisation_study_quick(tmp_path):
     assert np.all(ds.constrained_distance.values < 0.2)
     assert np.all(ds.loss_rel_error.values < 0.2)
     assert np.all(np.isfinite(ds.x_rms_error.values))
+
+
+# -- the compiled paths of JaxModel against the generic ones ---------------------------------
+@pytest.fixture(scope="module")
+def small_net():
+    X, Y = digits(64, classes=10)
+    return mlp(X, Y, width=8, depth=2, activation="tanh", seed=0)
+
+
+def test_top_fused_equals_dense(small_net):
+    net = small_net
+    dense = np.linalg.eigvalsh(net.hessian_at(net.theta0))[-1]
+    lam, u, n, ok = net.top_fused(net.theta0, np.ones(net.dim), tol=1e-10)
+    assert bool(ok) and abs(float(lam) - dense) <= 1e-10 * dense
+    # its eigenvector: |H u - lam u| small, and a warm start converges at once
+    np.testing.assert_allclose(net.hvp(net.theta0, u), lam * u, atol=1e-8 * dense)
+    assert int(net.top_fused(net.theta0, u, tol=1e-10)[2]) <= 2 < int(n)
+
+
+@pytest.mark.parametrize("lr, steps, every", [(0.2, 50, 7), (0.5, 30, 1), (3.0, 200, 10)])
+def test_fused_spectrum_trajectory_equals_the_loop(small_net, lr, steps, every):
+    # the fused path (gd_track hook) against the per-checkpoint loop (forced by progress=):
+    # same losses, same sharpness to Lanczos accuracy, same divergence step (lr = 3 diverges)
+    net = small_net
+    fast = spectrum_trajectory(net, net.theta0, lr=lr, steps=steps, every=every, tol=1e-10)
+    slow = spectrum_trajectory(net, net.theta0, lr=lr, steps=steps, every=every, tol=1e-10,
+                               progress=lambda it: it)
+    assert fast.attrs["diverged_at_step"] == slow.attrs["diverged_at_step"]
+    assert int(fast.outcome) == int(slow.outcome)
+    np.testing.assert_array_equal(np.isnan(fast.loss), np.isnan(slow.loss))
+    np.testing.assert_allclose(fast.loss, slow.loss, rtol=1e-12)
+    np.testing.assert_array_equal(np.isnan(fast.sharpness), np.isnan(slow.sharpness))
+    np.testing.assert_allclose(fast.sharpness, slow.sharpness, rtol=1e-9)
+
+
+def test_compiled_gradient_flow_equals_radau():
+    # the network's own Dormand-Prince flow (gradient_flow hook) against scipy's Radau on the
+    # same model wrapped as a plain Model (the generic path)
+    X, Y = teacher_student(6, d_in=2, teacher_width=2, seed=0)
+    net = mlp(X, Y, width=8, depth=1, seed=0)
+    plain = dynsys.Model.from_loss(net.loss, net.grad, net.hessian, dim=net.dim,
+                                   vectorized=True)
+    assert net.gradient_flow(net.theta0[None])[1].all()       # the compiled flow converged
+    fast = dynsys.gfs_solution(net, net.theta0[None])
+    slow = dynsys.gfs_solution(plain, net.theta0[None])
+    assert int(fast.converged[0]) == int(slow.converged[0]) == 1
+    np.testing.assert_allclose(fast.gfs_sharpness, slow.gfs_sharpness, rtol=1e-9)
+    np.testing.assert_allclose(fast.gfs_theta, slow.gfs_theta, rtol=1e-7, atol=1e-9)
+
+
+def test_kreisler_scan_on_a_network():
+    X, Y = teacher_student(8, d_in=4, teacher_width=4, seed=0)
+    net = mlp(X, Y, width=16, depth=1, seed=0)
+    ds = dynsys.kreisler_scan(net, net.theta0[None], [3.0], steps=120, every=40,
+                              converged_loss=1e-6, paths=True)
+    assert ds.gfs_sharpness_path.shape == (1, 1, 4)
+    assert ds.attrs["growth_condition"] == 0 and int(ds.unexplained_increases.sum()) == 0
+    phi = ds.gfs_sharpness_path.values[0, 0]
+    np.testing.assert_allclose(phi[0], float(ds.gfs_sharpness0[0]), rtol=1e-12)
+    # a catapult: lr phi drops from 3 to below the EoS band (the GFS sharpness falls); the run
+    # is classified by its final loss
+    assert float(ds.lr[0, 0]) * phi[-1] < 1.9
+    assert float(ds.max_increase[0, 0]) <= 1e-10
+    done = float(ds.loss_path.values[0, 0, -1]) < 1e-6
+    RC = dynsys.eos.RunClass
+    assert int(ds.run_class[0, 0]) == int(RC.CATAPULT if done else RC.UNDECIDED)
+
+
+@pytest.mark.parametrize("study", ["network_eos", "network_kreisler"])
+def test_network_studies_skip_in_one_line_without_jax(tmp_path, study):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "nojax"
+    blocker.mkdir()
+    (blocker / "jax.py").write_text('raise ImportError("JAX blocked for this test")\n')
+    root = pathlib.Path(dynsys.__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), str(root)]))
+    proc = subprocess.run([sys.executable, "-m", f"dynsys.studies.{study}", "--quick", "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == (f'{study} skipped: JAX is not installed '
+                                   '(pip install "dynsys[jax]")')
+    assert not (tmp_path / "out" / f"{study}.nc").exists()
