@@ -16,7 +16,8 @@ ours gives 2.7e-6), but:
 * speed: it is 12-60x slower (batches of 1 and 1000 points; min of 5 interleaved rounds,
   load ~2 on 2 cores): ~0.7-1 ms of Python overhead per call, and 3-11 calls of ``func`` instead
   of one. ``Map.jacobian`` runs inside continuation's Newton steps and ``Model.hessian`` of
-  models without an analytic Hessian calls this on every GD step's sharpness, so this matters; tuning it (``initial_step=1e-2 max(1, |x|)``, ``maxiter=2``) still leaves 6-25x;
+  models without an analytic Hessian calls this code, so this matters; tuning it
+  (``initial_step=1e-2 max(1, |x|)``, ``maxiter=2``) still leaves 6-25x;
 * domain: its default ``initial_step=0.5`` evaluates ``func`` half a unit away from ``x`` (the
   logistic map on [0, 1] is called at -0.5 and 1.5), where a map may be undefined or singular;
   ours stays within ``2h`` of ``x``;
