@@ -10,8 +10,8 @@ uses this code) the error grows to ~1e-6.
 Why not ``scipy.differentiate.jacobian`` (SciPy >= 1.15)? It was measured against this stencil on
 the built-in maps (logistic, Henon, Newton-cubic, GD on QR2D and on a depth-3 scalar network;
 ``tests/systems/test_numdiff.py`` keeps the comparison). Its adaptive Richardson scheme is as
-accurate or better (<= 3e-13 against the analytic Jacobians away from poles, 3e-10 next to the Newton pole where
-ours gives 2.7e-6), but:
+accurate or better (<= 3e-13 against the analytic Jacobians away from poles, where ours gives
+<= 1e-12; 3e-10 next to the Newton pole, where ours gives 2.7e-6), but:
 
 * speed: it is 6-60x slower (batches of 1 and 1000 points; min of 5 interleaved rounds,
   load ~2 on 2 cores): ~0.7-1 ms of Python overhead per call, and 3-11 calls of ``func`` instead
