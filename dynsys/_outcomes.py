@@ -53,7 +53,22 @@ class FlagTable(enum.IntEnum):
     @classmethod
     def decode(cls, variable) -> dict[int, str]:
         """Return ``{code: meaning}`` stored in ``variable``'s CF flag attributes, after
-        checking that they are this table's."""
+        checking that they are this table's.
+
+        CF readers see the same flags: with cf-xarray, ``variable.cf == "diverged"`` and
+        ``variable.cf.flags`` give the masks of these codes, in memory and after a netCDF round
+        trip (``tests/test_outcomes.py``). This method is not delegated to cf-xarray: cf-xarray
+        turns flags into masks but neither returns the code table nor checks whose table it is
+        (it reads an attractor-kind table as happily as the outcome table), and it is a test-only
+        dependency of dynsys, not worth a runtime one for parsing two attributes.
+
+        Examples
+        --------
+        >>> import xarray as xr
+        >>> var = xr.DataArray(np.int8([0, 2]), attrs=Outcome.cf_attrs("outcome"))
+        >>> Outcome.decode(var)[2]
+        'diverged'
+        """
         values = [int(v) for v in np.atleast_1d(np.asarray(variable.attrs["flag_values"]))]
         names = str(variable.attrs["flag_meanings"]).split()
         stored = dict(zip(values, names, strict=True))

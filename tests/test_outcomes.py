@@ -68,3 +68,41 @@ def test_decode_refuses_another_table():
     ds = dynsys.basins(QR, [0.5], grid=((-2, 2, 3), (-4, 4, 3)), steps=50)
     with pytest.raises(ValueError, match="not those of Outcome"):
         Outcome.decode(ds.attractor_kind)
+
+
+def _basins_result_and_its_files(tmp_path):
+    ds = dynsys.basins(QR, [0.5, 1.9], grid=((-2, 3, 6), (-4, 4, 6)), steps=300)
+    path = dynsys.save(ds, tmp_path / "basins.nc")
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(path, engine="h5netcdf") as plain:     # a plain CF reader
+        plain = plain.load()
+    return {"in memory": ds, "dynsys.load": dynsys.load(path), "xarray.open_dataset": plain}
+
+
+def test_cf_xarray_reads_the_outcome_flags_as_decode_does(tmp_path):
+    """cf-xarray's ``var.cf == meaning`` and ``var.cf.flags`` give the masks of
+    ``Outcome.decode`` on a basins result and on its netCDF file (read two ways)."""
+    pytest.importorskip("cf_xarray")
+    for where, ds in _basins_result_and_its_files(tmp_path).items():
+        var = ds.outcome
+        assert var.cf.is_flag_variable, where
+        flags = var.cf.flags
+        assert sorted(flags.data_vars) == sorted(Outcome.meanings().values()), where
+        for code, meaning in Outcome.decode(var).items():
+            mask = (var == code).values
+            np.testing.assert_array_equal((var.cf == meaning).values, mask, err_msg=where)
+            np.testing.assert_array_equal(flags[meaning].values, mask, err_msg=where)
+        # the result is not trivial: both outcomes at the two step sizes occur
+        assert (var.cf == "converged").any() and (var.cf == "diverged").any(), where
+
+
+def test_cf_xarray_reads_any_table_so_decode_keeps_its_own_check(tmp_path):
+    """cf-xarray decodes whatever table a variable carries; ``Outcome.decode`` refuses one that
+    is not the outcome table (why dynsys keeps its own decode, see FlagTable.decode)."""
+    pytest.importorskip("cf_xarray")
+    ds = _basins_result_and_its_files(tmp_path)["dynsys.load"]
+    kinds = ds.attractor_kind
+    assert kinds.cf.is_flag_variable and set(kinds.cf.flags.data_vars) \
+        == set(kinds.attrs["flag_meanings"].split())
+    with pytest.raises(ValueError, match="not those of Outcome"):
+        Outcome.decode(kinds)
