@@ -13,7 +13,7 @@ from ._version import __version__
 from .models import (AutodiffModel, LossModel, Model, QuadraticRegression2D, RegressionModel,
                      ScalarNetwork,
                      SecondOrderRegression)
-from .systems import Map, MapKernel
+from .systems import Map, MapKernel, SlowPathWarning
 from .models import GDMap, gd_map
 
 from . import networks, orbits  # noqa: F401
@@ -38,7 +38,7 @@ __all__ = [
     # vocabulary
     "Outcome", "FlagTable", "StoppingRule",
     # systems
-    "Map", "MapKernel", "GDMap", "gd_map", "maps",
+    "Map", "MapKernel", "SlowPathWarning", "GDMap", "gd_map", "maps",
     # models
     "Model", "LossModel", "AutodiffModel", "networks", "RegressionModel", "SecondOrderRegression", "QuadraticRegression2D",
     "ScalarNetwork",

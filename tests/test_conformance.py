@@ -155,7 +155,8 @@ def test_model_trajectory_runs(any_model, rng):
 
 
 # -- every hook a model provides, against the generic path ---------------------------------
-HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta")
+HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "default_box", "default_delta",
+         "auto_gd_kernel")
 
 
 def test_model_hooks_are_documented():
@@ -252,3 +253,161 @@ def test_map_kernel_sweep_equals_numpy_sweep(any_map, rng):
     np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
     chaotic = fast.code == dynsys.Outcome.CHAOTIC
     np.testing.assert_allclose(fast.ftle[chaotic], slow.ftle[chaotic], rtol=1e-6, atol=1e-9)
+
+
+# -- user functions compiled by numba (Map.compiled, the auto_gd_kernel hook) ---------------
+def _ends(n, dim):
+    from dynsys._stopping import OrbitEnds
+
+    return OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                     np.empty((n, dim)), np.empty(n))
+
+
+def _kernel_vs_numpy(m, fast_map, x0, rule):
+    from dynsys.basins._kernels import map_sweep
+    from dynsys.basins._sweep import numpy_sweep
+
+    fast, slow = _ends(*x0.shape), _ends(*x0.shape)
+    map_sweep(fast_map.kernel, x0, fast_map.param_vector(), rule, fast)
+    numpy_sweep(m, x0, rule, slow)
+    return fast, slow
+
+
+def _compiled_or_skip(m):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dynsys.SlowPathWarning)
+        fast = m.compiled()
+    if not isinstance(fast.kernel, dynsys.systems.AutoKernel):
+        pytest.skip("has its own kernel, or its functions do not compile")
+    return fast
+
+
+def test_auto_kernel_matches_python(any_map, rng):
+    """A kernel compiled from a user map's functions gives the Python step and Jacobian (to the
+    last bit where numba and numpy do the same arithmetic, here to 1e-12 relative)."""
+    _, m, sample = any_map
+    fast = _compiled_or_skip(m)
+    p = fast.param_vector()
+    for x in sample(rng, 6):
+        out = np.empty(m.dim)
+        fast.kernel.step(np.ascontiguousarray(x), p, out)
+        np.testing.assert_allclose(out, m.step(x), rtol=1e-12, atol=1e-14)
+        if fast.kernel.jacobian is not None:
+            jac = np.empty((m.dim, m.dim))
+            fast.kernel.jacobian(np.ascontiguousarray(x), p, jac)
+            np.testing.assert_allclose(jac, m.jacobian(x), rtol=1e-12, atol=1e-13)
+
+
+def test_auto_gd_kernel_against_numpy_gd(any_model, rng):
+    """The auto_gd_kernel hook: its GD step and Jacobian equal the numpy GD map's."""
+    _, model, sample = any_model
+    if getattr(model, "auto_gd_kernel", None) is None:
+        pytest.skip("no auto_gd_kernel hook")
+    f = dynsys.gd_map(model, 0.3)
+    fast = _compiled_or_skip(f)
+    p = fast.param_vector()
+    for x in sample(rng, 6):
+        out = np.empty(model.dim)
+        fast.kernel.step(np.ascontiguousarray(x), p, out)
+        np.testing.assert_allclose(out, f.step(x), rtol=1e-12, atol=1e-13)
+        jac = np.empty((model.dim, model.dim))
+        fast.kernel.jacobian(np.ascontiguousarray(x), p, jac)
+        # a Hessian by differences of a difference gradient amplifies the last-bit
+        # differences of the loss by 1 / h^2 = 1e6
+        np.testing.assert_allclose(jac, f.jacobian(x), rtol=1e-9, atol=1e-9)
+
+
+# user functions where numba and numpy do the same arithmetic (+, -, *): bit for bit
+def _poly_step(x, a, b):
+    return np.array([a - x[0] * x[0] + b * x[1], x[0]])
+
+
+def _poly_jac(x, a, b):
+    return np.array([[-2.0 * x[0], b], [1.0, 0.0]])
+
+
+def _qr2d_loss(t):                 # the 2-D model's loss, eps = 0.1, target 0, by hand
+    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
+    return 0.5 * z * z
+
+
+def _qr2d_grad(t):
+    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
+    return np.array([z * t[0], -0.1 * z * t[1]])
+
+
+@pytest.mark.parametrize("system", ["henon_by_hand", "qr2d_by_hand", "qr2d_loss_only"])
+def test_auto_kernel_sweep_equals_numpy_sweep_bit_for_bit(system, rng):
+    """Compiled from user functions and run on numpy, the basin loop gives the same outcome,
+    period, steps and final state, to the last bit, when the arithmetic is the same."""
+    rule = dynsys.StoppingRule(steps=800, tol=1e-10, radius=1e4, lyapunov_steps=100)
+    if system == "henon_by_hand":
+        m = dynsys.Map(_poly_step, _poly_jac, dim=2, params={"a": 1.4, "b": 0.3})
+        x0 = rng.uniform(-2.0, 2.0, (400, 2))
+    else:
+        grad = _qr2d_grad if system == "qr2d_by_hand" else None
+        m = dynsys.gd_map(dynsys.Model.from_loss(_qr2d_loss, grad=grad, dim=2), 1.0)
+        x0 = rng.uniform(-3.0, 3.0, (400, 2)) * [1.0, 3.0]
+    fast_map = _compiled_or_skip(m)
+    assert fast_map.kernel.cached          # module-level functions: in numba's disk cache
+    fast, slow = _kernel_vs_numpy(m, fast_map, np.ascontiguousarray(x0), rule)
+    assert len(np.unique(fast.code)) >= 2
+    for name in ("code", "period", "used"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    if system == "qr2d_loss_only":     # five-point differences summed in another order
+        np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(fast.final, slow.final)
+
+
+def test_auto_kernel_sweep_with_transcendental_functions(rng):
+    """numba's and numpy's sin/cos may differ in the last bit: outcomes agree and limits to
+    1e-12 on a convergent problem."""
+    model = dynsys.Model.from_loss(lambda t: 1.0 - np.cos(t[0]) + 0.5 * t[1] ** 2 * (1.0 + 0.5 * np.sin(t[0]) ** 2), dim=2)
+    m = dynsys.gd_map(model, 0.5)
+    fast_map = _compiled_or_skip(m)
+    rule = dynsys.StoppingRule(steps=2000, tol=1e-12, radius=1e4, lyapunov_steps=50)
+    x0 = np.ascontiguousarray(rng.uniform(-2.0, 2.0, (200, 2)))
+    fast, slow = _kernel_vs_numpy(m, fast_map, x0, rule)
+    np.testing.assert_array_equal(fast.code, slow.code)
+    assert np.all(fast.code == dynsys.Outcome.CONVERGED)
+    np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast.used, slow.used, atol=2)
+
+
+def test_uncompilable_function_warns_once_and_runs_numpy():
+    """A function numba cannot compile: one SlowPathWarning with numba's reason, the speed of
+    the numpy path and how to fix it; the numpy path's results; jit=True makes it an error."""
+    import scipy.special
+
+    def step(x, r):
+        return np.array([r * scipy.special.expit(x[0])])
+
+    m = dynsys.Map(step, dim=1, params={"r": 2.0}, name="expit_map")
+    with pytest.warns(dynsys.SlowPathWarning) as record:
+        ds = dynsys.basins(m, [2.0, 3.0], grid=((-1, 1, 9),), steps=200)
+        dynsys.basins(m, [2.0], grid=((-1, 1, 5),), steps=200)
+    assert len(record) == 1
+    msg = str(record[0].message)
+    assert "expit_map" in msg and "point-iterations/s" in msg and "for one point" in msg
+    assert "Error" in msg                                   # numba's reason, shortened
+    assert ds.attrs["compute_path"] == "numpy"
+    with pytest.raises(ValueError, match="jit=True"):
+        dynsys.Map(step, dim=1, params={"r": 2.0}, jit=True).compiled()
+    quiet = dynsys.Map(step, dim=1, params={"r": 2.0}, jit=False)
+    assert quiet.compiled() is quiet
+
+
+def test_basins_of_user_loss_use_the_auto_kernel():
+    model = dynsys.Model.from_loss(_qr2d_loss, grad=_qr2d_grad, dim=2, name="qr2d_by_hand")
+    grid = ((-2.0, 2.0, 12), (-4.0, 4.0, 10))
+    fast = dynsys.basins(model, [0.8, 1.6], grid=grid, steps=1500)
+    slow = dynsys.basins(dynsys.Model.from_loss(_qr2d_loss, grad=_qr2d_grad, dim=2,
+                                                name="qr2d_by_hand", jit=False),
+                         [0.8, 1.6], grid=grid, steps=1500)
+    assert fast.attrs["compute_path"] == "auto_kernel"
+    assert slow.attrs["compute_path"] == "numpy"
+    for name in ("outcome", "period", "steps", "attractor", "final_theta"):
+        np.testing.assert_array_equal(fast[name].values, slow[name].values, err_msg=name)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import xarray as xr
@@ -14,13 +15,14 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import Outcome
-from .._stopping import StoppingRule
+from .._stopping import OrbitEnds, StoppingRule
 from .._version import __version__
 from ..models import Model, gd_map, resolve_swept
+from ..systems import AutoKernel
 from . import _fingerprint as _fp
 from . import _store
 from ._attractors import AttractorKind, AttractorTable, label_chunk
-from ._sweep import Plan, choose_path, compute_chunk, family_mask
+from ._sweep import Plan, choose_path, compute_chunk, family_mask, numpy_sweep
 from ._sweep import reduce_cycles as _reduce_cycles
 
 #: Grid cells per chunk by default (a chunk is one parameter value and a block of grid rows).
@@ -171,6 +173,13 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
     values = check.swept_values("basins", values, lr_range, param)
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system
     dim = mapping.dim
+    if not (getattr(model, "grid_kernel", None) is not None and dim == 2
+            and (grid is None or len(grid) == 2)):
+        # the generic compiled loop, with a kernel numba compiles from the user's functions
+        # when the map or model has none (one warning, and the numpy path, if it cannot)
+        hook = getattr(mapping, "compiled", None)
+        if callable(hook):
+            mapping = hook(numpy_rate=numpy_rate)
     if grid is None:
         grid = default_grid(model, dim, values)
     if not isinstance(grid, list | tuple) or len(grid) not in (1, 2) or len(grid) > dim:
@@ -215,9 +224,35 @@ def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
         "rows per chunk": repr(plan.rows),
         "match_tol": repr(float(match_tol)),
         "compute_path": _path_label(plan),
-        **_fp.system_parts(system, skip=("params",) if plan.model is None else ()),
+        **_fp.system_parts(system, skip=_fingerprint_skip(plan)),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
+
+
+def numpy_rate(mapping, n: int = 256, steps: int = 40) -> float:
+    """Return the measured point-iterations per second of the numpy basin loop on ``mapping``
+    (``n`` starts in ``[-1, 1]^dim``, ``steps`` steps; the loop's bookkeeping included)."""
+    x0 = np.random.default_rng(7).uniform(-1.0, 1.0, (n, mapping.dim))
+    ends = OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                     np.empty((n, mapping.dim)), np.empty(n))
+    t0 = time.perf_counter()
+    try:
+        numpy_sweep(mapping, x0, StoppingRule(steps=steps, lyapunov_steps=0), ends)
+    except Exception:
+        return float("nan")
+    return float(np.sum(ends.used)) / max(time.perf_counter() - t0, 1e-9)
+
+
+def _fingerprint_skip(plan: Plan) -> tuple:
+    """Return the system attributes that do not determine the result: a map's params (the
+    swept one is recorded apart), whether it may be compiled (``compute_path`` is recorded) and
+    an automatically compiled kernel (a copy of the user's functions)."""
+    skip = ("_jit",)
+    if plan.model is None:
+        skip += ("params",)
+        if isinstance(plan.mapping.kernel, AutoKernel):
+            skip += ("kernel",)
+    return skip
 
 
 def _progress(progress):
@@ -303,6 +338,8 @@ def _path_label(plan: Plan) -> str:
     """Return the name of the loop a sweep ran (recorded as ``compute_path``)."""
     if plan.path == "model":
         return str(getattr(plan.model.grid_kernel, "name", "model"))
+    if plan.path == "kernel" and isinstance(plan.mapping.kernel, AutoKernel):
+        return "auto_kernel"
     return plan.path
 
 
