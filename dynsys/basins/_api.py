@@ -27,12 +27,18 @@ from ._sweep import reduce_cycles as _reduce_cycles
 
 #: Grid cells per chunk by default (a chunk is one parameter value and a block of grid rows).
 CHUNK_CELLS = 1 << 20
+#: ... on the numpy path (slow: smaller chunks give a progress bar that moves).
+NUMPY_CHUNK_CELLS = 1 << 12
+#: A run estimated to take longer than this many seconds shows a progress bar by default.
+PROGRESS_AFTER = 5.0
+#: Rough point-iterations per second per thread of the compiled loops, for that estimate.
+_RATES = {"model": 1e8, "kernel": 1e7}
 
 
 def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: str | None = None,
            rule: StoppingRule | None = None, steps: int | None = None, tol: float | None = None,
            radius: float | None = None, match_tol: float = 1e-6, scaling: bool = True,
-           chunk_size: int = CHUNK_CELLS, scheduler=None, store=None, progress=None,
+           chunk_size: int | None = None, scheduler=None, store=None, progress=None,
            **rule_fields) -> xr.Dataset:
     """Return the basin map of ``system`` over a grid of initial states, for every swept value.
 
@@ -81,9 +87,10 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
         For the 2-D model, iterate the rescaled coordinates ``sqrt(lr) theta`` with step size 1
         and target ``lr * target`` (docs/math.md section 3). The results are the same as without it
         (bit for bit when ``lr`` is a power of 4).
-    chunk_size : int
+    chunk_size : int, optional
         Approximate grid cells per chunk (a chunk holds one parameter value and whole grid
-        rows); the unit of parallel work, of progress and of resuming.
+        rows); the unit of parallel work, of progress and of resuming. Default ``2**20``, or
+        ``2**12`` on the numpy path.
     scheduler : dask.distributed.Client or str, optional
         Run the chunks on this Client (or scheduler address); by default an active Client is
         used if there is one. ``"serial"`` forces the local loop. Each worker runs single-threaded
@@ -92,9 +99,11 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
         Path of a ``.zarr`` store: each finished chunk is written as it completes, and a call
         with the same arguments on an existing store resumes, computing only missing chunks.
         The result is then read lazily from the store.
-    progress : callable, True or None
-        ``progress(done, total)`` after each chunk, or ``True`` for a tqdm bar; silent by
-        default.
+    progress : callable, bool or None
+        ``progress(done, total)`` after each chunk, ``True`` for a tqdm bar, ``False`` for
+        none. By default (None) a tqdm bar is shown when the run is estimated to take more
+        than a few seconds (``steps`` x cells over the path's speed: the numpy path's is
+        measured), except under pytest (``PYTEST_CURRENT_TEST`` set).
 
     Returns
     -------
@@ -125,7 +134,7 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
     plan = _plan(system, values, lr_range, grid=grid, param=param, base=base, rule=rule,
                  scaling=scaling, chunk_size=chunk_size)
     match_tol = check.real("match_tol", match_tol, positive=True)
-    report = _progress(progress)
+    report = _progress(progress, plan)
     client = _client(scheduler)
     if store is not None:
         if not isinstance(store, str | os.PathLike) or not os.fspath(store).endswith(".zarr"):
@@ -194,12 +203,14 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
         raise ValueError(f"base must have shape ({dim},), got {base.shape}")
     if not isinstance(scaling, bool | np.bool_):
         raise TypeError(f"scaling must be True or False, got {scaling!r}")
+    path = choose_path(mapping, model, len(axes), base)
+    if chunk_size is None:
+        chunk_size = NUMPY_CHUNK_CELLS if path == "numpy" else CHUNK_CELLS
     chunk_size = check.integer("chunk_size", chunk_size, minimum=1)
     row_cells = int(np.prod([len(a) for a in axes[1:]])) if len(axes) > 1 else 1
     rows = max(1, min(len(axes[0]), chunk_size // row_cells))
     return Plan(mapping=mapping, model=model, param=param, values=values, axes=axes,
-                base=base, rule=rule, scaling=bool(scaling), rows=rows,
-                path=choose_path(mapping, model, len(axes), base))
+                base=base, rule=rule, scaling=bool(scaling), rows=rows, path=path)
 
 
 def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
@@ -255,8 +266,28 @@ def _fingerprint_skip(plan: Plan) -> tuple:
     return skip
 
 
-def _progress(progress):
-    if progress is None or progress is False:
+def estimated_seconds(plan: Plan) -> float:
+    """Return a rough upper estimate of a sweep's run time: every cell running all ``steps``,
+    at the path's speed (measured for the numpy path, typical for the compiled ones, times
+    numba's threads)."""
+    work = float(np.prod(plan.shape)) * plan.rule.steps
+    if plan.path == "numpy":
+        rate = numpy_rate(plan.map_at(float(plan.values[0])))
+    else:
+        from .._numba import numba
+
+        rate = _RATES.get(plan.path, 1e7) * numba.get_num_threads()
+    return work / rate if np.isfinite(rate) and rate > 0 else float("inf")
+
+
+def _progress(progress, plan: Plan | None = None):
+    """Return the ``report(done, total)`` callable (or None) for ``progress``."""
+    if progress is None:
+        quiet = "PYTEST_CURRENT_TEST" in os.environ or sys.stderr is None
+        if quiet or plan is None or estimated_seconds(plan) <= PROGRESS_AFTER:
+            return None
+        progress = True
+    if progress is False:
         return None
     if progress is True:
         from tqdm.auto import tqdm
@@ -272,8 +303,8 @@ def _progress(progress):
                 bar["bar"].close()
         return report
     if not callable(progress):
-        raise TypeError(f"progress must be a callable progress(done, total), True or None, "
-                        f"got {type(progress).__name__}")
+        raise TypeError(f"progress must be a callable progress(done, total), True, False or "
+                        f"None, got {type(progress).__name__}")
     return progress
 
 
