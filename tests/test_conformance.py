@@ -312,11 +312,10 @@ def test_auto_gd_kernel_against_numpy_gd(any_model, rng):
         out = np.empty(model.dim)
         fast.kernel.step(np.ascontiguousarray(x), p, out)
         np.testing.assert_allclose(out, f.step(x), rtol=1e-12, atol=1e-13)
-        jac = np.empty((model.dim, model.dim))
-        fast.kernel.jacobian(np.ascontiguousarray(x), p, jac)
-        # a Hessian by differences of a difference gradient amplifies the last-bit
-        # differences of the loss by 1 / h^2 = 1e6
-        np.testing.assert_allclose(jac, f.jacobian(x), rtol=1e-9, atol=1e-9)
+        if fast.kernel.jacobian is not None:           # the user gave a Hessian
+            jac = np.empty((model.dim, model.dim))
+            fast.kernel.jacobian(np.ascontiguousarray(x), p, jac)
+            np.testing.assert_allclose(jac, f.jacobian(x), rtol=1e-12, atol=1e-13)
 
 
 # user functions where numba and numpy do the same arithmetic (+, -, *): bit for bit

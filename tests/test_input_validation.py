@@ -131,7 +131,7 @@ ANALYSIS_SLOTS = [
     Slot("basins", dynsys.basins, BASINS, "lyapunov_steps", "count", 0, optional=True),
     Slot("basins", dynsys.basins, BASINS, "chaos_threshold", "real", optional=True),
     Slot("basins", dynsys.basins, BASINS, "match_tol", "positive"),
-    Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1),
+    Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1, optional=True),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "system", "system"),
     Slot("bifurcation_diagram", dynsys.bifurcation_diagram, DIAGRAM, "values", "range"),
     Slot("bifurcation_diagram[model]", dynsys.bifurcation_diagram,
