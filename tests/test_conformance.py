@@ -337,6 +337,12 @@ def _qr2d_grad(t):
     return np.array([z * t[0], -0.1 * z * t[1]])
 
 
+def _qr2d_hess(t):                 # J^T J + z diag(1, -eps), J = (t_1, -eps t_2)
+    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
+    off = -0.1 * t[0] * t[1]
+    return np.array([[t[0] * t[0] + z, off], [off, 0.01 * t[1] * t[1] - 0.1 * z]])
+
+
 @pytest.mark.parametrize("system", ["henon_by_hand", "qr2d_by_hand", "qr2d_loss_only"])
 def test_auto_kernel_sweep_equals_numpy_sweep_bit_for_bit(system, rng):
     """Compiled from user functions and run on numpy, the basin loop gives the same outcome,
@@ -346,8 +352,9 @@ def test_auto_kernel_sweep_equals_numpy_sweep_bit_for_bit(system, rng):
         m = dynsys.Map(_poly_step, _poly_jac, dim=2, params={"a": 1.4, "b": 0.3})
         x0 = rng.uniform(-2.0, 2.0, (400, 2))
     else:
-        grad = _qr2d_grad if system == "qr2d_by_hand" else None
-        m = dynsys.gd_map(dynsys.Model.from_loss(_qr2d_loss, grad=grad, dim=2), 1.0)
+        grad, hess = (_qr2d_grad, _qr2d_hess) if system == "qr2d_by_hand" else (None, None)
+        m = dynsys.gd_map(dynsys.Model.from_loss(_qr2d_loss, grad=grad, hessian=hess, dim=2),
+                          1.0)
         x0 = rng.uniform(-3.0, 3.0, (400, 2)) * [1.0, 3.0]
     fast_map = _compiled_or_skip(m)
     assert fast_map.kernel.cached          # module-level functions: in numba's disk cache
@@ -359,6 +366,10 @@ def test_auto_kernel_sweep_equals_numpy_sweep_bit_for_bit(system, rng):
         np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
     else:
         np.testing.assert_array_equal(fast.final, slow.final)
+    if fast_map.kernel.jacobian is not None:    # same Jacobian; tangents renormalised apart
+        ok = np.isfinite(fast.ftle) & np.isfinite(slow.ftle)
+        np.testing.assert_array_equal(np.isfinite(fast.ftle), np.isfinite(slow.ftle))
+        np.testing.assert_allclose(fast.ftle[ok], slow.ftle[ok], rtol=1e-10, atol=1e-12)
 
 
 def test_auto_kernel_sweep_with_transcendental_functions(rng):
