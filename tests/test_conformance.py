@@ -421,3 +421,18 @@ def test_basins_of_user_loss_use_the_auto_kernel():
     assert slow.attrs["compute_path"] == "numpy"
     for name in ("outcome", "period", "steps", "attractor", "final_theta"):
         np.testing.assert_array_equal(fast[name].values, slow[name].values, err_msg=name)
+    # final loss and sharpness: compiled (AutoKernel.final) against the numpy model's
+    for name in ("final_loss", "final_sharpness"):
+        np.testing.assert_array_equal(np.isnan(fast[name].values), np.isnan(slow[name].values))
+        np.testing.assert_allclose(fast[name].values, slow[name].values, rtol=1e-12,
+                                   atol=1e-14, err_msg=name)
+    for loss_only in (dynsys.Model.from_loss(_qr2d_loss, dim=2), ):
+        mapping = dynsys.gd_map(loss_only, 1.0).compiled()
+        states = np.array([[0.3, 2.0], [1.5, -0.5], [np.nan, 1.0], [2.0, 0.0]])
+        loss, sharp = np.empty(4), np.empty(4)
+        mapping.kernel.final(states, loss, sharp)
+        np.testing.assert_allclose(loss[[0, 1, 3]], loss_only.loss(states[[0, 1, 3]]),
+                                   rtol=1e-13)
+        np.testing.assert_allclose(sharp[[0, 1, 3]], loss_only.sharpness(states[[0, 1, 3]]),
+                                   rtol=1e-9, atol=1e-9)
+        assert np.isnan(loss[2]) and np.isnan(sharp[2])

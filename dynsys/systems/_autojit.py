@@ -23,6 +23,7 @@ that takes them (see :mod:`dynsys.basins._kernels`): those recompile in each new
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 import re
 import time
 import warnings
@@ -57,11 +58,14 @@ class AutoKernel(MapKernel):
 
     ``cached`` says whether numba keeps the user's compiled functions in its on-disk cache
     (a function defined in a REPL or notebook cell cannot be cached); ``source`` names the
-    functions it was built from.
+    functions it was built from; ``final(states, loss, sharpness)`` (GD on a user loss) fills
+    the loss and the sharpness at final states (NaN where not finite), as the numpy
+    ``model.loss`` and ``model.sharpness`` compute them.
     """
 
     cached: bool = False
     source: str = ""
+    final: Callable | None = None
 
 
 # -- results memoised per user function (so that one warning is given, and one compilation) ----
@@ -270,6 +274,53 @@ def grad(x):
     return g
 """
 
+_FD_HESS = """
+def hess(x):
+    H = np.empty((D, D))
+    xp = x.copy()
+    for j in range(D):
+        h = REL * max(1.0, abs(x[j]))
+        xj = x[j]
+        xp[j] = xj + S0 * h
+        g0 = grad(xp)
+        xp[j] = xj + S1 * h
+        g1 = grad(xp)
+        xp[j] = xj + S2 * h
+        g2 = grad(xp)
+        xp[j] = xj + S3 * h
+        g3 = grad(xp)
+        xp[j] = xj
+        for m in range(D):
+            H[m, j] = (W0 * g0[m] + W1 * g1[m] + W2 * g2[m] + W3 * g3[m]) / h
+    return H
+"""
+
+_FINAL = """
+def final(states, loss_out, sharp_out):
+    n = states.shape[0]
+    for i in range(n):
+        x = states[i]
+        finite = True
+        for c in range(D):
+            if not np.isfinite(x[c]):
+                finite = False
+        if not finite:
+            loss_out[i] = np.nan
+            sharp_out[i] = np.nan
+            continue
+        loss_out[i] = _component(uloss(x), 0)
+        H = hess(x)
+        S = np.empty((D, D))
+        ok = True
+        for r in range(D):
+            for c in range(D):
+                S[r, c] = 0.5 * (H[r, c] + H[c, r])
+                if not np.isfinite(S[r, c]):
+                    ok = False
+        sharp_out[i] = np.linalg.eigvalsh(S)[D - 1] if ok else np.nan
+"""
+
+
 _USER_HESS = """
 def hess(x):
     y = uhess(x)
@@ -319,8 +370,12 @@ def compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobia
         kjac = _exec(_GD_JAC, "jac", {**consts, "hess": khess})
     else:
         # no Hessian: the loop's tangent vector is a forward difference of the step (one more
-        # step per iteration) rather than 4 P gradient calls of a difference Hessian
+        # step per iteration) rather than 4 P gradient calls of a difference Hessian; the
+        # final sharpness uses the difference Hessian (as the numpy path does)
+        khess = _exec(_FD_HESS, "hess", {**consts, "grad": kgrad})
         kjac = None
+    ul = ul if grad is None else _jit(loss, "loss")[0]
+    kfinal = _exec(_FINAL, "final", {**consts, "uloss": ul, "hess": khess})
     # the step calls the user's gradient directly (no copy into an array of ours: a tuple
     # returned by the user then costs no allocation at all)
     step_src = ("def step(x, p, out):\n    lr = p[0]\n    g = grad(x)\n"
@@ -329,6 +384,10 @@ def compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobia
     kstep = _exec(step_src, "step", {"grad": ug if grad is not None else kgrad})
     p = np.array([1.0])
     x = _samples(dim)[0]
+    try:                    # the final loss and sharpness: optional (numpy if they fail)
+        _trigger([kfinal], [(np.ascontiguousarray(x[None]), np.empty(1), np.empty(1))])
+    except Uncompilable:
+        kfinal = None
     funcs, args = [kstep], [(x, p, np.empty(dim))]
     if kjac is not None:
         funcs.append(kjac)
@@ -338,7 +397,7 @@ def compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobia
     if kjac is not None:
         _check(kjac, python_jacobian, dim, (dim, dim), p, "Jacobian of the gradient step")
     names = "/".join(getattr(f, "__name__", "?") for f in (loss, grad, hessian) if f is not None)
-    return AutoKernel(kstep, kjac, ("lr",), (), cached=cached, source=names)
+    return AutoKernel(kstep, kjac, ("lr",), (), cached=cached, source=names, final=kfinal)
 
 
 def numpy_rate(batch_step, dim: int, n: int = 512) -> float:
