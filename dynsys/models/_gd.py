@@ -48,14 +48,13 @@ class GDMap(Map):
     def compiled(self, numpy_rate=None) -> GDMap:
         """Return the map with a compiled kernel: itself if the model has a ``gd_kernel``,
         else a copy with the kernel of the model's ``auto_gd_kernel`` hook (models made by
-        :meth:`~dynsys.Model.from_loss`), else itself (after one
-        :class:`~dynsys.SlowPathWarning` for a model with neither hook). ``numpy_rate(map)``
-        estimates the numpy path's point-iterations per second for that warning."""
+        :meth:`~dynsys.Model.from_loss`; one :class:`~dynsys.SlowPathWarning` if they do not
+        compile), else itself. ``numpy_rate(map)`` estimates the numpy path's
+        point-iterations per second for that warning."""
         if self.kernel is not None:
             return self
         hook = getattr(self.model, "auto_gd_kernel", None)
-        if not callable(hook):
-            _warn_no_kernel(self, numpy_rate)
+        if not callable(hook):       # a model class of its own: its author chose numpy
             return self
         kernel = hook(numpy_rate=numpy_rate)
         if kernel is None:
@@ -64,22 +63,6 @@ class GDMap(Map):
         new.__dict__.update(self.__dict__)
         new.kernel = kernel
         return new
-
-
-def _warn_no_kernel(mapping: GDMap, numpy_rate) -> None:
-    from ..systems import _autojit
-
-    model = mapping.model
-
-    def build():
-        _autojit.fallback_warning(
-            f"model {model.name!r} ({type(model).__name__})",
-            "it has neither a gd_kernel nor an auto_gd_kernel hook (see the Model docstring)",
-            numpy_rate(mapping) if numpy_rate is not None
-            else _autojit.numpy_rate(mapping.batch_step(), model.dim), stacklevel=8)
-        return True
-
-    _autojit.memoised(model, "no kernel", build)
 
 
 def gd_map(model, lr: float) -> GDMap:
