@@ -436,3 +436,28 @@ def test_basins_of_user_loss_use_the_auto_kernel():
         np.testing.assert_allclose(sharp[[0, 1, 3]], loss_only.sharpness(states[[0, 1, 3]]),
                                    rtol=1e-9, atol=1e-9)
         assert np.isnan(loss[2]) and np.isnan(sharp[2])
+
+
+SCALE = 1.0
+
+
+def _scaled_step(x, r):
+    return np.array([SCALE * r * x[0] * (1.0 - x[0])])
+
+
+def test_auto_kernel_rebuilt_when_a_global_it_froze_changed():
+    """numba freezes globals at compilation: a memoised kernel that no longer equals the
+    Python function (a global changed) is compiled again."""
+    global SCALE
+    m = dynsys.Map(_scaled_step, dim=1, params={"r": 3.0})
+    out = np.empty(1)
+    first = m.compiled().kernel
+    first.step(np.array([0.5]), np.array([3.0]), out)
+    assert out[0] == 0.75
+    try:
+        SCALE = 0.5
+        again = dynsys.Map(_scaled_step, dim=1, params={"r": 3.0}).compiled().kernel
+        again.step(np.array([0.5]), np.array([3.0]), out)
+        assert again is not first and out[0] == 0.375
+    finally:
+        SCALE = 1.0

@@ -275,7 +275,8 @@ class LossModel(Model):
         # memoised on the user's functions: models made from the same functions share it
         key = ("gd", self._grad.func if self._grad is not None else None,
                self._hess.func if self._hess is not None else None, self.dim)
-        result = _autojit.memoised(self._loss.func, key, build)
+        result = _autojit.memoised(self._loss.func, key, build, valid=lambda k: _autojit.matches(
+            k, lambda x: x - self.grad(x), self.dim, [1.0]))
         if not isinstance(result, _autojit.Uncompilable):
             return result
         if self._jit:

@@ -36,7 +36,7 @@ from ._map import MapKernel
 from ._numdiff import _STENCIL, _WEIGHTS
 
 __all__ = ["AutoKernel", "SlowPathWarning", "Uncompilable", "compile_map_kernel",
-           "compile_gd_kernel", "fallback_warning", "memoised", "numpy_rate"]
+           "compile_gd_kernel", "fallback_warning", "matches", "memoised", "numpy_rate"]
 
 #: How many point-iterations per second the generic compiled loop runs, for the warning's
 #: comparison (measured on the 2-D model's GD kernel, one core).
@@ -72,15 +72,32 @@ class AutoKernel(MapKernel):
 _MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def memoised(owner, key, build):
-    """Return ``build()`` memoised on the object ``owner`` (weakly held) and ``key``."""
+def memoised(owner, key, build, valid=None):
+    """Return ``build()`` memoised on the object ``owner`` (weakly held) and ``key``; a
+    memoised value for which ``valid(value)`` is False is built again (numba froze the
+    globals a user function read when it was compiled: if they changed since, the compiled
+    function no longer equals the Python one)."""
     try:
         table = _MEMO.setdefault(owner, {})
     except TypeError:                       # not weak-referenceable: no memo
         return build()
+    if key in table and valid is not None and not valid(table[key]):
+        del table[key]
     if key not in table:
         table[key] = build()
     return table[key]
+
+
+def matches(kernel, python_step, dim: int, p) -> bool:
+    """Return whether ``kernel.step`` (an :class:`AutoKernel`) still equals ``python_step`` on
+    the sample points (True for anything that is not a kernel)."""
+    if not isinstance(kernel, AutoKernel):
+        return True
+    try:
+        _check(kernel.step, python_step, dim, (dim,), np.asarray(p, dtype=float), "step")
+    except Uncompilable:
+        return False
+    return True
 
 
 # -- helpers the generated wrappers call: one entry of what the user returned --------------------
@@ -135,6 +152,9 @@ def _shorten(exc: BaseException, limit: int = 300) -> str:
     return msg if len(msg) <= limit else msg[:limit - 3] + "..."
 
 
+_USE_CACHE = [True]
+
+
 def _jit(func, what: str):
     """Return ``(dispatcher, cacheable)``: ``func`` compiled lazily by numba, with the on-disk
     cache when numba can locate a file for it."""
@@ -143,10 +163,11 @@ def _jit(func, what: str):
             func._cache, numba.core.caching.NullCache)
     if not callable(func):
         raise Uncompilable(f"{what} is not a function")
-    try:
-        return numba.njit(cache=True)(func), True
-    except Exception:                          # defined in a REPL / exec: no file to cache in
-        pass
+    if _USE_CACHE[0]:
+        try:
+            return numba.njit(cache=True)(func), True
+        except Exception:                      # defined in a REPL / exec: no file to cache in
+            pass
     try:
         return numba.njit(func), False
     except Exception as exc:
@@ -214,8 +235,32 @@ def _kwargs_call(name: str, names) -> str:
     return f"{name}(x{args})"
 
 
-def compile_map_kernel(step, jacobian, dim: int, param_names, python_step, python_jacobian,
-                       params) -> AutoKernel:
+def _retry_uncached(build):
+    """Return ``build()``; if that fails, ``build()`` again without numba's disk cache. The
+    cache keys a function by its code, not by the globals numba froze into it, so an entry
+    compiled when a global had another value loads stale (and fails the check)."""
+    try:
+        return build()
+    except Uncompilable:
+        _USE_CACHE[0] = False
+        try:
+            return build()
+        finally:
+            _USE_CACHE[0] = True
+
+
+def compile_map_kernel(*args) -> AutoKernel:
+    """Return an :class:`AutoKernel` for a map (see :func:`_compile_map_kernel`)."""
+    return _retry_uncached(lambda: _compile_map_kernel(*args))
+
+
+def compile_gd_kernel(*args) -> AutoKernel:
+    """Return an :class:`AutoKernel` for GD on a user loss (see :func:`_compile_gd_kernel`)."""
+    return _retry_uncached(lambda: _compile_gd_kernel(*args))
+
+
+def _compile_map_kernel(step, jacobian, dim: int, param_names, python_step, python_jacobian,
+                        params) -> AutoKernel:
     """Return an :class:`AutoKernel` for a map's ``step(x, **params)`` (and ``jacobian``).
 
     ``python_step(x)``/``python_jacobian(x)`` are the numpy versions at the parameter values
@@ -342,8 +387,8 @@ def jac(x, p, out):
 """
 
 
-def compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobian
-                      ) -> AutoKernel:
+def _compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobian
+                       ) -> AutoKernel:
     """Return an :class:`AutoKernel` for gradient descent ``theta - lr grad L(theta)`` on a
     user loss, with the Jacobian ``I - lr sym(H)`` (given a ``hessian``) for the Lyapunov window.
 

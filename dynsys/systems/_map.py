@@ -228,7 +228,9 @@ class Map:
             return True
 
         key = ("map", id(self._jac_fn), self.dim, self.param_names)
-        result = _autojit.memoised(self._step_fn, key, build)
+        python_step = lambda x: self._step(x, **resolved)   # noqa: E731
+        result = _autojit.memoised(self._step_fn, key, build, valid=lambda k: _autojit.matches(
+            k, python_step, self.dim, p))
         if not isinstance(result, _autojit.Uncompilable):
             return result
         if self._jit:
