@@ -15,7 +15,7 @@ from ._version import __version__
 from .models import (AutodiffModel, LossModel, Model, QuadraticRegression2D, RegressionModel,
                      ScalarNetwork,
                      SecondOrderRegression)
-from .systems import Map, MapKernel
+from .systems import Map, MapKernel, SlowPathWarning
 from .models import GDMap, gd_map
 
 from . import networks, orbits  # noqa: F401
@@ -41,7 +41,7 @@ __all__ = [
     # vocabulary
     "Outcome", "FlagTable", "StoppingRule", "linspace", "geomspace", "SweepRange",
     # systems
-    "Map", "MapKernel", "GDMap", "gd_map", "maps",
+    "Map", "MapKernel", "SlowPathWarning", "GDMap", "gd_map", "maps",
     # models
     "Model", "LossModel", "AutodiffModel", "networks", "RegressionModel", "SecondOrderRegression", "QuadraticRegression2D",
     "ScalarNetwork",

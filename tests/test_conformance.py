@@ -156,7 +156,7 @@ def test_model_trajectory_runs(any_model, rng):
 
 # -- every hook a model provides, against the generic path ---------------------------------
 HOOKS = ("gd_kernel", "grid_kernel", "symmetries", "gfs_limit", "gfs_growth", "default_box",
-         "default_delta", "gfs_start", "constant_residual_hessian", "third_uu")
+         "default_delta", "gfs_start", "constant_residual_hessian", "third_uu", "auto_gd_kernel")
 
 
 def test_model_hooks_are_documented():
@@ -376,6 +376,8 @@ def test_map_default_box_and_range(any_map):
         assert lo < hi
         again = m.with_params(**{param: 0.5 * (lo + hi)})
         assert again.default_range(param) == (lo, hi) and again.default_box(None) == box(None)
+
+
 def test_model_step_scale_at_tiny_lr_on_every_path(any_model, rng):
     """The ``step_scale`` hook of GD maps (their ``lr``): at ``lr`` far below ``tol`` no start
     away from a stationary point counts as converged, on the compiled loop, the numpy loop and
@@ -411,3 +413,211 @@ def test_model_step_scale_at_tiny_lr_on_every_path(any_model, rng):
         assert not (out["outcome"][far] == dynsys.Outcome.CONVERGED).any()
     for code in codes:
         assert not (code[moving] == dynsys.Outcome.CONVERGED).any()
+
+
+# -- user functions compiled by numba (Map.compiled, the auto_gd_kernel hook) ---------------
+def _ends(n, dim):
+    from dynsys._stopping import OrbitEnds
+
+    return OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                     np.empty((n, dim)), np.empty(n))
+
+
+def _kernel_vs_numpy(m, fast_map, x0, rule):
+    from dynsys.basins._kernels import map_sweep
+    from dynsys.basins._sweep import numpy_sweep
+
+    fast, slow = _ends(*x0.shape), _ends(*x0.shape)
+    map_sweep(fast_map.kernel, x0, fast_map.param_vector(), rule, fast)
+    numpy_sweep(m, x0, rule, slow)
+    return fast, slow
+
+
+def _compiled_or_skip(m):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dynsys.SlowPathWarning)
+        fast = m.compiled()
+    if not isinstance(fast.kernel, dynsys.systems.AutoKernel):
+        pytest.skip("has its own kernel, or its functions do not compile")
+    return fast
+
+
+def test_auto_kernel_matches_python(any_map, rng):
+    """A kernel compiled from a user map's functions gives the Python step and Jacobian (to the
+    last bit where numba and numpy do the same arithmetic, here to 1e-12 relative)."""
+    _, m, sample = any_map
+    fast = _compiled_or_skip(m)
+    p = fast.param_vector()
+    for x in sample(rng, 6):
+        out = np.empty(m.dim)
+        fast.kernel.step(np.ascontiguousarray(x), p, out)
+        np.testing.assert_allclose(out, m.step(x), rtol=1e-12, atol=1e-14)
+        if fast.kernel.jacobian is not None:
+            jac = np.empty((m.dim, m.dim))
+            fast.kernel.jacobian(np.ascontiguousarray(x), p, jac)
+            np.testing.assert_allclose(jac, m.jacobian(x), rtol=1e-12, atol=1e-13)
+
+
+def test_auto_gd_kernel_against_numpy_gd(any_model, rng):
+    """The auto_gd_kernel hook: its GD step and Jacobian equal the numpy GD map's."""
+    _, model, sample = any_model
+    if getattr(model, "auto_gd_kernel", None) is None:
+        pytest.skip("no auto_gd_kernel hook")
+    f = dynsys.gd_map(model, 0.3)
+    fast = _compiled_or_skip(f)
+    p = fast.param_vector()
+    for x in sample(rng, 6):
+        out = np.empty(model.dim)
+        fast.kernel.step(np.ascontiguousarray(x), p, out)
+        np.testing.assert_allclose(out, f.step(x), rtol=1e-12, atol=1e-13)
+        if fast.kernel.jacobian is not None:           # the user gave a Hessian
+            jac = np.empty((model.dim, model.dim))
+            fast.kernel.jacobian(np.ascontiguousarray(x), p, jac)
+            np.testing.assert_allclose(jac, f.jacobian(x), rtol=1e-12, atol=1e-13)
+
+
+# user functions where numba and numpy do the same arithmetic (+, -, *): bit for bit
+def _poly_step(x, a, b):
+    return np.array([a - x[0] * x[0] + b * x[1], x[0]])
+
+
+def _poly_jac(x, a, b):
+    return np.array([[-2.0 * x[0], b], [1.0, 0.0]])
+
+
+def _qr2d_loss(t):                 # the 2-D model's loss, eps = 0.1, target 0, by hand
+    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
+    return 0.5 * z * z
+
+
+def _qr2d_grad(t):
+    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
+    return np.array([z * t[0], -0.1 * z * t[1]])
+
+
+def _qr2d_hess(t):                 # J^T J + z diag(1, -eps), J = (t_1, -eps t_2)
+    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
+    off = -0.1 * t[0] * t[1]
+    return np.array([[t[0] * t[0] + z, off], [off, 0.01 * t[1] * t[1] - 0.1 * z]])
+
+
+@pytest.mark.parametrize("system", ["henon_by_hand", "qr2d_by_hand", "qr2d_loss_only"])
+def test_auto_kernel_sweep_equals_numpy_sweep_bit_for_bit(system, rng):
+    """Compiled from user functions and run on numpy, the basin loop gives the same outcome,
+    period, steps and final state, to the last bit, when the arithmetic is the same."""
+    rule = dynsys.StoppingRule(steps=800, tol=1e-10, radius=1e4, lyapunov_steps=100)
+    if system == "henon_by_hand":
+        m = dynsys.Map(_poly_step, _poly_jac, dim=2, params={"a": 1.4, "b": 0.3})
+        x0 = rng.uniform(-2.0, 2.0, (400, 2))
+    else:
+        grad, hess = (_qr2d_grad, _qr2d_hess) if system == "qr2d_by_hand" else (None, None)
+        m = dynsys.gd_map(dynsys.Model.from_loss(_qr2d_loss, grad=grad, hessian=hess, dim=2),
+                          1.0)
+        x0 = rng.uniform(-3.0, 3.0, (400, 2)) * [1.0, 3.0]
+    fast_map = _compiled_or_skip(m)
+    assert fast_map.kernel.cached          # module-level functions: in numba's disk cache
+    fast, slow = _kernel_vs_numpy(m, fast_map, np.ascontiguousarray(x0), rule)
+    assert len(np.unique(fast.code)) >= 2
+    for name in ("code", "period", "used"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    if system == "qr2d_loss_only":     # five-point differences summed in another order
+        np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(fast.final, slow.final)
+    if fast_map.kernel.jacobian is not None:    # same Jacobian; tangents renormalised apart
+        ok = np.isfinite(fast.ftle) & np.isfinite(slow.ftle)
+        np.testing.assert_array_equal(np.isfinite(fast.ftle), np.isfinite(slow.ftle))
+        np.testing.assert_allclose(fast.ftle[ok], slow.ftle[ok], rtol=1e-10, atol=1e-12)
+
+
+def test_auto_kernel_sweep_with_transcendental_functions(rng):
+    """numba's and numpy's sin/cos may differ in the last bit: outcomes agree and limits to
+    1e-12 on a convergent problem."""
+    model = dynsys.Model.from_loss(lambda t: 1.0 - np.cos(t[0]) + 0.5 * t[1] ** 2 * (1.0 + 0.5 * np.sin(t[0]) ** 2), dim=2)
+    m = dynsys.gd_map(model, 0.5)
+    fast_map = _compiled_or_skip(m)
+    rule = dynsys.StoppingRule(steps=2000, tol=1e-12, radius=1e4, lyapunov_steps=50)
+    x0 = np.ascontiguousarray(rng.uniform(-2.0, 2.0, (200, 2)))
+    fast, slow = _kernel_vs_numpy(m, fast_map, x0, rule)
+    np.testing.assert_array_equal(fast.code, slow.code)
+    assert np.all(fast.code == dynsys.Outcome.CONVERGED)
+    np.testing.assert_allclose(fast.final, slow.final, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast.used, slow.used, atol=2)
+
+
+def test_uncompilable_function_warns_once_and_runs_numpy():
+    """A function numba cannot compile: one SlowPathWarning with numba's reason, the speed of
+    the numpy path and how to fix it; the numpy path's results; jit=True makes it an error."""
+    import scipy.special
+
+    def step(x, r):
+        return np.array([r * scipy.special.expit(x[0])])
+
+    m = dynsys.Map(step, dim=1, params={"r": 2.0}, name="expit_map")
+    with pytest.warns(dynsys.SlowPathWarning) as record:
+        ds = dynsys.basins(m, [2.0, 3.0], grid=((-1, 1, 9),), steps=200)
+        dynsys.basins(m, [2.0], grid=((-1, 1, 5),), steps=200)
+    assert len(record) == 1
+    msg = str(record[0].message)
+    assert "expit_map" in msg and "point-iterations/s" in msg and "for one point" in msg
+    assert "Error" in msg                                   # numba's reason, shortened
+    assert ds.attrs["compute_path"] == "numpy"
+    with pytest.raises(ValueError, match="jit=True"):
+        dynsys.Map(step, dim=1, params={"r": 2.0}, jit=True).compiled()
+    quiet = dynsys.Map(step, dim=1, params={"r": 2.0}, jit=False)
+    assert quiet.compiled() is quiet
+
+
+def test_basins_of_user_loss_use_the_auto_kernel():
+    model = dynsys.Model.from_loss(_qr2d_loss, grad=_qr2d_grad, dim=2, name="qr2d_by_hand")
+    grid = ((-2.0, 2.0, 12), (-4.0, 4.0, 10))
+    fast = dynsys.basins(model, [0.8, 1.6], grid=grid, steps=1500)
+    slow = dynsys.basins(dynsys.Model.from_loss(_qr2d_loss, grad=_qr2d_grad, dim=2,
+                                                name="qr2d_by_hand", jit=False),
+                         [0.8, 1.6], grid=grid, steps=1500)
+    assert fast.attrs["compute_path"] == "auto_kernel"
+    assert slow.attrs["compute_path"] == "numpy"
+    for name in ("outcome", "period", "steps", "attractor", "final_theta"):
+        np.testing.assert_array_equal(fast[name].values, slow[name].values, err_msg=name)
+    # final loss and sharpness: compiled (AutoKernel.final) against the numpy model's
+    for name in ("final_loss", "final_sharpness"):
+        np.testing.assert_array_equal(np.isnan(fast[name].values), np.isnan(slow[name].values))
+        np.testing.assert_allclose(fast[name].values, slow[name].values, rtol=1e-12,
+                                   atol=1e-14, err_msg=name)
+    for loss_only in (dynsys.Model.from_loss(_qr2d_loss, dim=2), ):
+        mapping = dynsys.gd_map(loss_only, 1.0).compiled()
+        states = np.array([[0.3, 2.0], [1.5, -0.5], [np.nan, 1.0], [2.0, 0.0]])
+        loss, sharp = np.empty(4), np.empty(4)
+        mapping.kernel.final(states, loss, sharp)
+        np.testing.assert_allclose(loss[[0, 1, 3]], loss_only.loss(states[[0, 1, 3]]),
+                                   rtol=1e-13)
+        np.testing.assert_allclose(sharp[[0, 1, 3]], loss_only.sharpness(states[[0, 1, 3]]),
+                                   rtol=1e-9, atol=1e-9)
+        assert np.isnan(loss[2]) and np.isnan(sharp[2])
+
+
+SCALE = 1.0
+
+
+def _scaled_step(x, r):
+    return np.array([SCALE * r * x[0] * (1.0 - x[0])])
+
+
+def test_auto_kernel_rebuilt_when_a_global_it_froze_changed():
+    """numba freezes globals at compilation: a memoised kernel that no longer equals the
+    Python function (a global changed) is compiled again."""
+    global SCALE
+    m = dynsys.Map(_scaled_step, dim=1, params={"r": 3.0})
+    out = np.empty(1)
+    first = m.compiled().kernel
+    first.step(np.array([0.5]), np.array([3.0]), out)
+    assert out[0] == 0.75
+    try:
+        SCALE = 0.5
+        again = dynsys.Map(_scaled_step, dim=1, params={"r": 3.0}).compiled().kernel
+        again.step(np.array([0.5]), np.array([3.0]), out)
+        assert again is not first and out[0] == 0.375
+    finally:
+        SCALE = 1.0

@@ -144,7 +144,7 @@ ANALYSIS_SLOTS = [
     Slot("basins", dynsys.basins, BASINS, "lyapunov_steps", "count", 0, optional=True),
     Slot("basins", dynsys.basins, BASINS, "chaos_threshold", "real", optional=True),
     Slot("basins", dynsys.basins, BASINS, "match_tol", "positive"),
-    Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1),
+    Slot("basins", dynsys.basins, BASINS, "chunk_size", "count", 1, optional=True),
     *[Slot("basins_fractions", dynsys.basins_fractions, FRACTIONS, arg, kind, k)
       for arg, kind, k in [("system", "system", None), ("lr_range", "prange", None),
                            ("n", "count", 1),

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import xarray as xr
@@ -15,23 +16,30 @@ from .. import _validate as check
 from .._labels import provenance
 from .._limits import require
 from .._outcomes import Outcome
-from .._stopping import StoppingRule
+from .._stopping import OrbitEnds, StoppingRule
 from .._version import __version__
 from ..models import Model, gd_map, resolve_swept
+from ..systems import AutoKernel
 from . import _fingerprint as _fp
 from . import _store
 from ._attractors import AttractorKind, AttractorTable, label_chunk
-from ._sweep import SCHEMA, Plan, choose_path, compute_chunk, family_mask
+from ._sweep import SCHEMA, Plan, choose_path, compute_chunk, family_mask, numpy_sweep
 from ._sweep import reduce_cycles as _reduce_cycles
 
 #: Grid cells per chunk by default (a chunk is one parameter value and a block of grid rows).
 CHUNK_CELLS = 1 << 20
+#: ... on the numpy path (slow: smaller chunks give a progress bar that moves).
+NUMPY_CHUNK_CELLS = 1 << 12
+#: A run estimated to take longer than this many seconds shows a progress bar by default.
+PROGRESS_AFTER = 5.0
+#: Rough point-iterations per second per thread of the compiled loops, for that estimate.
+_RATES = {"model": 1e8, "kernel": 1e7}
 
 
 def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: str | None = None,
            rule: StoppingRule | None = None, steps: int | None = None, tol: float | None = None,
            radius: float | None = None, match_tol: float = 1e-6, scaling: bool = True,
-           chunk_size: int = CHUNK_CELLS, scheduler=None, store=None, progress=None,
+           chunk_size: int | None = None, scheduler=None, store=None, progress=None,
            **rule_fields) -> xr.Dataset:
     """Return the basin map of ``system`` over a grid of initial states, for every swept value.
 
@@ -83,9 +91,10 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
         For the 2-D model, iterate the rescaled coordinates ``sqrt(lr) theta`` with step size 1
         and target ``lr * target`` (docs/math.md section 3). The results are the same as without it
         (bit for bit when ``lr`` is a power of 4).
-    chunk_size : int
+    chunk_size : int, optional
         Approximate grid cells per chunk (a chunk holds one parameter value and whole grid
-        rows); the unit of parallel work, of progress and of resuming.
+        rows); the unit of parallel work, of progress and of resuming. Default ``2**20``, or
+        ``2**12`` on the numpy path.
     scheduler : dask.distributed.Client or str, optional
         Run the chunks on this Client (or scheduler address); by default an active Client is
         used if there is one. ``"serial"`` forces the local loop. Each worker runs single-threaded
@@ -94,9 +103,11 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
         Path of a ``.zarr`` store: each finished chunk is written as it completes, and a call
         with the same arguments on an existing store resumes, computing only missing chunks.
         The result is then read lazily from the store.
-    progress : callable, True or None
-        ``progress(done, total)`` after each chunk, or ``True`` for a tqdm bar; silent by
-        default.
+    progress : callable, bool or None
+        ``progress(done, total)`` after each chunk, ``True`` for a tqdm bar, ``False`` for
+        none. By default (None) a tqdm bar is shown when the run is estimated to take more
+        than a few seconds (``steps`` x cells over the path's speed: the numpy path's is
+        measured), except under pytest (``PYTEST_CURRENT_TEST`` set).
 
     Returns
     -------
@@ -127,7 +138,7 @@ def basins(system, values=None, *, lr_range=None, grid=None, base=None, param: s
     plan = _plan(system, values, lr_range, grid=grid, param=param, base=base, rule=rule,
                  scaling=scaling, chunk_size=chunk_size, stored=store is not None)
     match_tol = check.real("match_tol", match_tol, positive=True)
-    report = _progress(progress)
+    report = _progress(progress, plan)
     client = _client(scheduler)
     if store is not None:
         if not isinstance(store, str | os.PathLike) or not os.fspath(store).endswith(".zarr"):
@@ -177,16 +188,20 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
     values = check.swept_values("basins", values, lr_range, param)
     mapping = gd_map(model, float(values[0])) if isinstance(system, Model) else system
     dim = mapping.dim
+    if not (getattr(model, "grid_kernel", None) is not None and dim == 2
+            and (grid is None or len(grid) == 2)):
+        # the generic compiled loop, with a kernel numba compiles from the user's functions
+        # when the map or model has none (one warning, and the numpy path, if it cannot)
+        hook = getattr(mapping, "compiled", None)
+        if callable(hook):
+            mapping = hook(numpy_rate=numpy_rate)
     if grid is None:
         grid = default_grid(model if model is not None else mapping, dim, values)
     if not isinstance(grid, list | tuple) or len(grid) not in (1, 2) or len(grid) > dim:
         raise ValueError(f"grid must be {min(dim, 2)} (lo, hi, n) triple(s), one per gridded "
                          f"state component, got {grid!r}")
     triples = check.grid("grid", grid, dim=len(grid))
-    chunk_size = check.integer("chunk_size", chunk_size, minimum=1)
     lens = [n for _, _, n in triples]
-    _check_size(len(values), lens, dim, model is not None, chunk_size, stored)
-    axes = [np.linspace(lo, hi, n) for lo, hi, n in triples]
     if base is None:
         base = np.zeros(dim)
     base = check.array("base", base, dim=dim)
@@ -194,11 +209,16 @@ def _plan(system, values, lr_range, *, grid, param, base, rule, scaling, chunk_s
         raise ValueError(f"base must have shape ({dim},), got {base.shape}")
     if not isinstance(scaling, bool | np.bool_):
         raise TypeError(f"scaling must be True or False, got {scaling!r}")
+    path = choose_path(mapping, model, len(triples), base)
+    if chunk_size is None:
+        chunk_size = NUMPY_CHUNK_CELLS if path == "numpy" else CHUNK_CELLS
+    chunk_size = check.integer("chunk_size", chunk_size, minimum=1)
+    _check_size(len(values), lens, dim, model is not None, chunk_size, stored)
+    axes = [np.linspace(lo, hi, n) for lo, hi, n in triples]
     row_cells = int(np.prod([len(a) for a in axes[1:]])) if len(axes) > 1 else 1
     rows = max(1, min(len(axes[0]), chunk_size // row_cells))
     return Plan(mapping=mapping, model=model, param=param, values=values, axes=axes,
-                base=base, rule=rule, scaling=bool(scaling), rows=rows,
-                path=choose_path(mapping, model, len(axes), base))
+                base=base, rule=rule, scaling=bool(scaling), rows=rows, path=path)
 
 
 def _check_size(n_values: int, lens: list, dim: int, is_model: bool, chunk_size: int,
@@ -247,13 +267,59 @@ def _fingerprint(plan: Plan, match_tol: float) -> tuple[str, dict]:
         "rows per chunk": repr(plan.rows),
         "match_tol": repr(float(match_tol)),
         "compute_path": _path_label(plan),
-        **_fp.system_parts(system, skip=("params",) if plan.model is None else ()),
+        **_fp.system_parts(system, skip=_fingerprint_skip(plan)),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
 
 
-def _progress(progress):
-    if progress is None or progress is False:
+def numpy_rate(mapping, n: int = 256, steps: int = 40) -> float:
+    """Return the measured point-iterations per second of the numpy basin loop on ``mapping``
+    (``n`` starts in ``[-1, 1]^dim``, ``steps`` steps; the loop's bookkeeping included)."""
+    x0 = np.random.default_rng(7).uniform(-1.0, 1.0, (n, mapping.dim))
+    ends = OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                     np.empty((n, mapping.dim)), np.empty(n))
+    t0 = time.perf_counter()
+    try:
+        numpy_sweep(mapping, x0, StoppingRule(steps=steps, lyapunov_steps=0), ends)
+    except Exception:
+        return float("nan")
+    return float(np.sum(ends.used)) / max(time.perf_counter() - t0, 1e-9)
+
+
+def _fingerprint_skip(plan: Plan) -> tuple:
+    """Return the system attributes that do not determine the result: a map's params (the
+    swept one is recorded apart), whether it may be compiled (``compute_path`` is recorded) and
+    an automatically compiled kernel (a copy of the user's functions)."""
+    skip = ("_jit",)
+    if plan.model is None:
+        skip += ("params",)
+        if isinstance(plan.mapping.kernel, AutoKernel):
+            skip += ("kernel",)
+    return skip
+
+
+def estimated_seconds(plan: Plan) -> float:
+    """Return a rough upper estimate of a sweep's run time: every cell running all ``steps``,
+    at the path's speed (measured for the numpy path, typical for the compiled ones, times
+    numba's threads)."""
+    work = float(np.prod(plan.shape)) * plan.rule.steps
+    if plan.path == "numpy":
+        rate = numpy_rate(plan.map_at(float(plan.values[0])))
+    else:
+        from .._numba import numba
+
+        rate = _RATES.get(plan.path, 1e7) * numba.get_num_threads()
+    return work / rate if np.isfinite(rate) and rate > 0 else float("inf")
+
+
+def _progress(progress, plan: Plan | None = None):
+    """Return the ``report(done, total)`` callable (or None) for ``progress``."""
+    if progress is None:
+        quiet = "PYTEST_CURRENT_TEST" in os.environ or sys.stderr is None
+        if quiet or plan is None or estimated_seconds(plan) <= PROGRESS_AFTER:
+            return None
+        progress = True
+    if progress is False:
         return None
     if progress is True:
         from tqdm.auto import tqdm
@@ -269,8 +335,8 @@ def _progress(progress):
                 bar["bar"].close()
         return report
     if not callable(progress):
-        raise TypeError(f"progress must be a callable progress(done, total), True or None, "
-                        f"got {type(progress).__name__}")
+        raise TypeError(f"progress must be a callable progress(done, total), True, False or "
+                        f"None, got {type(progress).__name__}")
     return progress
 
 
@@ -335,6 +401,8 @@ def _path_label(plan: Plan) -> str:
     """Return the name of the loop a sweep ran (recorded as ``compute_path``)."""
     if plan.path == "model":
         return str(getattr(plan.model.grid_kernel, "name", "model"))
+    if plan.path == "kernel" and isinstance(plan.mapping.kernel, AutoKernel):
+        return "auto_kernel"
     return plan.path
 
 

@@ -45,55 +45,88 @@ class AttractorTable:
         self.recent: list[np.ndarray] = []   # and its point there (followed for continuation)
         self._current: float | None = None
         self._previous: float | None = None
+        # the same columns as arrays (grown by doubling), so that a search is one numpy pass
+        # over the table instead of a Python loop (tables of many fixed points: a user loss
+        # whose minima form a continuum has one per converged cell)
+        self._n = 0
+        self._kind = np.empty(16, dtype=np.int64)
+        self._period = np.empty(16, dtype=np.int64)
+        self._point = np.empty((16, dim))
+        self._scale = np.empty(16)
+        self._last = np.empty(16)
+        self._recent = np.empty((16, dim))
 
     def __len__(self) -> int:
         return len(self.kind)
 
+    def _same(self, kind: int, period: int) -> np.ndarray:
+        n = self._n
+        return (self._kind[:n] == kind) & (self._period[:n] == period)
+
     def _find(self, kind: int, period: int, point: np.ndarray, value: float) -> int:
-        for i in range(len(self.kind)):
-            if self.kind[i] != kind or self.period[i] != period:
-                continue
-            if kind == FAMILY:
-                return i
-            if kind == CHAOTIC_SET:
-                if self.value[i] == value:
-                    return i
-                continue
-            ref = self.point[i]
-            scale = 1.0 + np.max(np.abs(ref))
-            if np.max(np.abs(point - ref)) <= self.match_tol * scale:
-                return i
+        """Return the first attractor (in id order) of this kind and period that ``point``
+        matches, else :meth:`_continue`'s choice."""
+        same = self._same(kind, period)
+        if kind == FAMILY:
+            hits = same
+        elif kind == CHAOTIC_SET:
+            hits = same & (np.asarray(self.value[:self._n]) == value)
+        else:
+            with np.errstate(invalid="ignore", over="ignore"):
+                dist = np.max(np.abs(self._point[:self._n] - point), axis=1)
+            hits = same & (dist <= self.match_tol * self._scale[:self._n])
+        if hits.any():
+            return int(np.argmax(hits))
         return self._continue(kind, period, point)
 
     def _continue(self, kind: int, period: int, point: np.ndarray) -> int:
         """Return the nearest same-kind attractor met at the previous value only, or -1."""
-        if kind not in (FIXED_POINT, CYCLE) or self._previous is None:
+        if kind not in (FIXED_POINT, CYCLE) or self._previous is None or self._n == 0:
             return -1
-        best, best_distance = -1, np.inf
-        for i in range(len(self.kind)):
-            if (self.kind[i] == kind and self.period[i] == period
-                    and self.last[i] == self._previous):
-                distance = np.max(np.abs(point - self.recent[i]))
-                if distance < best_distance:
-                    best, best_distance = i, distance
-        return best
+        cand = self._same(kind, period) & (self._last[:self._n] == self._previous)
+        if not cand.any():
+            return -1
+        with np.errstate(invalid="ignore", over="ignore"):
+            dist = np.max(np.abs(self._recent[:self._n] - point), axis=1)
+        dist = np.where(cand & ~np.isnan(dist), dist, np.inf)
+        best = int(np.argmin(dist))          # the first of the nearest, as a strict < scan
+        return best if dist[best] < np.inf else -1
+
+    def _grow(self) -> None:
+        for name in ("_kind", "_period", "_point", "_scale", "_last", "_recent"):
+            old = getattr(self, name)
+            new = np.empty((2 * old.shape[0],) + old.shape[1:], dtype=old.dtype)
+            new[:old.shape[0]] = old
+            setattr(self, name, new)
 
     def add(self, kind: int, period: int, point: np.ndarray, value: float) -> int:
         """Return the id of the matching attractor, adding it if it is new."""
         value = float(value)
         if value != self._current:
             self._previous, self._current = self._current, value
+        point = np.asarray(point, dtype=float)
         found = self._find(kind, period, point, value)
         if found >= 0:
             self.last[found] = value
-            self.recent[found] = np.asarray(point, dtype=float).copy()
+            self.recent[found] = point.copy()
+            self._last[found] = value
+            self._recent[found] = point
             return found
         self.kind.append(int(kind))
         self.period.append(int(period))
-        self.point.append(np.asarray(point, dtype=float).copy())
+        self.point.append(point.copy())
         self.value.append(float(value))
         self.last.append(value)
-        self.recent.append(np.asarray(point, dtype=float).copy())
+        self.recent.append(point.copy())
+        if self._n == self._kind.shape[0]:
+            self._grow()
+        i = self._n
+        self._kind[i], self._period[i] = int(kind), int(period)
+        self._point[i] = point
+        self._scale[i] = 1.0 + np.max(np.abs(point))
+        self._last[i] = value
+        self._recent[i] = point
+        self._n += 1
         return len(self.kind) - 1
 
     def arrays(self) -> dict:

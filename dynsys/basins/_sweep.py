@@ -196,8 +196,11 @@ def _final_values(plan: Plan, out: dict) -> None:
         return
     loss, sharp = out["final_loss"], out["final_sharpness"]
     hook = getattr(model, "grid_kernel", None)
+    final = getattr(plan.mapping.kernel, "final", None) if plan.path == "kernel" else None
     if plan.path == "model":
         hook.final(out["final"], loss, sharp)
+    elif final is not None:          # compiled from the user's functions (an AutoKernel)
+        final(np.ascontiguousarray(out["final"]), loss, sharp)
     else:
         ok = np.all(np.isfinite(out["final"]), axis=1)
         loss[:] = np.nan

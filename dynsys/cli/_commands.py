@@ -66,9 +66,9 @@ def _save_and_plot(ds, args, plot_fn=None) -> str:
 
 
 def _progress(args):
-    """Return the ``progress`` argument: a tqdm bar (``True``) unless ``--quiet`` (the CLI
-    shows progress; the library is silent by default)."""
-    return None if getattr(args, "quiet", False) else True
+    """Return the ``progress`` argument: a tqdm bar (``True``) unless ``--quiet`` (``False``:
+    the CLI always shows progress; the library only for runs longer than a few seconds)."""
+    return False if getattr(args, "quiet", False) else True
 
 
 # -- trajectory ---------------------------------------------------------------------------

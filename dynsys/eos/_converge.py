@@ -6,10 +6,9 @@ import numpy as np
 import xarray as xr
 
 from .. import _stopping
-from .. import _stopping_nb as rule_tests
 from .. import _validate as check
 from .._labels import provenance
-from .._numba import njit
+from .._specialise import specialise
 from .._outcomes import Outcome
 from ..models import Model, gd_map
 
@@ -17,18 +16,22 @@ _CONVERGED, _DIVERGED, _UNDECIDED = (int(Outcome.CONVERGED), int(Outcome.DIVERGE
                                      int(Outcome.UNDECIDED))
 
 
-@njit(cache=False)   # takes a dispatcher: not cacheable
-def _converge_kernel(step, starts, p, rule, out, used, outcome):
-    """Iterate each start until the stopping rule says diverged or converged (the step test
+_CONVERGE_LOOP = f"""
+CONVERGED, DIVERGED, UNDECIDED = {_CONVERGED}, {_DIVERGED}, {_UNDECIDED}
+
+
+@njit(cache=CACHE)
+def converge_loop(starts, p, rule, out, used, outcome):
+    '''Iterate each start until the stopping rule says diverged or converged (the step test
     at every step), or ``rule.steps`` pass. Writes the last state, the steps used and the
-    outcome code."""
+    outcome code.'''
     n, dim = starts.shape
     x = np.empty(dim)
     y = np.empty(dim)
     for i in range(n):
         for j in range(dim):
             x[j] = starts[i, j]
-        outcome[i] = _UNDECIDED
+        outcome[i] = UNDECIDED
         used[i] = rule.steps
         for t in range(rule.steps):
             step(x, p, y)
@@ -41,16 +44,25 @@ def _converge_kernel(step, starts, p, rule, out, used, outcome):
             for j in range(dim):
                 x[j] = y[j]
                 y2 += y[j] * y[j]
-            if rule_tests.diverged(y2, rule.radius2):
-                outcome[i] = _DIVERGED
+            if diverged(y2, rule.radius2):
+                outcome[i] = DIVERGED
                 used[i] = t + 1
                 break
-            if rule_tests.converged(jump2, r2, rule.tol2):
-                outcome[i] = _CONVERGED
+            if converged(jump2, r2, rule.tol2):
+                outcome[i] = CONVERGED
                 used[i] = t + 1
                 break
         for j in range(dim):
             out[i, j] = x[j]
+"""
+
+
+def _converge_kernel(kernel):
+    """Return the loop iterating each start until the stopping rule says diverged or
+    converged, specialised to ``kernel.step`` (on numba's disk cache when it is importable)."""
+    return specialise(_CONVERGE_LOOP, "converge_loop", step=kernel.step,
+                      diverged=("dynsys._stopping_nb", "diverged"),
+                      converged=("dynsys._stopping_nb", "converged"))
 
 
 def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
@@ -64,8 +76,8 @@ def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
     outcome = np.zeros(n, dtype=np.int8)
     mapping = gd_map(model, lr)
     if mapping.kernel is not None:
-        _converge_kernel(mapping.kernel.step, starts, mapping.param_vector(), rule.kernel(lr),
-                         out, used, outcome)
+        _converge_kernel(mapping.kernel)(starts, mapping.param_vector(), rule.kernel(lr), out,
+                                         used, outcome)
         return out, used, outcome
     # generic path: the same tests, vectorised over the batch in numpy
     x = starts.copy()

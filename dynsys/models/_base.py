@@ -103,6 +103,9 @@ class Model(abc.ABC):
        point (for ``u`` the top unit eigenvector, the gradient of the sharpness); used by the
        self-stabilisation analyses and :func:`~dynsys.eos.central_flow` instead of
        differencing the Hessian (autodiff models and second-order models have it).
+    13. ``auto_gd_kernel(numpy_rate=None) -> MapKernel | None``: a GD kernel compiled on demand (models made by
+       :meth:`from_loss` compile the user's functions with numba), asked for by
+       :meth:`dynsys.GDMap.compiled` when there is no ``gd_kernel``.
 
     :class:`RegressionModel` adds residuals (NTK, families of minima).
 
@@ -167,13 +170,21 @@ class Model(abc.ABC):
 
     @classmethod
     def from_loss(cls, loss, grad=None, hessian=None, *, dim: int, name: str | None = None,
-                  vectorized: bool | None = None) -> LossModel:
+                  vectorized: bool | None = None, jit: bool | None = None) -> LossModel:
         """Return a model for a user loss; missing derivatives are computed numerically.
 
         ``loss(theta)``, ``grad(theta)`` and ``hessian(theta)`` may be written for one point
         (``theta`` of shape ``(P,)``) or for batches. A numerical gradient is accurate to about
         1e-10 and a numerical Hessian (differences of the gradient) to about 1e-8 for losses
         with O(1) derivatives.
+
+        Fast path: when the functions compile with numba for one point, the model's
+        ``auto_gd_kernel`` hook compiles GD on them (``jit=None``, the default), and basins run
+        in the compiled loop. Only the given functions are compiled: a missing gradient is
+        the same five-point difference of ``loss`` inside numba (``4 P`` loss calls per step:
+        give ``grad`` for speed), a missing Hessian the difference of the gradient. If they do
+        not compile, one :class:`~dynsys.SlowPathWarning` says why and the numpy path runs;
+        ``jit=True`` makes that an error and ``jit=False`` keeps the numpy path.
 
         Examples
         --------
@@ -182,7 +193,8 @@ class Model(abc.ABC):
         >>> float(m.sharpness([0.7]).round(8))
         3.0
         """
-        return LossModel(loss, grad, hessian, dim=dim, name=name, vectorized=vectorized)
+        return LossModel(loss, grad, hessian, dim=dim, name=name, vectorized=vectorized,
+                         jit=jit)
 
     @classmethod
     def from_jax(cls, loss, params, *, name: str | None = None, meta: dict | None = None):
@@ -215,8 +227,12 @@ class Model(abc.ABC):
 class LossModel(Model):
     """A model defined by a user loss function (see :meth:`Model.from_loss`)."""
 
-    def __init__(self, loss, grad=None, hessian=None, *, dim, name=None, vectorized=None):
+    def __init__(self, loss, grad=None, hessian=None, *, dim, name=None, vectorized=None,
+                 jit=None):
         self.dim = check.integer("dim", dim, minimum=1)
+        if jit is not None and not isinstance(jit, bool | np.bool_):
+            raise TypeError(f"jit must be True, False or None, got {jit!r}")
+        self._jit = None if jit is None else bool(jit)
         self.name = str(name) if name is not None else getattr(loss, "__name__", "loss")
         self._loss = BatchFunction(loss, self.dim, (), vectorized=vectorized, name="loss")
         self._grad = (BatchFunction(grad, self.dim, (self.dim,), vectorized=vectorized,
@@ -241,6 +257,61 @@ class LossModel(Model):
         else:
             h = _numdiff.jacobian(self.grad, theta)
         return 0.5 * (h + np.swapaxes(h, -1, -2))
+
+    def auto_gd_kernel(self, numpy_rate=None) -> MapKernel | None:
+        """Return a GD kernel numba compiled from the user's functions (memoised), or None
+        (with ``jit=False``, or after one :class:`~dynsys.SlowPathWarning` if they do not
+        compile; ``numpy_rate(map)`` estimates the numpy path's speed for it).
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> m = dynsys.Model.from_loss(lambda t: 0.5 * (t[0] * t[1] - 1.0) ** 2,
+        ...                            grad=lambda t: (t[1] * (t[0] * t[1] - 1.0),
+        ...                                            t[0] * (t[0] * t[1] - 1.0)), dim=2)
+        >>> import numpy as np
+        >>> out = np.empty(2)
+        >>> m.auto_gd_kernel().step(np.array([2.0, 1.0]), np.array([0.5]), out); out.tolist()
+        [1.5, 0.0]
+        """
+        if self._jit is False:
+            return None
+        from ..systems import _autojit
+
+        eye = np.eye(self.dim)
+
+        def build():
+            try:
+                return _autojit.compile_gd_kernel(
+                    self._loss.func, None if self._grad is None else self._grad.func,
+                    None if self._hess is None else self._hess.func, self.dim,
+                    lambda x: x - self.grad(x), lambda x: eye - self.hessian(x))
+            except _autojit.Uncompilable as exc:
+                return exc
+
+        def warn():
+            if numpy_rate is not None:
+                from ._gd import gd_map
+
+                rate = numpy_rate(gd_map(self, 1.0))
+            else:
+                rate = _autojit.numpy_rate(lambda x: x - self.grad(x), self.dim)
+            _autojit.fallback_warning(f"model {self.name!r} (Model.from_loss)", str(result),
+                                      rate, stacklevel=8)
+            return True
+
+        # memoised on the user's functions: models made from the same functions share it
+        key = ("gd", self._grad.func if self._grad is not None else None,
+               self._hess.func if self._hess is not None else None, self.dim)
+        result = _autojit.memoised(self._loss.func, key, build, valid=lambda k: _autojit.matches(
+            k, lambda x: x - self.grad(x), self.dim, [1.0]))
+        if not isinstance(result, _autojit.Uncompilable):
+            return result
+        if self._jit:
+            raise ValueError(f"model {self.name!r} was made with jit=True but numba cannot "
+                             f"compile it: {result}")
+        _autojit.memoised(self, "warned", warn)
+        return None
 
 
 class RegressionModel(Model):

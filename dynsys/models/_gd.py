@@ -50,6 +50,25 @@ class GDMap(Map):
     def describe(self) -> dict:
         return {**self.model.describe(), "lr": self.params["lr"]}
 
+    def compiled(self, numpy_rate=None) -> GDMap:
+        """Return the map with a compiled kernel: itself if the model has a ``gd_kernel``,
+        else a copy with the kernel of the model's ``auto_gd_kernel`` hook (models made by
+        :meth:`~dynsys.Model.from_loss`; one :class:`~dynsys.SlowPathWarning` if they do not
+        compile), else itself. ``numpy_rate(map)`` estimates the numpy path's
+        point-iterations per second for that warning."""
+        if self.kernel is not None:
+            return self
+        hook = getattr(self.model, "auto_gd_kernel", None)
+        if not callable(hook):       # a model class of its own: its author chose numpy
+            return self
+        kernel = hook(numpy_rate=numpy_rate)
+        if kernel is None:
+            return self
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.kernel = kernel
+        return new
+
 
 def gd_map(model, lr: float) -> GDMap:
     """Return the gradient-descent map of ``model`` with step size ``lr`` (a :class:`Map`).

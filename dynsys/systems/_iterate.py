@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _stopping
-from .. import _stopping_nb as rule_tests
-from .._numba import njit
+from .._specialise import specialise
 
 #: The default divergence radius of fixed-step loops (:data:`dynsys._stopping.ORBIT_RADIUS`).
 RADIUS = _stopping.ORBIT_RADIUS
@@ -18,9 +17,9 @@ RADIUS = _stopping.ORBIT_RADIUS
 SLICE = 1 << 20
 
 
-@njit(cache=False)   # takes a dispatcher: not cacheable
-def _orbit_kernel(step, x0, p, steps, radius2, out):
-    """Fill ``out[0..steps]`` with the orbit of ``x0``; return the last index within radius."""
+_ORBIT_LOOP = """
+@njit(cache=CACHE)
+def orbit_loop(x0, p, steps, radius2, out):
     dim = x0.shape[0]
     for j in range(dim):
         out[0, j] = x0[j]
@@ -29,9 +28,18 @@ def _orbit_kernel(step, x0, p, steps, radius2, out):
         r2 = 0.0
         for j in range(dim):
             r2 += out[t + 1, j] * out[t + 1, j]
-        if rule_tests.diverged(r2, radius2):
+        if diverged(r2, radius2):
             return t
     return steps
+"""
+
+
+def _orbit_kernel(kernel):
+    """Return the loop filling ``out[0..steps]`` with the orbit of ``x0`` under ``kernel.step``
+    (returning the last index within radius), specialised to the kernel: on numba's disk
+    cache when the kernel's functions are importable by name (see :mod:`dynsys._specialise`)."""
+    return specialise(_ORBIT_LOOP, "orbit_loop", step=kernel.step,
+                      diverged=("dynsys._stopping_nb", "diverged"))
 
 
 def orbit(system, x0: np.ndarray, steps: int, *, radius: float = RADIUS):
@@ -47,10 +55,10 @@ def orbit(system, x0: np.ndarray, steps: int, *, radius: float = RADIUS):
         p = system.param_vector()
         start = np.ascontiguousarray(x0, dtype=float)
         done = 0
+        loop = _orbit_kernel(kernel)
         while True:           # bounded slices: Ctrl-C lands between them (within ~0.1 s)
             k = min(SLICE, steps - done)
-            last = done + _orbit_kernel(kernel.step, start, p, k, radius2,
-                                        out[done:done + k + 1])
+            last = done + loop(start, p, k, radius2, out[done:done + k + 1])
             if last < done + k or done + k == steps:
                 break
             done += k

@@ -61,6 +61,12 @@ class Map:
        :func:`~dynsys.basins`) and the interesting interval of a parameter (the CLI's default
        sweep); the built-in maps have them.
 
+    Without a ``kernel``, :meth:`compiled` (which :func:`~dynsys.basins` calls) compiles
+    ``step`` and ``jacobian`` with numba when they compile for one point, giving the compiled
+    loops' speed (``jit=None``, the default; ``jit=True`` makes failing to compile an error,
+    ``jit=False`` keeps the numpy path). When they do not compile, one
+    :class:`~dynsys.SlowPathWarning` says why and how slow the numpy path is.
+
     Examples
     --------
     >>> import dynsys
@@ -75,8 +81,11 @@ class Map:
 
     def __init__(self, step, jacobian=None, *, dim, params: Mapping | None = None,
                  name: str | None = None, vectorized: bool | None = None,
-                 kernel: MapKernel | None = None, symmetries=None):
+                 kernel: MapKernel | None = None, symmetries=None, jit: bool | None = None):
         dim = check.integer("dim", dim, minimum=1)
+        if jit is not None and not isinstance(jit, bool | np.bool_):
+            raise TypeError(f"jit must be True, False or None, got {jit!r}")
+        self._jit = None if jit is None else bool(jit)
         if not callable(step):
             raise TypeError(f"step must be callable, got {type(step).__name__}")
         if jacobian is not None and not callable(jacobian):
@@ -176,6 +185,69 @@ class Map:
         if self._jac is not None:
             return self._jac(x, **resolved)
         return _numdiff.jacobian(lambda p: self._step(p, **resolved), x)
+
+    def compiled(self, numpy_rate=None) -> Map:
+        """Return the map with a compiled kernel when it can have one.
+
+        The map itself if it has a ``kernel`` (or was made with ``jit=False``); else a copy whose
+        ``kernel`` is an :class:`~dynsys.systems.AutoKernel` numba compiled from ``step`` (and
+        ``jacobian``), checked against them on sample points; else, when they do not compile,
+        the map itself after one :class:`~dynsys.SlowPathWarning` (a ``ValueError`` with
+        ``jit=True``). Compilation happens once per step function. ``numpy_rate(map)``, if
+        given, estimates the point-iterations per second of the numpy path for the warning
+        (the default times ``step`` alone on a batch).
+
+        Examples
+        --------
+        >>> import dynsys
+        >>> m = dynsys.Map(lambda x, r: r * x * (1 - x), dim=1, params={"r": 3.2})
+        >>> fast = m.compiled()
+        >>> m.kernel is None, type(fast.kernel).__name__, fast.kernel.param_names
+        (True, 'AutoKernel', ('r',))
+        """
+        if self.kernel is not None or self._jit is False:
+            return self
+        kernel = self._auto_kernel(numpy_rate)
+        if kernel is None:
+            return self
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.kernel = kernel
+        return new
+
+    def _auto_kernel(self, numpy_rate):
+        from . import _autojit
+
+        resolved = dict(self.params)
+        p = np.array([resolved[k] for k in self.params], dtype=float)
+
+        def build():
+            jac = self._jac
+            try:
+                return _autojit.compile_map_kernel(
+                    self._step_fn, self._jac_fn, self.dim, self.param_names,
+                    lambda x: self._step(x, **resolved),
+                    None if jac is None else (lambda x: jac(x, **resolved)), p)
+            except _autojit.Uncompilable as exc:
+                return exc
+
+        def warn():
+            rate = (numpy_rate(self) if numpy_rate is not None
+                    else _autojit.numpy_rate(self.batch_step(), self.dim))
+            _autojit.fallback_warning(f"map {self.name!r}", str(result), rate, stacklevel=8)
+            return True
+
+        key = ("map", id(self._jac_fn), self.dim, self.param_names)
+        python_step = lambda x: self._step(x, **resolved)   # noqa: E731
+        result = _autojit.memoised(self._step_fn, key, build, valid=lambda k: _autojit.matches(
+            k, python_step, self.dim, p))
+        if not isinstance(result, _autojit.Uncompilable):
+            return result
+        if self._jit:
+            raise ValueError(f"map {self.name!r} was made with jit=True but numba cannot "
+                             f"compile it: {result}")
+        _autojit.memoised(self._step_fn, key + ("warned",), warn)
+        return None
 
     @property
     def step_function(self):

@@ -85,7 +85,8 @@ def test_kernel_and_numpy_maps_equal_direct_iteration(rng):
     _check_cells_against_iteration(henon, ds, _sample(ds, rng, 40), lr_name="a")
     plain = dynsys.Map(lambda x, a, b: np.stack([1 - a * x[..., 0] ** 2 + x[..., 1],
                                                  b * x[..., 0]], axis=-1),
-                       dim=2, params={"a": 1.4, "b": 0.3}, name="henon_numpy", vectorized=True)
+                       dim=2, params={"a": 1.4, "b": 0.3}, name="henon_numpy", vectorized=True,
+                       jit=False)
     dn = dynsys.basins(plain, [0.5, 1.4], param="a", grid=((-2, 2, 24), (-2, 2, 24)),
                        steps=1500)
     assert dn.attrs["compute_path"] == "numpy"
