@@ -47,7 +47,7 @@ class Certificate:
 
     def lemma_cells(self):
         """Return ``(boxes (n, 4), limits (n, 2))`` of the lattice cells proved for reuse, in
-        the order they were proved (cell ``n`` may rest on cells ``0 .. n-1`` only; every
+        the order they were proved (cell ``n`` may rest on cells ``0`` to ``n-1`` only; every
         box of the cover may rest on any), or empty arrays without reuse."""
         if self.cells is None:
             return np.zeros((0, 4)), np.zeros((0, 2))

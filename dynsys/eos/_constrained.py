@@ -133,7 +133,7 @@ def _project(model, p, lr, tol, max_iter):
 
 def project_stable_set(model, theta, lr, *, variant: str = "authors", n_project: int = 3,
                        tol: float = 1e-11, max_iter: int = 50):
-    """Return the projection(s) of ``theta`` onto the stable set ``{S <= 2/lr, grad L . u = 0}``.
+    """Return the projection(s) of ``theta`` onto the stable set ``{S <= 2/lr, u^T grad L = 0}``.
 
     ``theta`` is one point ``(P,)`` or a batch ``(..., P)``; the result has the same shape.
 

@@ -91,21 +91,21 @@ class Model(abc.ABC):
        ``lr x sharpness`` enclosed) and ``gfs_lr_sharpness_lower`` (a lower bound of ``lr x``
        the gradient-flow-solution sharpness on a box).
     10. ``gfs_start(sharpness, theta_1) -> (..., P)``: starts whose gradient-flow solution has
-       the given sharpness, with the given first coordinate (the inverse of ``gfs_limit``'s
-       sharpness); used by :func:`~dynsys.eos_start` (and so by :func:`~dynsys.limit_offset`
-       and the Kreisler study). It raises a ValueError naming ``sharpness`` or ``theta_1`` for
-       values out of the model's reach.
+        the given sharpness, with the given first coordinate (the inverse of ``gfs_limit``'s
+        sharpness); used by :func:`~dynsys.eos_start` (and so by :func:`~dynsys.limit_offset`
+        and the Kreisler study). It raises a ValueError naming ``sharpness`` or ``theta_1`` for
+        values out of the model's reach.
     11. ``constant_residual_hessian``: for a :class:`RegressionModel` whose residuals are exactly
-       quadratic in ``theta``, their Hessians ``Q`` (D, P, P), the same at every point (None
-       otherwise); used by :func:`~dynsys.ntk_eigenvalue_derivatives` (Theorem 2), whose
-       formulas hold only for a constant ``Q``.
+        quadratic in ``theta``, their Hessians ``Q`` (D, P, P), the same at every point (None
+        otherwise); used by :func:`~dynsys.ntk_eigenvalue_derivatives` (Theorem 2), whose
+        formulas hold only for a constant ``Q``.
     12. ``third_uu(theta, u) -> (P,)``: the contraction ``nabla^3 L(theta)[u, u]`` at one
-       point (for ``u`` the top unit eigenvector, the gradient of the sharpness); used by the
-       self-stabilisation analyses and :func:`~dynsys.eos.central_flow` instead of
-       differencing the Hessian (autodiff models and second-order models have it).
+        point (for ``u`` the top unit eigenvector, the gradient of the sharpness); used by the
+        self-stabilisation analyses and :func:`~dynsys.eos.central_flow` instead of
+        differencing the Hessian (autodiff models and second-order models have it).
     13. ``auto_gd_kernel(numpy_rate=None) -> MapKernel | None``: a GD kernel compiled on demand (models made by
-       :meth:`from_loss` compile the user's functions with numba), asked for by
-       :meth:`dynsys.GDMap.compiled` when there is no ``gd_kernel``.
+        :meth:`from_loss` compile the user's functions with numba), asked for by
+        :meth:`dynsys.GDMap.compiled` when there is no ``gd_kernel``.
 
     :class:`RegressionModel` adds residuals (NTK, families of minima).
 

@@ -35,7 +35,7 @@ ROWS = {
     "grid of 10^16 cells": (["basins", "--grid", "100000000x100000000", "--quiet", "--lr", "1"],
                             None, "grid: the result would take about"),
     "10^9 step sizes": (["basins", "--lr", "0.1:1:1000000000", "--quiet"], None,
-                        "lr_range num: the result would take about"),
+                        "--lr num: the result would take about"),
     "trajectory steps 2e9": (["trajectory", "--steps", "2000000000"], None,
                              "steps: the result would take about"),
     "period 2^40": (["orbits", "--map", "logistic", "--period", str(2**40), "--bounds", "0:1"],
