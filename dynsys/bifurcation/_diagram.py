@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import xarray as xr
 
@@ -112,9 +114,12 @@ def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, la
 #: Parameter values per block of the compiled loop, and the steps between its divergence checks.
 LANES = 64
 CHECK = 16
-#: Lane-steps per call of the compiled loop (about 0.1-0.3 s for the built-in maps on one core):
-#: a long diagram runs as many calls, and an interrupt (SIGINT) lands at the end of the running one.
+#: The most lane-steps per call of the compiled loop (about 0.05 s for the built-in maps on one
+#: core), and the time a call aims at: the steps per call start at ``CHECK`` and double while
+#: calls take under a quarter of it (halve above it), so that even a slow user kernel is cut
+#: into short calls and an interrupt (SIGINT) lands at the end of the running one.
 CALL_WORK = 1 << 24
+CALL_SECONDS = 0.1
 
 
 def _diagram_kernel(kernel, dim: int):
@@ -125,28 +130,35 @@ def _diagram_kernel(kernel, dim: int):
                       step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"))
 
 
-def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last, work=None):
-    """Run the compiled loop over all ``steps`` for every row of ``pmat`` in calls of about
-    ``work`` (default :data:`CALL_WORK`) lane-steps, with the arithmetic of one call: the lanes'
-    states and dead flags carry over, and the steps are cut at multiples of ``CHECK`` (where one
-    call tests for divergence anyway). Writes ``out`` and ``last``."""
+def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last):
+    """Run the compiled loop over all ``steps`` for every row of ``pmat`` in short calls (at
+    most :data:`CALL_WORK` lane-steps, about :data:`CALL_SECONDS` each), with the arithmetic of
+    one call: the lanes' states and dead flags carry over, and the steps are cut at multiples
+    of ``CHECK`` (where one call tests for divergence anyway). Writes ``out`` and ``last``."""
     n = pmat.shape[0]
     nblk = -(-n // LANES)
-    work = CALL_WORK if work is None else work
     state = np.empty((nblk * LANES, x0.shape[0]))
     state[:] = x0
     dead = np.zeros(nblk * LANES, dtype=np.bool_)
     last[:] = steps
     # blocks per call: all of them if CHECK steps of all fit, else a share (>= one per thread)
-    group = max(numba.get_num_threads(), work // (LANES * CHECK))
+    group = max(numba.get_num_threads(), CALL_WORK // (LANES * CHECK))
+    cut = CHECK
     for blk0 in range(0, nblk, group):
         blk1 = min(nblk, blk0 + group)
-        cut = max(CHECK, work // ((blk1 - blk0) * LANES) // CHECK * CHECK)
-        for t0 in range(0, steps, cut):
-            if dead[blk0 * LANES:min(n, blk1 * LANES)].all():
-                break
-            loop(state, dead, pmat, t0, min(steps, t0 + cut), blk0, blk1, steps, keep,
-                 radius2, out, last)
+        lanes = (blk1 - blk0) * LANES
+        t0 = 0
+        while t0 < steps and not dead[blk0 * LANES:min(n, blk1 * LANES)].all():
+            t1 = min(steps, t0 + cut)
+            tic = time.perf_counter()
+            loop(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, last)
+            took = time.perf_counter() - tic
+            t0 = t1
+            if took < CALL_SECONDS / 4 and 2 * cut * lanes <= CALL_WORK:
+                cut *= 2
+            elif took > CALL_SECONDS and cut > CHECK:
+                cut = max(CHECK, cut // 2 // CHECK * CHECK)
+            cut = min(cut, max(CHECK, CALL_WORK // lanes // CHECK * CHECK))
 
 
 def _at_samples(func, out, finite):
