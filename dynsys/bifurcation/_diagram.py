@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import xarray as xr
 
@@ -9,6 +11,7 @@ from .. import _stopping
 from .. import _validate as check
 from .._labels import provenance
 from .._limits import require
+from .._numba import numba
 from .._outcomes import Outcome
 from .._specialise import specialise
 from ..models import resolve_swept
@@ -24,11 +27,9 @@ from ..systems._iterate import RADIUS
 #: step but only accumulated into a
 #: flag; at the end of every ``CHECK`` steps a flagged lane is replayed alone from the block's
 #: start to find the exact first iterate beyond the radius, and is dropped (its later samples
-#: NaN). Samples are written for the last ``keep`` iterates.
+#: NaN). Samples are written for the last ``keep`` iterates. One call runs a slice of the steps
+#: for a range of blocks (see :func:`_run_sliced`), so that Ctrl-C lands between calls.
 _LOOP = """
-LANES = 64
-CHECK = 16
-
 
 @njit(cache=CACHE, error_model="numpy")
 def first_exit(x0, p, t0, t1, radius2):
@@ -48,11 +49,13 @@ def first_exit(x0, p, t0, t1, radius2):
 
 
 @njit(cache=CACHE, parallel=True, error_model="numpy")
-def diagram(x0, pmat, steps, keep, radius2, out, last):
+def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, last):
+    # steps [t0, t1) of blocks [blk0, blk1): one slice of the whole loop, the lanes' states
+    # (state, padded to whole blocks) and their dead flags carried between calls; t0 and t1 are
+    # multiples of CHECK (or t1 = steps), so the divergence checks fall where one call has them
     n, npar = pmat.shape
     first = steps - keep
-    nblk = (n + LANES - 1) // LANES
-    for blk in prange(nblk):
+    for blk in prange(blk0, blk1):
         lo = blk * LANES
         m = min(n, lo + LANES) - lo
         a = np.empty((LANES, DIM))
@@ -60,19 +63,20 @@ def diagram(x0, pmat, steps, keep, radius2, out, last):
         ck = np.empty((LANES, DIM))
         ps = np.empty((LANES, npar))
         bad = np.zeros(LANES, dtype=np.bool_)
-        dead = np.zeros(LANES, dtype=np.bool_)
+        n_dead = 0
         for i in range(LANES):
             row = lo + min(i, m - 1)            # padding lanes repeat the last value
             for j in range(npar):
                 ps[i, j] = pmat[row, j]
             for c in range(DIM):
-                a[i, c] = x0[c]
-                ck[i, c] = x0[c]
-            last[row] = steps
-        n_dead = 0
-        t = 0
-        while t < steps and n_dead < m:
-            k = min(CHECK, steps - t)
+                a[i, c] = state[lo + i, c]
+                ck[i, c] = state[lo + i, c]
+        for i in range(m):
+            if dead[lo + i]:
+                n_dead += 1
+        t = t0
+        while t < t1 and n_dead < m:
+            k = min(CHECK, t1 - t)
             for i in range(LANES):
                 bad[i] = False
             for s in range(k):
@@ -84,15 +88,15 @@ def diagram(x0, pmat, steps, keep, radius2, out, last):
                     bad[i] |= diverged(r2, radius2)
                 if t + s >= first:
                     for i in range(m):
-                        if not dead[i]:
+                        if not dead[lo + i]:
                             for c in range(DIM):
                                 out[lo + i, t + s - first, c] = b[i, c]
                 a, b = b, a
             for i in range(m):
-                if bad[i] and not dead[i]:
+                if bad[i] and not dead[lo + i]:
                     te = first_exit(ck[i], ps[i], t, t + k, radius2)
                     last[lo + i] = te
-                    dead[i] = True
+                    dead[lo + i] = True
                     n_dead += 1
                     for tt in range(max(te, first), t + k):
                         for c in range(DIM):
@@ -101,14 +105,60 @@ def diagram(x0, pmat, steps, keep, radius2, out, last):
                 for c in range(DIM):
                     ck[i, c] = a[i, c]
             t += k
+        for i in range(LANES):
+            for c in range(DIM):
+                state[lo + i, c] = a[i, c]
 """
+
+
+#: Parameter values per block of the compiled loop, and the steps between its divergence checks.
+LANES = 64
+CHECK = 16
+#: The most lane-steps per call of the compiled loop (about 0.05 s for the built-in maps on one
+#: core), and the time a call aims at: the steps per call start at ``CHECK`` and double while
+#: calls take under a quarter of it (halve above it), so that even a slow user kernel is cut
+#: into short calls and an interrupt (SIGINT) lands at the end of the running one.
+CALL_WORK = 1 << 24
+CALL_SECONDS = 0.1
 
 
 def _diagram_kernel(kernel, dim: int):
     """Return the orbit-diagram loop specialised to ``kernel.step`` and ``dim`` (cached on disk
     when the step is importable)."""
-    return specialise(f"DIM = {int(dim)}\n{_LOOP}", "diagram", inline=("step", "diverged"),
+    head = f"DIM = {int(dim)}\nLANES = {LANES}\nCHECK = {CHECK}\n"
+    return specialise(head + _LOOP, "diagram", inline=("step", "diverged"),
                       step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"))
+
+
+def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last):
+    """Run the compiled loop over all ``steps`` for every row of ``pmat`` in short calls (at
+    most :data:`CALL_WORK` lane-steps, about :data:`CALL_SECONDS` each), with the arithmetic of
+    one call: the lanes' states and dead flags carry over, and the steps are cut at multiples
+    of ``CHECK`` (where one call tests for divergence anyway). Writes ``out`` and ``last``."""
+    n = pmat.shape[0]
+    nblk = -(-n // LANES)
+    state = np.empty((nblk * LANES, x0.shape[0]))
+    state[:] = x0
+    dead = np.zeros(nblk * LANES, dtype=np.bool_)
+    last[:] = steps
+    # blocks per call: all of them if CHECK steps of all fit, else a share (>= one per thread)
+    group = max(numba.get_num_threads(), CALL_WORK // (LANES * CHECK))
+    cut = CHECK
+    for blk0 in range(0, nblk, group):
+        blk1 = min(nblk, blk0 + group)
+        lanes = (blk1 - blk0) * LANES
+        t0 = 0
+        while t0 < steps and not dead[blk0 * LANES:min(n, blk1 * LANES)].all():
+            t1 = min(steps, t0 + cut)
+            tic = time.perf_counter()
+            loop(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, last)
+            took = time.perf_counter() - tic
+            t0 = t1
+            if took < CALL_SECONDS / 4 and 2 * cut * lanes <= CALL_WORK:
+                cut *= 2
+            elif took > CALL_SECONDS and cut > CHECK:
+                cut = max(CHECK, cut // 2 // CHECK * CHECK)
+            cut = min(cut, max(CHECK, CALL_WORK // lanes // CHECK * CHECK))
 
 
 def _at_samples(func, out, finite):
@@ -217,8 +267,8 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
         base = mapping.param_vector()
         pmat = np.repeat(base[None, :], n, axis=0)
         pmat[:, list(mapping.params).index(param)] = values
-        _diagram_kernel(kernel, mapping.dim)(np.ascontiguousarray(x0), pmat, steps, keep,
-                                             radius2, out, last)
+        _run_sliced(_diagram_kernel(kernel, mapping.dim), np.ascontiguousarray(x0), pmat,
+                    steps, keep, radius2, out, last)
     else:
         _python_diagram(mapping, param, values, x0, steps, keep, radius2, out, last)
 

@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import xarray as xr
 
 from .. import _stopping
 from .. import _validate as check
 from .._labels import provenance
-from .._specialise import specialise
 from .._outcomes import Outcome
+from .._specialise import specialise
 from ..models import Model, gd_map
 
 _CONVERGED, _DIVERGED, _UNDECIDED = (int(Outcome.CONVERGED), int(Outcome.DIVERGED),
                                      int(Outcome.UNDECIDED))
 
 
+#: The outcome code of a start still iterating between two calls of :func:`_converge_kernel`.
+_RUNNING = -1
+#: The most start-steps per call of the compiled loop, and the time a call aims at (the steps per
+#: call start small and double while calls take under a quarter of it), so that a long run is
+#: many short calls and an interrupt (SIGINT) lands at the end of the running one.
+CALL_WORK = 1 << 22
+CALL_SECONDS = 0.1
+FIRST_CUT = 1024
+
+
 _CONVERGE_LOOP = f"""
-CONVERGED, DIVERGED, UNDECIDED = {_CONVERGED}, {_DIVERGED}, {_UNDECIDED}
+CONVERGED, DIVERGED, RUNNING = {_CONVERGED}, {_DIVERGED}, {_RUNNING}
 
 
 @njit(cache=CACHE)
-def converge_loop(starts, p, rule, out, used, outcome):
-    '''Iterate each start until the stopping rule says diverged or converged (the step test
-    at every step), or ``rule.steps`` pass. Writes the last state, the steps used and the
-    outcome code.'''
-    n, dim = starts.shape
+def converge_loop(x_all, p, rule, t0, t1, used, outcome):
+    '''Iterate each running start (``outcome`` ``RUNNING``) over steps ``[t0, t1)`` from its
+    state in ``x_all``, until the stopping rule says diverged or converged (the step test at
+    every step). Writes back the state, and for a finished start the steps used and the outcome
+    code; the others stay running (one call over all steps has the same arithmetic).'''
+    n, dim = x_all.shape
     x = np.empty(dim)
     y = np.empty(dim)
     for i in range(n):
+        if outcome[i] != RUNNING:
+            continue
         for j in range(dim):
-            x[j] = starts[i, j]
-        outcome[i] = UNDECIDED
-        used[i] = rule.steps
-        for t in range(rule.steps):
+            x[j] = x_all[i, j]
+        for t in range(t0, t1):
             step(x, p, y)
             r2 = 0.0
             jump2 = 0.0
@@ -53,16 +66,46 @@ def converge_loop(starts, p, rule, out, used, outcome):
                 used[i] = t + 1
                 break
         for j in range(dim):
-            out[i, j] = x[j]
+            x_all[i, j] = x[j]
 """
 
 
 def _converge_kernel(kernel):
-    """Return the loop iterating each start until the stopping rule says diverged or
-    converged, specialised to ``kernel.step`` (on numba's disk cache when it is importable)."""
+    """Return the sliced loop (see ``converge_loop`` in :data:`_CONVERGE_LOOP`) specialised to
+    ``kernel.step``, on numba's disk cache when the step is importable."""
     return specialise(_CONVERGE_LOOP, "converge_loop", step=kernel.step,
                       diverged=("dynsys._stopping_nb", "diverged"),
                       converged=("dynsys._stopping_nb", "converged"))
+
+
+def _run_sliced(loop, starts, p, rule, out, used, outcome):
+    """Run ``loop`` (from :func:`_converge_kernel`) over all ``rule.steps`` in short calls (at
+    most
+    :data:`CALL_WORK` start-steps, about :data:`CALL_SECONDS` each), the states carried over:
+    the arithmetic of one call. Writes the last states, the steps used and the outcome codes."""
+    n = starts.shape[0]
+    out[:] = starts
+    used[:] = rule.steps
+    outcome[:] = _RUNNING
+    group = max(1, CALL_WORK // FIRST_CUT)
+    cut = FIRST_CUT
+    for lo in range(0, n, group):
+        hi = min(n, lo + group)
+        t0 = 0
+        while t0 < rule.steps:
+            running = int(np.count_nonzero(outcome[lo:hi] == _RUNNING))
+            if running == 0:
+                break
+            t1 = min(rule.steps, t0 + cut)
+            tic = time.perf_counter()
+            loop(out[lo:hi], p, rule, t0, t1, used[lo:hi], outcome[lo:hi])
+            took = time.perf_counter() - tic
+            t0 = t1
+            if took < CALL_SECONDS / 4 and 2 * cut * running <= CALL_WORK:
+                cut *= 2
+            elif took > CALL_SECONDS and cut > 1:
+                cut //= 2
+    outcome[outcome == _RUNNING] = _UNDECIDED
 
 
 def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
@@ -76,8 +119,8 @@ def run_to_convergence(model: Model, starts: np.ndarray, lr: float,
     outcome = np.zeros(n, dtype=np.int8)
     mapping = gd_map(model, lr)
     if mapping.kernel is not None:
-        _converge_kernel(mapping.kernel)(starts, mapping.param_vector(), rule.kernel(lr), out,
-                                         used, outcome)
+        _run_sliced(_converge_kernel(mapping.kernel), starts, mapping.param_vector(),
+                    rule.kernel(lr), out, used, outcome)
         return out, used, outcome
     # generic path: the same tests, vectorised over the batch in numpy
     x = starts.copy()
