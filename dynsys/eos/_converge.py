@@ -80,9 +80,8 @@ def _converge_kernel(kernel):
 
 def _run_sliced(loop, starts, p, rule, out, used, outcome):
     """Run ``loop`` (from :func:`_converge_kernel`) over all ``rule.steps`` in short calls (at
-    most
-    :data:`CALL_WORK` start-steps, about :data:`CALL_SECONDS` each), the states carried over:
-    the arithmetic of one call. Writes the last states, the steps used and the outcome codes."""
+    most :data:`CALL_WORK` start-steps, about :data:`CALL_SECONDS` each), the states carried
+    over: the arithmetic of one call. Writes the last states, the steps used and the outcome codes."""
     n = starts.shape[0]
     out[:] = starts
     used[:] = rule.steps
