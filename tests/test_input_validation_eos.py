@@ -374,9 +374,9 @@ def test_box_contains_checks_theta():
 # -- every public name is covered ---------------------------------------------------------------------
 #: Public names without input of their own: classes that are built by a covered function
 #: (GDMap by gd_map, LossModel by Model.from_loss, ContinuationResult by continuation, EoSRegion
-#: by eos_region), abstract bases, the kernel record and modules.
+#: by eos_region), abstract bases, the kernel record, warning categories and modules.
 NO_INPUT = {"__version__", "maps", "plot", "orbits", "MapKernel", "GDMap", "LossModel",
-            "memory_limit",
+            "memory_limit", "SlowPathWarning",
             "RegressionModel", "ContinuationResult", "EoSRegion", "Certificate", "Verification",
             "rigorous",
             # bad input of the autodiff models and networks: tests/models/test_jax.py and
