@@ -262,18 +262,26 @@ def _authors_run(model, theta0, lr, *, steps, n_project, gap_level):
             "delta2": "delta^2 = 2 alpha / beta at theta+",
             "lambda_2": "second Hessian eigenvalue at theta+",
             "cos_u_grad_S": "|u . grad S| / |grad S| at theta+"}
-    data = {k: ("step", rec[k], {"long_name": long[k]}) for k in names}
+    ds = _trajectory_dataset({k: (rec[k], long[k]) for k in names}, theta, shift, active)
+    ds["status"] = ((), np.int8(status), TrackingStatus.cf_attrs("how the trajectory ended"))
+    ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
+                               theta0=theta0, variant="authors", n_project=n_project,
+                               gap_level=gap_level))
+    return ds
+
+
+def _trajectory_dataset(records, theta, shift, active) -> xr.Dataset:
+    """Return the Dataset of a constrained trajectory (either variant): the per-step
+    ``records`` (name -> (values, long_name)), the iterates ``theta`` (steps + 1, P), the
+    projection shifts and the constraint flag, over ``step`` and ``component``."""
+    data = {k: ("step", v, {"long_name": name}) for k, (v, name) in records.items()}
     data["theta"] = (("step", "component"), theta, {"long_name": "constrained trajectory theta+"})
     data["projection_shift"] = (("step", "component"), shift,
                                 {"long_name": "theta+_{t+1} - (theta+_t - lr grad L(theta+_t))"})
     data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
-    data["status"] = ((), np.int8(status), TrackingStatus.cf_attrs("how the trajectory ended"))
-    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
-                                  "component": [f"theta_{i + 1}" for i in range(P)]})
+    ds = xr.Dataset(data, coords={"step": np.arange(theta.shape[0]),
+                                  "component": [f"theta_{i + 1}" for i in range(theta.shape[1])]})
     ds["step"].attrs.update(long_name="iteration", units="1")
-    ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
-                               theta0=theta0, variant="authors", n_project=n_project,
-                               gap_level=gap_level))
     return ds
 
 
@@ -318,14 +326,7 @@ def _constrained_run(model, theta0, lr, *, steps, tol=1e-11, max_iter=50):
             "beta": "beta = |grad S|^2 at theta+",
             "beta_perp": "|grad S projected orthogonal to u|^2 at theta+",
             "cos_u_grad_S": "|u . grad S| / |grad S| at theta+"}
-    data = {k: ("step", rec[k], {"long_name": long[k]}) for k in names}
-    data["theta"] = (("step", "component"), theta, {"long_name": "constrained trajectory theta+"})
-    data["projection_shift"] = (("step", "component"), shift,
-                                {"long_name": "theta+_{t+1} - (theta+_t - lr grad L(theta+_t))"})
-    data["active"] = ("step", active, EdgeConstraint.cf_attrs("sharpness constraint active"))
-    ds = xr.Dataset(data, coords={"step": np.arange(steps + 1),
-                                  "component": [f"theta_{i + 1}" for i in range(P)]})
-    ds["step"].attrs.update(long_name="iteration", units="1")
+    ds = _trajectory_dataset({k: (rec[k], long[k]) for k in names}, theta, shift, active)
     ds.attrs.update(provenance(model, analysis="constrained_trajectory", lr=lr, steps=steps,
                                theta0=theta0, tol=tol, variant="nearest_point"))
     return ds, geometry
