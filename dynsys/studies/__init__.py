@@ -3,7 +3,9 @@
 Each study is a module ``dynsys.studies.<name>`` with ``run(out, quick=False)`` (returns its
 main Dataset and writes ``<out>/<name>.nc`` and figures) and ``main(argv=None)`` (the command
 line: ``python -m dynsys.studies.<name> [--quick] [--out DIR]``). ``dynsys reproduce`` runs them
-all, in parallel processes. The studies use only the public API, as a user script would.
+all, in parallel processes. The studies are the top layer: they use the public names of the
+subpackages (and the package's provenance helper, ``dynsys._labels.provenance``), imported
+relatively, and nothing in the library imports them.
 """
 
 from __future__ import annotations

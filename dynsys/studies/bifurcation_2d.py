@@ -20,7 +20,13 @@ import pathlib
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import plot
+from .._io import save
+from .._labels import provenance
+from .._range import linspace
+from ..bifurcation import bifurcation_diagram, continuation
+from ..models import QuadraticRegression2D
+from ..plot import style
 from ._common import parse_args
 
 
@@ -35,9 +41,9 @@ def normal_form_table(eps_values, lrE_values, lr=1.0):
             S = 2 * (1 - lrE) / (1 + eps)                 # flip point: P + eps S = 2
             P = 2 * lrE + S
             theta = np.array([np.sqrt(P / lr), np.sqrt(S / (eps * lr))])
-            model = dynsys.QuadraticRegression2D(eps, target)
-            res = dynsys.continuation(model, theta, param="lr", param_range=(0.5 * lr, 1.5 * lr),
-                                      start=0.7 * lr, max_points=60)
+            model = QuadraticRegression2D(eps, target)
+            res = continuation(model, theta, param="lr", param_range=(0.5 * lr, 1.5 * lr),
+                               start=0.7 * lr, max_points=60)
             pd = res["PD1"]
             rate[i, j], drift[i, j] = float(pd.rate), float(pd.drift)
             kind[i, j] = str(pd.criticality.values)
@@ -54,16 +60,16 @@ def normal_form_table(eps_values, lrE_values, lr=1.0):
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     eps, target = 0.05, 0.0
-    model = dynsys.QuadraticRegression2D(eps, target)
+    model = QuadraticRegression2D(eps, target)
     theta0 = np.array([0.3, np.sqrt(2.5 / eps)])
     n_lr, steps, keep = (300, 3000, 40) if quick else (2000, 10000, 100)
-    diagram = dynsys.bifurcation_diagram(model, dynsys.linspace(0.3, 1.6, n_lr), x0=theta0,
-                                         steps=steps, keep=keep)
+    diagram = bifurcation_diagram(model, linspace(0.3, 1.6, n_lr), x0=theta0,
+                                  steps=steps, keep=keep)
 
     # continuation of the curve point GD reaches at the smallest lr (close to the GF solution)
     converged = diagram.theta.isel(lr=0, sample=-1).values
-    cont = dynsys.continuation(model, converged, param="lr", param_range=(0.3, 1.6),
-                               start=float(diagram.lr[0]))
+    cont = continuation(model, converged, param="lr", param_range=(0.3, 1.6),
+                        start=float(diagram.lr[0]))
     switched = cont.switch("PD1", max_points=60)      # unfolded: shows there is no 2-cycle
     pd = cont["PD1"]
     lam = float(model.ntk_eigenvalue(pd.theta.values))
@@ -71,8 +77,8 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     table = normal_form_table([0.01, 0.02, 0.05, 0.1, 0.2] if not quick else [0.02, 0.1],
                               [-0.5, 0.0, 0.5, 0.9] if not quick else [0.0, 0.5])
 
-    axis_model = dynsys.QuadraticRegression2D(0.1, 0.5)
-    axis = dynsys.continuation(axis_model, [1.0, 0.0], param="lr", param_range=(1.0, 2.3))
+    axis_model = QuadraticRegression2D(0.1, 0.5)
+    axis = continuation(axis_model, [1.0, 0.0], param="lr", param_range=(1.0, 2.3))
     axis = axis.switch("PD1")
     axis_cycle = axis.branches[1]
 
@@ -84,7 +90,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     c.attrs = {}
     result = xr.merge([diagram, table, c], compat="override", join="outer",
                       combine_attrs="override")
-    result.attrs.update(dynsys._labels.provenance(
+    result.attrs.update(provenance(
         model, analysis="bifurcation_2d", steps=steps, keep=keep, x0=theta0,
         flip_lr=float(pd.lr), flip_lr_lambda=float(pd.lr) * lam,
         flip_rate=float(pd.rate), flip_drift=float(pd.drift),
@@ -94,19 +100,19 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
         axis_cycle_genuine=int(axis_cycle.genuine.values.all()),
         axis_cycle_stable=int(axis_cycle.stable.values[1:].all())))
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "bifurcation_2d.nc")
+    save(result, out / "bifurcation_2d.nc")
 
-    plt = dynsys.plot._style.pyplot()
+    plt = style.pyplot()
     fig, axes = plt.subplots(3, 1, figsize=(7.0, 9.0), sharex=True)
-    dynsys.plot.bifurcation(cont, diagram=diagram, y="sharpness", ax=axes[0])
-    dynsys.plot.bifurcation(cont, diagram=diagram, y="lr*sharpness", ax=axes[1])
-    dynsys.plot.bifurcation(cont, diagram=diagram, y="residual", ax=axes[2])
+    plot.bifurcation(cont, diagram=diagram, y="sharpness", ax=axes[0])
+    plot.bifurcation(cont, diagram=diagram, y="lr*sharpness", ax=axes[1])
+    plot.bifurcation(cont, diagram=diagram, y="residual", ax=axes[2])
     axes[1].set_ylim(0, 2.6)
     axes[0].set_title(f"GD on the 2-D model, eps = {eps}, E = {target}, "
                       f"theta0 = ({theta0[0]:.2g}, {theta0[1]:.3g})", fontsize=9)
     for ax in axes[:2]:
         ax.set_xlabel("")
-    dynsys.plot._style.finish(fig, out / "bifurcation_2d.png")
+    style.finish(fig, out / "bifurcation_2d.png")
     return result
 
 

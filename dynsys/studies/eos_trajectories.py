@@ -16,19 +16,23 @@ import pathlib
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import plot
+from .._io import save
+from .._labels import provenance
+from ..models import QuadraticRegression2D, gd_map
+from ..orbits import trajectory
 from ._common import parse_args
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     eps, target = 0.05, 0.0
-    model = dynsys.QuadraticRegression2D(eps, target)
+    model = QuadraticRegression2D(eps, target)
     lr = 1.0
     steps = 5_000 if quick else 20_000
     starts = (2.2, 2.5, 3.0)
     runs = []
     for c in starts:
-        ds = dynsys.trajectory(model, [0.3, np.sqrt(c / eps)], lr=lr, steps=steps)
+        ds = trajectory(model, [0.3, np.sqrt(c / eps)], lr=lr, steps=steps)
         runs.append(ds.expand_dims(start=[c]).drop_attrs())
     result = xr.concat(runs, dim="start", combine_attrs="drop")
     result["start"].attrs.update(long_name="eps theta_2(0)^2 (theta_1(0) = 0.3)", units="1")
@@ -36,14 +40,14 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                                  {"long_name": "lr x limiting top NTK eigenvalue"})
     result["predicted_lr_lambda"] = 2 - eps * (1 - lr * target) / 2
     result["predicted_lr_lambda"].attrs["long_name"] = "2 - eps (1 - lr E)/2 (docs/math.md)"
-    result.attrs.update(dynsys._labels.provenance(dynsys.gd_map(model, lr),
-                                                  analysis="eos_trajectories", steps=steps))
+    result.attrs.update(provenance(gd_map(model, lr),
+                                   analysis="eos_trajectories", steps=steps))
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "eos_trajectories.nc")
-    dynsys.plot.trajectory([result.sel(start=c).assign_attrs(param_lr=lr) for c in starts],
-                           labels=[rf"$\varepsilon\theta_2(0)^2$ = {c:g}" for c in starts],
-                           system=model,
-                           path=out / "eos_trajectories.png")
+    save(result, out / "eos_trajectories.nc")
+    plot.trajectory([result.sel(start=c).assign_attrs(param_lr=lr) for c in starts],
+                    labels=[rf"$\varepsilon\theta_2(0)^2$ = {c:g}" for c in starts],
+                    system=model,
+                    path=out / "eos_trajectories.png")
     return result
 
 

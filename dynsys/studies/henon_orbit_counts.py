@@ -22,7 +22,11 @@ import time
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import maps
+from .._io import save
+from .._labels import provenance
+from ..orbits import periodic_orbits
+from ..plot import style
 from ._common import parse_args
 
 #: n(p), the number of periodic orbits of minimal period p = 1..20 of the Henon map at
@@ -46,13 +50,13 @@ def periodic_points(counts) -> np.ndarray:
 def count(henon, period: int, **options):
     """Return ``(orbits of minimal period, seconds, dataset)`` of one default search."""
     t0 = time.perf_counter()
-    ds = dynsys.periodic_orbits(henon, period, **options)
+    ds = periodic_orbits(henon, period, **options)
     seconds = time.perf_counter() - t0
     return int((ds.period == period).sum()), seconds, ds
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
-    henon = dynsys.maps.henon(1.4, 0.3)
+    henon = maps.henon(1.4, 0.3)
     periods = np.arange(1, (10 if quick else 20) + 1)
     found, check, seconds = [], [], []
     rounds, seeds, complete = [], [], []
@@ -99,16 +103,16 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                       "flag_values": np.array([0, 1], dtype=np.int8),
                       "flag_meanings": "budget_exhausted complete"}),
     }, coords={"period": ("period", periods, {"long_name": "minimal period", **one})})
-    result.attrs.update(dynsys._labels.provenance(
+    result.attrs.update(provenance(
         henon, analysis="henon_orbit_counts", published_source=SOURCE,
         bounds=np.ravel(BOX), check_bounds=np.ravel(CHECK_BOX), check_seed=CHECK_SEED,
         all_match=int(np.all(found == published)),
         check_matches=int(np.all(found == np.asarray(check))),
         total_seconds=float(np.sum(seconds))))
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "henon_orbit_counts.nc")
+    save(result, out / "henon_orbit_counts.nc")
 
-    plt = dynsys.plot._style.pyplot()
+    plt = style.pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(9.0, 3.6))
     keep = published > 0
     ax[0].semilogy(periods[keep], published[keep], "o", mfc="none", ms=8,
@@ -121,7 +125,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     ax[1].set_xlabel("period p (all divisors searched)")
     ax[1].set_ylabel("wall time (s)")
     fig.suptitle("Henon map (1.4, 0.3): periodic orbits per minimal period", fontsize=9)
-    dynsys.plot._style.finish(fig, out / "henon_orbit_counts.png")
+    style.finish(fig, out / "henon_orbit_counts.png")
     return result
 
 

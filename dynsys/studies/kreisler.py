@@ -21,7 +21,11 @@ import pathlib
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import plot
+from .._io import save
+from .._labels import provenance
+from ..eos import RunClass, eos_start, gfs_trajectory, kreisler_scan, qr2d_increase_threshold
+from ..models import QuadraticRegression2D, ScalarNetwork
 from ._common import parse_args
 
 
@@ -30,15 +34,15 @@ def _systems(quick: bool):
     rng = np.random.default_rng(20230522)
     lr_gfs = [2.2, 3.0] if quick else [2.1, 2.4, 2.8, 3.0, 3.5, 4.0]
     for depth in (2, 3, 4):
-        model = dynsys.ScalarNetwork(depth, target=1.0, scale=1.0)
+        model = ScalarNetwork(depth, target=1.0, scale=1.0)
         yield f"scalar depth {depth}", model, rng.normal(size=(n, depth)) * 1.3, lr_gfs
     for eps in ((0.05,) if quick else (0.01, 0.05, 0.2)):
-        model = dynsys.QuadraticRegression2D(eps, 0.0)
-        starts = dynsys.eos_start(model, 1.0, rng.uniform(2.05, 4.0, n),
-                                  theta_1=rng.uniform(0.05, 2.5, n))
+        model = QuadraticRegression2D(eps, 0.0)
+        starts = eos_start(model, 1.0, rng.uniform(2.05, 4.0, n),
+                           theta_1=rng.uniform(0.05, 2.5, n))
         # violent starts: z0 below x_-(eps) (the lower branch of the growth condition at lr 1)
         k = max(2, n // 4)
-        x0 = dynsys.qr2d_increase_threshold(eps, "lower") * rng.uniform(1.01, 1.3, k)
+        x0 = qr2d_increase_threshold(eps, "lower") * rng.uniform(1.01, 1.3, k)
         a0 = rng.uniform(0.05, 1.0, k)
         violent = np.column_stack([a0, np.sqrt((a0 ** 2 - 2 * x0) / eps)])
         yield f"2-D eps {eps:g}", model, np.vstack([starts, violent]), lr_gfs
@@ -48,8 +52,8 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     steps = 2000 if quick else 5000
     runs = []
     for name, model, starts, lr_gfs in _systems(quick):
-        scan = dynsys.kreisler_scan(model, starts, lr_gfs, steps=steps if model.dim > 2 or
-                                    isinstance(model, dynsys.ScalarNetwork) else 4 * steps)
+        scan = kreisler_scan(model, starts, lr_gfs, steps=steps if model.dim > 2 or
+                             isinstance(model, ScalarNetwork) else 4 * steps)
         flat = scan.drop_vars("theta0").stack(run=("start", "lr_gfs")).reset_index("run")
         theta = np.full((flat.sizes["run"], 4), np.nan)
         theta[:, :model.dim] = scan.theta0.values[flat.start.values]
@@ -91,7 +95,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     result["summary_max_increase_calm"] = ("system_name", [s[6] for s in summary],
                                            {"long_name": "largest increase of phi over those "
                                                          "runs", "units": "1"})
-    classes = list(dynsys.eos.RunClass)
+    classes = list(RunClass)
     per = {"runs": [], "increasing": [], "max": []}
     for name in names:
         sub = result.where(result.system == name, drop=True)
@@ -113,22 +117,22 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                                                   "per class", "units": "1"})
     result = result.assign_coords(system_name=names,
                                   run_class_name=[c.name.lower() for c in classes])
-    result.attrs.update(dynsys._labels.provenance(dynsys.ScalarNetwork(2), analysis="kreisler",
-                                                  steps=steps, noise=1e-10))
+    result.attrs.update(provenance(ScalarNetwork(2), analysis="kreisler",
+                                   steps=steps, noise=1e-10))
     result.attrs["system_params"] = "several systems (see system)"
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "kreisler.nc")
+    save(result, out / "kreisler.nc")
     # figure: a monotone EoS run and the worst increasing run of the depth-3 network
-    net = dynsys.ScalarNetwork(3)
+    net = ScalarNetwork(3)
     sub = result.where((result.system == "scalar depth 3") & (result.eos == 1), drop=True)
     calm = int(np.argmin(sub.max_increase.values))
     worst = int(np.argmax(sub.max_increase.values))
     trajs, labels = [], []
     for k, lab in ((calm, "monotone"), (worst, "largest increase")):
         th = sub.theta0.values[k, :3]
-        trajs.append(dynsys.gfs_trajectory(net, th, lr=float(sub.lr.values[k]), steps=steps))
+        trajs.append(gfs_trajectory(net, th, lr=float(sub.lr.values[k]), steps=steps))
         labels.append(f"depth 3, {lab}: lr phi0 = {float(sub.lr_gfs_run.values[k]):.2g}")
-    dynsys.plot.gfs_trajectory(trajs, labels=labels, path=out / "kreisler.png")
+    plot.gfs_trajectory(trajs, labels=labels, path=out / "kreisler.png")
     return result
 
 

@@ -18,7 +18,9 @@ import pathlib
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import plot
+from .._io import save
+from ..eos import fit_offset, limit_offset
 from ._common import parse_args
 
 
@@ -31,9 +33,9 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
         eps = np.geomspace(1e-3, 0.2, 12)
         targets = [0.0, 0.25, 0.5, 0.75, 0.9]
         starts = [2.2, 2.5, 3.0, 3.5, 4.0]
-    table = dynsys.limit_offset(eps, targets, lr_gfs=starts)
-    fit = dynsys.fit_offset(table.sel(lr_gfs=[g for g in starts if 2.4 <= g <= 3.6]),
-                            eps_max=0.03)
+    table = limit_offset(eps, targets, lr_gfs=starts)
+    fit = fit_offset(table.sel(lr_gfs=[g for g in starts if 2.4 <= g <= 3.6]),
+                     eps_max=0.03)
     result = table.copy()
     for name in ("coefficient", "coefficient_se", "cubic", "cubic_se", "n_points"):
         result[f"fit_{name}"] = fit[name]
@@ -43,8 +45,8 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
         long_name="(1 - lr E)(27 - 11 lr E)/32 (rational guess matching fit_coefficient)")
     result.attrs.update(fit_eps_max=0.03, fit_model=fit.attrs["model"])
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "limit_offset.nc")
-    dynsys.plot.limit_offset(result, path=out / "limit_offset.png")
+    save(result, out / "limit_offset.nc")
+    plot.limit_offset(result, path=out / "limit_offset.png")
     return result
 
 

@@ -29,7 +29,10 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import networks
+from .._io import save
+from .._labels import provenance
+from .._outcomes import Outcome
 from ._common import parse_args
 
 FULL = dict(n=256, width=32, depth=2, lrs=(0.2, 0.25, 0.3), steps=4000, every=20)
@@ -56,13 +59,13 @@ def summarise(ds, lr):
 
 def run(out, quick=False):
     cfg = QUICK if quick else FULL
-    X, Y = dynsys.networks.digits(cfg["n"], classes=10, seed=0)
-    net = dynsys.networks.mlp(X, Y, width=cfg["width"], depth=cfg["depth"], activation="tanh",
-                              seed=0)
+    X, Y = networks.digits(cfg["n"], classes=10, seed=0)
+    net = networks.mlp(X, Y, width=cfg["width"], depth=cfg["depth"], activation="tanh",
+                       seed=0)
     runs, stats = [], []
     for lr in cfg["lrs"]:
-        ds = dynsys.networks.spectrum_trajectory(net, net.theta0, lr=lr, steps=cfg["steps"],
-                                                 every=cfg["every"])
+        ds = networks.spectrum_trajectory(net, net.theta0, lr=lr, steps=cfg["steps"],
+                                          every=cfg["every"])
         runs.append(ds)
         stats.append(summarise(ds, lr))
     lrs = np.asarray(cfg["lrs"])
@@ -73,7 +76,7 @@ def run(out, quick=False):
             "sharpness": (("lr", "check"), np.stack([d.sharpness.values for d in runs]),
                           {"long_name": "sharpness (top Hessian eigenvalue)"}),
             "outcome": ("lr", np.array([int(d.outcome) for d in runs], dtype=np.int8),
-                        dynsys.Outcome.cf_attrs("outcome of gradient descent")),
+                        Outcome.cf_attrs("outcome of gradient descent")),
         },
         coords={"lr": ("lr", lrs, {"long_name": "step size", "units": "1"}),
                 "step": runs[0].step, "check_step": ("check", runs[0].check_step.values)},
@@ -85,11 +88,11 @@ def run(out, quick=False):
              "loss_at_edge": "loss when lr S first reached 2", "loss_end": "final loss"}
     for key, long_name in longs.items():
         result[key] = ("lr", np.array([s[key] for s in stats]), {"long_name": long_name})
-    result.attrs.update(dynsys._labels.provenance(net, analysis="network_eos",
-                                                  steps=cfg["steps"], every=cfg["every"],
-                                                  data="sklearn digits, fixed subset seed 0"))
+    result.attrs.update(provenance(net, analysis="network_eos",
+                                   steps=cfg["steps"], every=cfg["every"],
+                                   data="sklearn digits, fixed subset seed 0"))
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "network_eos.nc")
+    save(result, out / "network_eos.nc")
     figure(result, out / "network_eos.png")
     return result
 

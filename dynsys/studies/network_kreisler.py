@@ -31,7 +31,9 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import eos, networks
+from .._io import save
+from ..eos import kreisler_scan
 from ._common import parse_args
 
 DEFAULT = dict(n=8, width=16, seeds=(0, 1), lr_gfs=(1.5, 2.05, 2.2, 3.0, 4.0), steps=1000,
@@ -43,20 +45,20 @@ NOISE = 1e-10
 
 
 def _network(cfg, seed):
-    X, Y = dynsys.networks.teacher_student(cfg["n"], d_in=4, teacher_width=4, seed=0)
-    return dynsys.networks.mlp(X, Y, width=cfg["width"], depth=1, activation="tanh",
-                               seed=seed)
+    X, Y = networks.teacher_student(cfg["n"], d_in=4, teacher_width=4, seed=0)
+    return networks.mlp(X, Y, width=cfg["width"], depth=1, activation="tanh",
+                        seed=seed)
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     cfg = QUICK if quick else DEFAULT
     net = _network(cfg, cfg["seeds"][0])
     starts = np.stack([_network(cfg, s).theta0 for s in cfg["seeds"]])
-    scan = dynsys.kreisler_scan(net, starts, list(cfg["lr_gfs"]), steps=cfg["steps"],
-                                every=cfg["every"], converged_loss=CONVERGED_LOSS, paths=True)
+    scan = kreisler_scan(net, starts, list(cfg["lr_gfs"]), steps=cfg["steps"],
+                         every=cfg["every"], converged_loss=CONVERGED_LOSS, paths=True)
     scan = scan.assign_coords(seed=("start", np.asarray(cfg["seeds"]),
                                     {"long_name": "initialisation seed", "units": "1"}))
-    classes = list(dynsys.eos.RunClass)
+    classes = list(eos.RunClass)
     runs, increasing, worst = [], [], []
     for cls in classes:
         sel = scan.run_class == int(cls)
@@ -72,7 +74,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                                                 "checkpoints per class", "units": "1"})
     scan = scan.assign_coords(run_class_name=[c.name.lower() for c in classes])
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(scan, out / "network_kreisler.nc")
+    save(scan, out / "network_kreisler.nc")
     figure(scan, out / "network_kreisler.png")
     return scan
 
@@ -84,7 +86,7 @@ def figure(scan, path):
     import matplotlib.pyplot as plt
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    names = {int(c): c.name.lower() for c in dynsys.eos.RunClass}
+    names = {int(c): c.name.lower() for c in eos.RunClass}
     steps = scan.check_step.values
     for j, c in enumerate(scan.lr_gfs.values):
         for i in range(scan.sizes["start"]):
@@ -95,7 +97,7 @@ def figure(scan, path):
                      label=label, lw=1.2)
             top.plot(steps, lr * scan.sharpness_path.values[i, j], color=f"C{j}", ls=":",
                      lw=0.8)
-            if int(scan.run_class.values[i, j]) != int(dynsys.eos.RunClass.DIVERGED):
+            if int(scan.run_class.values[i, j]) != int(eos.RunClass.DIVERGED):
                 bottom.plot(scan.step, scan.loss_path.values[i, j], color=f"C{j}", lw=0.8)
     top.axhline(2.0, color="k", lw=0.6)
     top.set_ylabel("lr x GFS sharpness (solid), lr x S (dotted)")
@@ -128,7 +130,7 @@ def main(argv=None):
         for j in range(r.sizes["lr_gfs"]):
             s = r.isel(start=i, lr_gfs=j)
             print(f"  seed {int(s.seed)}, lr phi0 = {float(s.lr_gfs):g}: "
-                  f"{dynsys.eos.RunClass(int(s.run_class)).name.lower()}, lr S_inf = "
+                  f"{eos.RunClass(int(s.run_class)).name.lower()}, lr S_inf = "
                   f"{float(s.final_lr_sharpness):.4f}, max increase of phi "
                   f"{float(s.max_increase):.3g}, loss rose at {int(s.loss_oscillations)} "
                   f"steps, sharpness at {int(s.sharpness_oscillations)} checkpoints")

@@ -19,7 +19,11 @@ import pathlib
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import eos, plot
+from .._io import save
+from .._labels import provenance
+from ..models import QuadraticRegression2D, SecondOrderRegression
+from ..orbits import trajectory
 from ._common import parse_args
 
 KEYS = ("mean_x2_true", "mean_x2_pred", "mean_two_alpha_over_beta", "mean_sharpness_true",
@@ -29,16 +33,16 @@ KEYS = ("mean_x2_true", "mean_x2_pred", "mean_two_alpha_over_beta", "mean_sharpn
 
 def random_model(D: int = 5, P: int = 50, seed: int = 0, decay: float = 0.4):
     """The random second-order model of the study (rows of z weighted by decay^a)."""
-    r = dynsys.SecondOrderRegression.random(D, P, sigma_z=1.0, sigma_J=1 / np.sqrt(P),
-                                            sigma_Q=1 / np.sqrt(P), seed=seed)
+    r = SecondOrderRegression.random(D, P, sigma_z=1.0, sigma_J=1 / np.sqrt(P),
+                                     sigma_Q=1 / np.sqrt(P), seed=seed)
     w = decay ** np.arange(D)
-    return dynsys.SecondOrderRegression(3 * r.z0, r.J0 * w[:, None], r.Q * w[:, None, None],
-                                        name=f"random second-order D={D} P={P} seed={seed}")
+    return SecondOrderRegression(3 * r.z0, r.J0 * w[:, None], r.Q * w[:, None, None],
+                                 name=f"random second-order D={D} P={P} seed={seed}")
 
 
 def edge_start(model, lr, level=2.0, steps=1000):
     """GD's iterate from 0 where lr S first exceeds ``level`` (progressive sharpening)."""
-    tr = dynsys.trajectory(model, np.zeros(model.dim), lr=lr, steps=steps)
+    tr = trajectory(model, np.zeros(model.dim), lr=lr, steps=steps)
     k = int(np.argmax(lr * tr.sharpness.values > level))
     if lr * tr.sharpness.values[k] <= level:
         raise RuntimeError("GD never sharpened to the requested level")
@@ -50,9 +54,9 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     cases = []
     m = random_model()
     cases.append(("random D=5 P=50, lr=0.04", m, edge_start(m, 0.04), 0.04))
-    m2 = dynsys.QuadraticRegression2D(0.01, 0.0)
+    m2 = QuadraticRegression2D(0.01, 0.0)
     cases.append(("2-D eps=0.01, lr=1", m2, np.array([1.2, np.sqrt(2.3 / 0.01)]), 1.0))
-    sets = [dynsys.eos.self_stabilisation_tracking(model, th0, lr, steps=steps)
+    sets = [eos.self_stabilisation_tracking(model, th0, lr, steps=steps)
             for _, model, th0, lr in cases]
     names = [c[0] for c in cases]
     data = {k: ("case", [float(d.attrs.get(k, np.nan)) for d in sets],
@@ -62,12 +66,12 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                 "two_alpha_over_beta", "alpha", "cos_u_grad_S"):
         result[var] = (("case", "step"), np.stack([d[var].values for d in sets]),
                        dict(sets[0][var].attrs))
-    result.attrs.update(dynsys._labels.provenance(cases[0][1], analysis="self_stabilisation",
-                                                  steps=steps))
+    result.attrs.update(provenance(cases[0][1], analysis="self_stabilisation",
+                                   steps=steps))
     result.attrs["system_params"] = "several cases (see case)"
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "self_stabilisation.nc")
-    dynsys.plot.self_stabilisation(sets, labels=names, path=out / "self_stabilisation.png")
+    save(result, out / "self_stabilisation.nc")
+    plot.self_stabilisation(sets, labels=names, path=out / "self_stabilisation.png")
     return result
 
 

@@ -19,13 +19,16 @@ import numpy as np
 import xarray as xr
 from scipy.integrate import solve_ivp
 
-import dynsys
+from .. import plot
+from .._io import save
+from ..eos import ntk_eigenvalue_derivatives, theorem2_monte_carlo
+from ..models import SecondOrderRegression
 from ._common import parse_args
 
 
 def derivative_check(seed: int = 4, h: float = 2e-3) -> dict:
     """Return the formula and finite-difference derivatives of lambda along gradient flow."""
-    m = dynsys.SecondOrderRegression.random(3, 5, sigma_z=1.0, sigma_J=1.0, seed=seed)
+    m = SecondOrderRegression.random(3, 5, sigma_z=1.0, sigma_J=1.0, seed=seed)
     th0 = np.full(5, 0.1)
 
     def lam_at(t):
@@ -40,15 +43,15 @@ def derivative_check(seed: int = 4, h: float = 2e-3) -> dict:
     lam = [lam_at(k * h) for k in (-2, -1, 0, 1, 2)]
     fd1 = (lam[0] - 8 * lam[1] + 8 * lam[3] - lam[4]) / (12 * h)
     fd2 = (-lam[0] + 16 * lam[1] - 30 * lam[2] + 16 * lam[3] - lam[4]) / (12 * h * h)
-    _, d1, d2 = dynsys.ntk_eigenvalue_derivatives(m, th0)
+    _, d1, d2 = ntk_eigenvalue_derivatives(m, th0)
     return {"check_d1": d1, "check_d1_fd": fd1, "check_d2": d2, "check_d2_fd": fd2}
 
 
 def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     Ps = [8, 16] if quick else [16, 32, 64, 128]
     samples = 20 if quick else 150
-    sets = [dynsys.theorem2_monte_carlo(Ps, ratio=0.5, samples=samples, normalisation=n,
-                                        seed=2023) for n in ("theorem", "inverse_P")]
+    sets = [theorem2_monte_carlo(Ps, ratio=0.5, samples=samples, normalisation=n,
+                                 seed=2023) for n in ("theorem", "inverse_P")]
     result = xr.concat([s.drop_attrs() for s in sets], dim="normalisation")
     result = result.assign_coords(normalisation=["theorem", "inverse_P"])
     result["normalisation"].attrs["long_name"] = ("theorem: Q off-diagonal variance 1/(2DP); "
@@ -59,8 +62,8 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
     result.attrs.pop("normalisation", None)
     result.attrs.update(derivative_check())
     out.mkdir(parents=True, exist_ok=True)
-    dynsys.save(result, out / "theorem2.nc")
-    dynsys.plot.theorem2(sets, path=out / "theorem2.png")
+    save(result, out / "theorem2.nc")
+    plot.theorem2(sets, path=out / "theorem2.png")
     return result
 
 
