@@ -62,6 +62,8 @@ def _write_api_page(srcdir) -> None:
         lines += table(dynsys.maps, maps, "Built-in maps (dynsys.maps)")
     plots = [n for n in getattr(dynsys.plot, "__all__", []) if callable(getattr(dynsys.plot, n))]
     lines += table(dynsys.plot, plots, "Figures (dynsys.plot)")
+    import dynsys.plot.style as style
+    lines += table(style, style.__all__, "Figure style for your own figures (dynsys.plot.style)")
     path = pathlib.Path(srcdir) / "api.rst"
     text = "\n".join(lines)
     if not path.exists() or path.read_text() != text:
