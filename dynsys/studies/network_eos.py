@@ -16,7 +16,6 @@ below). Needs JAX (``pip install "dynsys[jax]"``); without it the study says so 
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
@@ -33,7 +32,7 @@ from .. import networks
 from .._io import save
 from .._labels import provenance
 from .._outcomes import Outcome
-from ._common import parse_args
+from ._common import finish_figure, jax_missing, parse_args, quantity_and_loss_axes
 
 FULL = dict(n=256, width=32, depth=2, lrs=(0.2, 0.25, 0.3), steps=4000, every=20)
 QUICK = dict(n=128, width=16, depth=2, lrs=(0.22, 0.25, 0.28), steps=1500, every=25)
@@ -98,34 +97,21 @@ def run(out, quick=False):
 
 
 def figure(result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    fig, top, bottom = quantity_and_loss_axes()
     for i, lr in enumerate(result.lr.values):
         colour = f"C{i}"
-        top.plot(result.check_step, result.sharpness[i], color=colour, label=f"lr = {lr:g}")
+        top.plot(result.check_step, result.sharpness[i], color=colour, label=rf"$\eta = {lr:g}$")
         top.axhline(2 / lr, color=colour, ls="--", lw=0.8)
         bottom.plot(result.step, result.loss[i], color=colour, lw=0.8)
-    top.set_ylabel("sharpness")
-    top.set_title(f"GD on {result.attrs['system']}: dashed lines 2/lr")
+    top.set_ylabel(r"sharpness $S$")
+    top.set_title(f"GD on {result.attrs['system']}; dashed: $2/\\eta$")
     top.legend()
-    bottom.set_yscale("log")
-    bottom.set_ylabel("training loss")
-    bottom.set_xlabel("step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    finish_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(__doc__, argv, quick_help="a smaller network and fewer steps (tests)")
-    try:
-        importlib.import_module("jax")
-    except ImportError:
-        print('network_eos skipped: JAX is not installed (pip install "dynsys[jax]")')
+    if jax_missing("network_eos"):
         return
     start = time.perf_counter()
     r = run(args.out, quick=args.quick)

@@ -17,7 +17,6 @@ Needs JAX (``pip install "dynsys[jax]"``); without it the study says so and exit
 
 from __future__ import annotations
 
-import importlib
 import os
 import pathlib
 import sys
@@ -31,10 +30,10 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
 import numpy as np
 import xarray as xr
 
-from .. import eos, networks
+from .. import networks
 from .._io import save
-from ..eos import kreisler_scan
-from ._common import parse_args
+from ..eos import RunClass, kreisler_scan
+from ._common import finish_figure, jax_missing, parse_args, quantity_and_loss_axes
 
 DEFAULT = dict(n=8, width=16, seeds=(0, 1), lr_gfs=(1.5, 2.05, 2.2, 3.0, 4.0), steps=1000,
                every=50)
@@ -58,7 +57,7 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
                          every=cfg["every"], converged_loss=CONVERGED_LOSS, paths=True)
     scan = scan.assign_coords(seed=("start", np.asarray(cfg["seeds"]),
                                     {"long_name": "initialisation seed", "units": "1"}))
-    classes = list(eos.RunClass)
+    classes = list(RunClass)
     runs, increasing, worst = [], [], []
     for cls in classes:
         sel = scan.run_class == int(cls)
@@ -80,43 +79,32 @@ def run(out: pathlib.Path, quick: bool = False) -> xr.Dataset:
 
 
 def figure(scan, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    names = {int(c): c.name.lower() for c in eos.RunClass}
+    fig, top, bottom = quantity_and_loss_axes("loss (diverged runs left out)")
+    names = {int(c): c.name.lower() for c in RunClass}
     steps = scan.check_step.values
     for j, c in enumerate(scan.lr_gfs.values):
         for i in range(scan.sizes["start"]):
             lr = float(scan.lr.values[i, j])
             cls = names[int(scan.run_class.values[i, j])]
-            label = f"lr phi0 = {c:g} ({cls})" if i == 0 else None
+            label = rf"$\eta\phi_0 = {c:g}$ ({cls})" if i == 0 else None
             top.plot(steps, lr * scan.gfs_sharpness_path.values[i, j], color=f"C{j}",
-                     label=label, lw=1.2)
+                     label=label, lw=1.2, marker=".", ms=3)   # phi at its checkpoints
             top.plot(steps, lr * scan.sharpness_path.values[i, j], color=f"C{j}", ls=":",
                      lw=0.8)
-            if int(scan.run_class.values[i, j]) != int(eos.RunClass.DIVERGED):
+            if int(scan.run_class.values[i, j]) != int(RunClass.DIVERGED):
                 bottom.plot(scan.step, scan.loss_path.values[i, j], color=f"C{j}", lw=0.8)
     top.axhline(2.0, color="k", lw=0.6)
-    top.set_ylabel("lr x GFS sharpness (solid), lr x S (dotted)")
-    top.set_title(f"GFS sharpness along GD: {scan.attrs['system']}")
-    top.legend(fontsize=7)
-    bottom.set_yscale("log")
-    bottom.set_ylabel("training loss (diverged runs left out)")
-    bottom.set_xlabel("step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    top.set_ylabel(r"$\eta\phi$ (solid), $\eta S$ (dotted)")
+    top.set_title(f"GFS sharpness $\\phi$ along GD: {scan.attrs['system']}")
+    top.legend(fontsize=6)
+    top.set_xscale("symlog", linthresh=10)   # the runs settle within tens of steps
+    top.set_xlim(left=0)
+    finish_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(__doc__, argv, quick_help="one initialisation, fewer steps (tests)")
-    try:
-        importlib.import_module("jax")
-    except ImportError:
-        print('network_kreisler skipped: JAX is not installed (pip install "dynsys[jax]")')
+    if jax_missing("network_kreisler"):
         return
     start = time.perf_counter()
     r = run(args.out, quick=args.quick)
@@ -130,7 +118,7 @@ def main(argv=None):
         for j in range(r.sizes["lr_gfs"]):
             s = r.isel(start=i, lr_gfs=j)
             print(f"  seed {int(s.seed)}, lr phi0 = {float(s.lr_gfs):g}: "
-                  f"{eos.RunClass(int(s.run_class)).name.lower()}, lr S_inf = "
+                  f"{RunClass(int(s.run_class)).name.lower()}, lr S_inf = "
                   f"{float(s.final_lr_sharpness):.4f}, max increase of phi "
                   f"{float(s.max_increase):.3g}, loss rose at {int(s.loss_oscillations)} "
                   f"steps, sharpness at {int(s.sharpness_oscillations)} checkpoints")
