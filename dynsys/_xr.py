@@ -12,15 +12,19 @@ dask arrays, subclasses) takes xarray's ordinary path.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 _PLAIN_KINDS = frozenset("biufcUS")   # dtypes xarray stores as given (no conversion)
+# an xarray without Variable's fastpath takes the ordinary path everywhere (nothing breaks)
+_FASTPATH = "fastpath" in inspect.signature(xr.Variable.__init__).parameters
 
 
 def _plain(data) -> bool:
-    return (type(data) is np.ndarray and data.dtype.kind in _PLAIN_KINDS
+    return (_FASTPATH and type(data) is np.ndarray and data.dtype.kind in _PLAIN_KINDS
             and data.dtype != np.float16)         # pandas has no float16 index: xarray casts
 
 
