@@ -32,3 +32,115 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout
     assert out.strip() == "ok"
+
+
+# -- issue 16: the lazily imported subpackages, and a first call without dask or compilation ----
+LAZY = ("dynsys.bifurcation", "dynsys.eos", "dynsys.rigorous", "dynsys.plot", "dynsys.networks",
+        "flint", "jax", "scipy.linalg", "scipy.sparse")
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_import_dynsys_leaves_the_lazy_subpackages_unimported():
+    out = _run("import sys, dynsys\n"
+               f"print(' '.join(m for m in {LAZY!r} if m in sys.modules))").split()
+    assert out == []
+
+
+def test_every_public_name_resolves_lazily():
+    # each name of __all__, in a fresh process (the lazy ones through dynsys.__getattr__), and
+    # ``from dynsys import *``; dir() lists them before they are imported
+    out = _run("import dynsys\n"
+               "listed = set(dir(dynsys)) >= set(dynsys.__all__)\n"
+               "missing = [n for n in dynsys.__all__ if getattr(dynsys, n, None) is None]\n"
+               "ns = {}\n"
+               "exec('from dynsys import *', ns)\n"
+               "print(listed, missing, sorted(set(dynsys.__all__) - set(ns)))\n"
+               "import dynsys.eos, dynsys.bifurcation\n"
+               "print(dynsys.eos_region is dynsys.eos.eos_region,"
+               " dynsys.continuation is dynsys.bifurcation.continuation,"
+               " dynsys.rigorous is __import__('dynsys.rigorous').rigorous)")
+    assert out.split("\n")[:2] == ["True [] []", "True True True"]
+    try:
+        import dynsys
+        dynsys.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("dynsys.no_such_name did not raise AttributeError")
+
+
+FIRST_CALLS = """
+import sys
+import dynsys
+from numba.core import event
+
+compiles = []
+
+
+class Count(event.Listener):
+    def on_start(self, ev):
+        compiles.append(ev.data["dispatcher"].py_func.__qualname__)
+
+    def on_end(self, ev):
+        pass
+
+
+event.register("numba:compile", Count())
+dynsys.basins(dynsys.QuadraticRegression2D(0.1), [1.0], grid=((-3, 3, 16), (-12, 12, 16)),
+              steps=50)
+dynsys.lyapunov_spectrum(dynsys.maps.henon(), [0.1, 0.1], steps=100)
+print("dask" in sys.modules, compiles)
+"""
+
+
+def test_first_basins_and_lyapunov_calls_load_cached_kernels_without_dask():
+    # dask is imported by xarray's duck-array probe when a Dataset is built the ordinary way;
+    # dynsys builds its plain-numpy results without it (dynsys._xr). The first process may
+    # compile (cold cache); the second loads every kernel from the on-disk cache.
+    _run(FIRST_CALLS)
+    assert _run(FIRST_CALLS).strip() == "False []"
+
+
+def test_datasets_built_without_the_dask_probe_equal_xarrays():
+    import numpy as np
+    import xarray as xr
+
+    from dynsys._xr import dataarray, dataset
+
+    cases = [
+        ({"a": (("x", "y"), np.zeros((3, 2)), {"units": "1"}),
+          "b": ("x", np.arange(3, dtype=np.int32))},
+         {"x": ("x", np.arange(3.0), {"long_name": "x"}), "y": np.array(["p", "q"]),
+          "w": ("x", np.ones(3))}),
+        ({"m": (("x",), np.array([True, False]))}, {"x": np.array([b"a", b"b"])}),
+        ({"c": (("k",), np.array([1 + 2j, 3j]), {"q": np.int32(1)})},
+         {"k": ("k", np.array([2, 1], np.uint8))}),
+        ({"h": (("k",), np.ones(2, np.float16))}, {"k": np.ones(2, np.float32)}),
+        ({"e": ((), np.float64(3.0))}, {}),                 # not plain: xarray's own path
+        ({"f": (("x",), [1, 2])}, {"x": [0, 1]}),
+        ({"t": (("x",), np.array(["2000-01-01"], "datetime64[ns]"))}, {"x": np.array([5])}),
+    ]
+    for data_vars, coords in cases:
+        ours = dataset(data_vars, coords, attrs={"title": "t"})
+        theirs = xr.Dataset(data_vars, coords=coords, attrs={"title": "t"})
+        xr.testing.assert_identical(ours, theirs)
+        assert list(ours.variables) == list(theirs.variables)
+        for name, var in theirs.variables.items():
+            assert type(ours.variables[name]) is type(var), name
+            assert type(ours.variables[name]._data) is type(var._data), name
+            assert ours.variables[name].dtype == var.dtype, name
+        assert set(ours.xindexes) == set(theirs.xindexes)
+        for name, index in theirs.xindexes.items():
+            assert ours.xindexes[name].equals(index), name
+            assert ours.xindexes[name].index.dtype == index.index.dtype, name
+            assert ours.xindexes[name].index.name == index.index.name, name
+    da = dataarray(np.arange(3.0), ("k",), {"k": ("k", np.arange(3), {"long_name": "k"})},
+                   name="v", attrs={"units": "1"})
+    xr.testing.assert_identical(da, xr.DataArray(np.arange(3.0), dims=("k",),
+                                                 coords={"k": ("k", np.arange(3),
+                                                               {"long_name": "k"})},
+                                                 name="v", attrs={"units": "1"}))

@@ -18,6 +18,7 @@ from .._limits import require
 from .._outcomes import Outcome
 from .._stopping import OrbitEnds, StoppingRule
 from .._version import __version__
+from .._xr import dataset
 from ..models import Model, gd_map, resolve_swept
 from ..systems import AutoKernel
 from . import _fingerprint as _fp
@@ -422,7 +423,7 @@ def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
     else:
         zeros = np.zeros
     state = [f"{plan.prefix}_{i + 1}" for i in range(plan.dim)]
-    coords = {plan.param: plan.values, "component": state}
+    coords = {plan.param: plan.values, "component": np.asarray(state)}
     for d, axis in zip(plan.grid_dims, plan.axes, strict=True):
         coords[d] = axis
     what = "step size" if plan.param == "lr" else f"parameter {plan.param}"
@@ -441,7 +442,7 @@ def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
     data[_store.MASK] = ((plan.param, "row_block"),
                          np.zeros((len(plan.values), plan.n_blocks), np.int8),
                          {"long_name": "chunk finished"})
-    ds = xr.Dataset(data, coords=coords)
+    ds = dataset(data, coords)            # xr.Dataset(data, coords), without importing dask
     ds[plan.param].attrs.update(long_name=what, units="1")
     for d in plan.grid_dims:
         ds[d].attrs.update(long_name=f"initial {d}", units="1")
@@ -462,7 +463,7 @@ def _template(plan: Plan, system, lazy: bool = False) -> xr.Dataset:
 
 def _table_dataset(plan: Plan, table: AttractorTable) -> xr.Dataset:
     arr = table.arrays()
-    return xr.Dataset({
+    return dataset({
         "attractor_kind": ("attractor_id", arr["kind"], AttractorKind.cf_attrs("attractor kind")),
         "attractor_period": ("attractor_id", arr["period"],
                              {"long_name": "attractor period (0: chaotic)", "units": "1"}),

@@ -8,7 +8,6 @@ from .. import _validate as check
 from .._numba import njit
 import functools
 
-from ..rigorous import RescaledPlaneKernel
 from ..systems._map import MapKernel
 from . import _gfs_closed, _qr2d_kernels
 from ._base import GridKernel, RegressionModel
@@ -257,6 +256,8 @@ class QuadraticRegression2D(SecondOrderRegression):
         None: with a nonzero target the step size does not drop out and no kernel exists yet."""
         if self.target != 0.0 or not self.eps > 0.0:
             return None
+        from ..rigorous import RescaledPlaneKernel   # imported when first asked (issue 16)
+
         return RescaledPlaneKernel(self.eps)
 
     def __repr__(self) -> str:

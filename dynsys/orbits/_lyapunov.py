@@ -9,6 +9,7 @@ from .. import _validate as check
 from .._labels import provenance
 from .._numba import njit
 from .._specialise import specialise
+from .._xr import dataarray
 from .. import _stopping
 from .._outcomes import Outcome
 from ..systems._iterate import RADIUS
@@ -416,10 +417,10 @@ def lyapunov_spectrum(system, x0, *, steps: int, transient: int = 1000, lr=None,
         "x0": x0,
     }
     attrs.update({k: v for k, v in provenance(mapping, analysis="lyapunov_spectrum").items()})
-    return xr.DataArray(estimate, dims=("exponent",),
-                        coords={"exponent": ("exponent", np.arange(1, dim + 1),
-                                             {"long_name": "exponent index (decreasing)"})}, name="lyapunov_exponent",
-                        attrs=attrs)
+    return dataarray(estimate, ("exponent",),         # xr.DataArray, without importing dask
+                     coords={"exponent": ("exponent", np.arange(1, dim + 1),
+                                          {"long_name": "exponent index (decreasing)"})}, name="lyapunov_exponent",
+                     attrs=attrs)
 
 
 def lyapunov_convergence(system, x0, *, steps: int, transient: int = 1000, lr=None,
