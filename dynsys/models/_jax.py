@@ -20,6 +20,10 @@ from ._autodiff import AutodiffModel
 
 #: Krylov dimension and restarts of the compiled Lanczos of ``JaxModel.gd_track``
 KRYLOV, RESTARTS = 20, 100
+#: the compiled Lanczos reorthogonalises against the filled rows of its basis in blocks of this
+#: many, and (in ``gd_track``) tests convergence from ``TEST_SLACK`` products before the count
+#: the previous update needed
+REORTH_BLOCK, TEST_SLACK = 4, 3
 
 EXTRA = 'JAX is needed for Model.from_jax: install it with  pip install "dynsys[jax]"'
 
@@ -221,14 +225,33 @@ class JaxModel(AutodiffModel):
 
 
 def _make_tracker(jax, jnp, f, grad):
-    """Return ``top(theta, v, tol, m, restarts)`` and
+    """Return ``top(theta, v, tol, m, restarts, test_from)`` and
     ``track(theta, v, lr, every, checks, m, restarts, tol)``: compiled Lanczos for the top
     Hessian eigenpair (HVPs by one linearisation at ``theta``) and GD fused with it."""
+    lax = jax.lax
 
-    def lanczos(hvp, q, tol, m):
-        """One Lanczos run of at most m products from q, stopped at residual <= tol |lam|."""
+    def lanczos(hvp, q, tol, m, test_from):
+        """One Lanczos run of at most m products from q, stopped at residual <= tol |lam|.
+
+        Three-term recurrence, then full reorthogonalisation against the basis vectors made
+        so far (one classical Gram-Schmidt pass over the filled blocks of ``REORTH_BLOCK``
+        rows, a second pass when the first removed more than 1 - 1/sqrt(2) of the norm:
+        Daniel-Gragg-Kaufman-Stewart). The Ritz pair (eigh of the tridiagonal) and the
+        residual test are computed from product ``test_from`` on, and whenever the
+        recurrence breaks down or the basis is full."""
         P = q.shape[0]
         tiny = jnp.finfo(q.dtype).tiny
+        sizes = [min(k, m) for k in range(REORTH_BLOCK, m + REORTH_BLOCK, REORTH_BLOCK)]
+
+        def project(k):
+            def run(V, w):
+                Vk = V[:k]
+                return w - (Vk @ w) @ Vk
+            return run
+        branches = [project(k) for k in sizes]
+
+        def reorth(V, j, w):
+            return lax.switch(j // REORTH_BLOCK, branches, V, w)
 
         def ritz(alpha, beta, n):
             idx = jnp.arange(m)
@@ -241,35 +264,49 @@ def _make_tracker(jax, jnp, f, grad):
             return w[-1], S[:, -1]
 
         def cond(st):
-            j, _V, _a, _b, lam, res, _w = st
+            j, _V, _a, _b, lam, res, _s = st
             return (j < m) & ~(res <= tol * jnp.maximum(jnp.abs(lam), tiny))
 
         def body(st):
-            j, V, alpha, beta, _lam, _res, _w = st
-            w = hvp(V[j])
-            a = jnp.vdot(V[j], w)
-            w = w - V.T @ (V @ w)
-            w = w - V.T @ (V @ w)
+            j, V, alpha, beta, lam, res, s = st
+            v = V[j]
+            w = hvp(v)
+            scale = jnp.linalg.norm(w)
+            a = jnp.vdot(v, w)
+            prev = jnp.maximum(j - 1, 0)
+            w = w - a * v - jnp.where(j > 0, beta[prev], 0.0) * V[prev]
+            before = jnp.linalg.norm(w)
+            w = reorth(V, j, w)
             b = jnp.linalg.norm(w)
+            w, b = lax.cond(b < 0.7071 * before,
+                            lambda: (lambda w2: (w2, jnp.linalg.norm(w2)))(reorth(V, j, w)),
+                            lambda: (w, b))
             alpha = alpha.at[j].set(a)
             beta = beta.at[j].set(b)
-            lam, s = ritz(alpha, beta, j + 1)
-            res = jnp.abs(b * s[j])
-            res = jnp.where(jnp.isfinite(res), res, jnp.inf)
-            nxt = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), w / b, 0.0)
-            res = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), res, 0.0)
+            small = ~(b > 1e-10 * scale)
+            test = (j + 1 >= test_from) | (j + 1 >= m) | small
+
+            def tested():
+                lam, s = ritz(alpha, beta, j + 1)
+                lim = 1e-14 * jnp.maximum(jnp.abs(lam), tiny)
+                res = jnp.abs(b * s[j])
+                res = jnp.where(jnp.isfinite(res), res, jnp.inf)
+                return lam, jnp.where(b > lim, res, 0.0), s, b > lim
+
+            lam, res, s, ok = lax.cond(test, tested, lambda: (lam, jnp.inf, s, True))
+            nxt = jnp.where(ok, w / b, 0.0)
             row = jnp.minimum(j + 1, m - 1)                       # one row written, no copy
             V = V.at[row].set(jnp.where(j + 1 < m, nxt, V[row]))
-            return j + 1, V, alpha, beta, lam, res, w
+            return j + 1, V, alpha, beta, lam, res, s
 
         V0 = jnp.zeros((m, P)).at[0].set(q / jnp.linalg.norm(q))
-        st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, q)
-        n, V, alpha, beta, lam, res, _ = jax.lax.while_loop(cond, body, st)
-        _, s = ritz(alpha, beta, n)
-        u = V.T @ s
+        s0 = jnp.zeros(m).at[0].set(1.0)
+        st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, s0)
+        n, V, _alpha, _beta, lam, res, s = lax.while_loop(cond, body, st)
+        u = s @ V
         return lam, u / jnp.linalg.norm(u), n, res
 
-    def top(theta, v, tol, m, restarts):
+    def top(theta, v, tol, m, restarts, test_from=1):
         hvp = jax.linearize(grad, theta)[1]
 
         def cond(st):
@@ -278,12 +315,12 @@ def _make_tracker(jax, jnp, f, grad):
 
         def body(st):
             r, u, _lam, _res, n = st
-            lam, u, k, res = lanczos(hvp, u, tol, m)
+            lam, u, k, res = lanczos(hvp, u, tol, m, jnp.where(r == 0, test_from, 1))
             return r + 1, u, lam, res, n + k
 
         good = jnp.all(jnp.isfinite(v)) & (jnp.linalg.norm(v) > 0)
         v = jnp.where(good, v, jnp.ones_like(v))
-        _r, u, lam, res, n = jax.lax.while_loop(cond, body, (0, v, 1.0, jnp.inf, 0))
+        _r, u, lam, res, n = lax.while_loop(cond, body, (0, v, 1.0, jnp.inf, 0))
         ok = res <= tol * jnp.abs(lam)
         return lam, u, n, ok
 
@@ -293,14 +330,17 @@ def _make_tracker(jax, jnp, f, grad):
             return th - lr * g, value
 
         def check(carry, _):
-            th, u = carry
-            th, losses = jax.lax.scan(gd, th, None, length=every)
-            lam, u_new, n, ok = top(th, u, tol, m, restarts)
+            th, u, n_prev = carry
+            th, losses = lax.scan(gd, th, None, length=every)
+            # the previous update's product count predicts this one's: test from a little
+            # before it (testing earlier only costs eigensolves, testing later would cost HVPs)
+            lam, u_new, n, ok = top(th, u, tol, m, restarts,
+                                    jnp.maximum(n_prev - TEST_SLACK, 1))
             u = jnp.where(jnp.all(jnp.isfinite(u_new)), u_new, u)
-            return (th, u), (losses, lam, n, ok, jnp.max(jnp.abs(th)))
+            return (th, u, n), (losses, lam, n, ok, jnp.max(jnp.abs(th)))
 
-        (theta, v), (losses, lams, ns, oks, big) = jax.lax.scan(check, (theta, v), None,
-                                                               length=checks)
+        (theta, v, _n), (losses, lams, ns, oks, big) = lax.scan(
+            check, (theta, v, 1), None, length=checks)
         return theta, v, losses.reshape(-1), lams, ns, oks, big
 
     return top, track

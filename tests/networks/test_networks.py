@@ -174,6 +174,19 @@ def test_top_fused_equals_dense(small_net):
     assert int(net.top_fused(net.theta0, u, tol=1e-10)[2]) <= 2 < int(n)
 
 
+@pytest.mark.parametrize("krylov", [3, 6, 13, 20])
+def test_top_fused_krylov_sizes_equal_dense(small_net, krylov):
+    # Krylov dimensions below, at and between the reorthogonalisation blocks (REORTH_BLOCK
+    # rows; a partial last block) and with restarts (3, 6): the dense top eigenvalue to 1e-10
+    net = small_net
+    theta = net.theta0 + 0.3 * np.random.default_rng(1).standard_normal(net.dim)
+    w = np.linalg.eigvalsh(net.hessian_at(theta))
+    start = np.random.default_rng(2).standard_normal(net.dim)
+    lam, u, n, ok = net.top_fused(theta, start, tol=1e-11, krylov=krylov, restarts=400)
+    assert bool(ok) and abs(float(lam) - w[-1]) <= 1e-10 * w[-1]
+    np.testing.assert_allclose(net.hvp(theta, u), float(lam) * u, atol=1e-8 * w[-1])
+
+
 @pytest.mark.parametrize("lr, steps, every", [(0.2, 50, 7), (0.5, 30, 1), (3.0, 200, 10)])
 def test_fused_spectrum_trajectory_equals_the_loop(small_net, lr, steps, every):
     # the fused path (gd_track hook) against the per-checkpoint loop (forced by progress=):
