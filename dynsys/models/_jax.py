@@ -24,6 +24,7 @@ KRYLOV, RESTARTS = 20, 100
 #: many, and (in ``gd_track``) tests convergence from ``TEST_SLACK`` products before the count
 #: the previous update needed
 REORTH_BLOCK, TEST_SLACK = 4, 3
+EPS = float(np.finfo(np.float64).eps)
 
 EXTRA = 'JAX is needed for Model.from_jax: install it with  pip install "dynsys[jax]"'
 
@@ -233,10 +234,13 @@ def _make_tracker(jax, jnp, f, grad):
     def lanczos(hvp, q, tol, m, test_from):
         """One Lanczos run of at most m products from q, stopped at residual <= tol |lam|.
 
-        Three-term recurrence, then full reorthogonalisation against the basis vectors made
-        so far (one classical Gram-Schmidt pass over the filled blocks of ``REORTH_BLOCK``
-        rows, a second pass when the first removed more than 1 - 1/sqrt(2) of the norm:
-        Daniel-Gragg-Kaufman-Stewart). The Ritz pair (eigh of the tridiagonal) and the
+        Three-term recurrence with partial reorthogonalisation (Simon 1984): the loss of
+        orthogonality ``omega`` of the new vector against the basis is estimated by Simon's
+        recurrence, and when it exceeds sqrt(eps) the new vector and the next one are
+        reorthogonalised against the basis vectors made so far (a classical Gram-Schmidt
+        pass over the filled blocks of ``REORTH_BLOCK`` rows, a second pass when the first
+        removed more than 1 - 1/sqrt(2) of the norm), which keeps the basis orthogonal to
+        sqrt(eps) and the Ritz values accurate to rounding. The Ritz pair (eigh of the tridiagonal) and the
         residual test are computed from product ``test_from`` on, and whenever the
         recurrence breaks down or the basis is full."""
         P = q.shape[0]
@@ -264,24 +268,37 @@ def _make_tracker(jax, jnp, f, grad):
             return w[-1], S[:, -1]
 
         def cond(st):
-            j, _V, _a, _b, lam, res, _s = st
+            j, _V, _a, _b, lam, res, _s, _om = st
             return (j < m) & ~(res <= tol * jnp.maximum(jnp.abs(lam), tiny))
 
+        idx = jnp.arange(m)
+
         def body(st):
-            j, V, alpha, beta, lam, res, s = st
+            j, V, alpha, beta, lam, res, s, (om, om_prev, force, anorm) = st
             v = V[j]
             w = hvp(v)
             scale = jnp.linalg.norm(w)
             a = jnp.vdot(v, w)
             prev = jnp.maximum(j - 1, 0)
-            w = w - a * v - jnp.where(j > 0, beta[prev], 0.0) * V[prev]
-            before = jnp.linalg.norm(w)
-            w = reorth(V, j, w)
+            b_prev = jnp.where(j > 0, beta[prev], 0.0)
+            w = w - a * v - b_prev * V[prev]
             b = jnp.linalg.norm(w)
-            w, b = lax.cond(b < 0.7071 * before,
-                            lambda: (lambda w2: (w2, jnp.linalg.norm(w2)))(reorth(V, j, w)),
-                            lambda: (w, b))
             alpha = alpha.at[j].set(a)
+            anorm = jnp.maximum(anorm, jnp.abs(a) + b + b_prev)
+            # Simon's recurrence for omega_k ~ v_{j+1} . v_k (k < j), with rounding terms
+            b_safe = jnp.maximum(b, tiny)
+            up = jnp.concatenate([om[1:], jnp.zeros(1)])              # omega_{j, k+1}
+            down = jnp.concatenate([jnp.zeros(1), om[:-1]])           # omega_{j, k-1}
+            beta_down = jnp.concatenate([jnp.zeros(1), beta[:-1]])    # beta_{k-1}
+            t = beta * up + (alpha - a) * om + beta_down * down - b_prev * om_prev
+            t = t + jnp.where(t >= 0, 1.0, -1.0) * EPS * (beta + b)
+            om_new = jnp.where(idx < j, t / b_safe, 0.0)
+            om_new = jnp.where(idx == j, EPS * anorm / b_safe, om_new)
+            lost = jnp.max(jnp.abs(om_new)) > jnp.sqrt(EPS)
+            need = lost | force
+            w, b = lax.cond(need, lambda: full(V, j, w, b), lambda: (w, b))
+            om_new = jnp.where(need & (idx <= j), EPS, om_new)
+            om_new = jnp.where(idx == j + 1, 1.0, om_new)
             beta = beta.at[j].set(b)
             small = ~(b > 1e-10 * scale)
             test = (j + 1 >= test_from) | (j + 1 >= m) | small
@@ -297,12 +314,22 @@ def _make_tracker(jax, jnp, f, grad):
             nxt = jnp.where(ok, w / b, 0.0)
             row = jnp.minimum(j + 1, m - 1)                       # one row written, no copy
             V = V.at[row].set(jnp.where(j + 1 < m, nxt, V[row]))
-            return j + 1, V, alpha, beta, lam, res, s
+            return j + 1, V, alpha, beta, lam, res, s, (om_new, om, lost & ~force, anorm)
+
+        def full(V, j, w, before):
+            """Full reorthogonalisation: a Gram-Schmidt pass, a second if it removed more
+            than 1 - 1/sqrt(2) of the norm (Daniel-Gragg-Kaufman-Stewart)."""
+            w = reorth(V, j, w)
+            b = jnp.linalg.norm(w)
+            return lax.cond(b < 0.7071 * before,
+                            lambda: (lambda w2: (w2, jnp.linalg.norm(w2)))(reorth(V, j, w)),
+                            lambda: (w, b))
 
         V0 = jnp.zeros((m, P)).at[0].set(q / jnp.linalg.norm(q))
         s0 = jnp.zeros(m).at[0].set(1.0)
-        st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, s0)
-        n, V, _alpha, _beta, lam, res, s = lax.while_loop(cond, body, st)
+        om0 = (jnp.zeros(m).at[0].set(1.0), jnp.zeros(m), False, 0.0)
+        st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, s0, om0)
+        n, V, _alpha, _beta, lam, res, s, _om = lax.while_loop(cond, body, st)
         u = s @ V
         return lam, u / jnp.linalg.norm(u), n, res
 
