@@ -64,8 +64,9 @@ def reference_power(net, lr, hvp_counts):
 
 def reference_lanczos(net, lr, hvp_counts, krylov=KRYLOV):
     """Reference (a), the same work written by hand: one ``lax.scan`` over the steps, each a
-    GD step and then Lanczos warm-started from the previous Ritz vector, with the same number
-    of HVPs as dynsys's used after that step (known in advance, so no convergence tests),
+    GD step (none before the first update, at the start) and then Lanczos warm-started from
+    the previous Ritz vector, with the same number of HVPs as dynsys's used there
+    (``hvp_counts``, one per checkpoint; known in advance, so no convergence tests),
     the same reorthogonalisation (three-term recurrence; Simon's partial reorthogonalisation:
     the omega recurrence estimates the loss of orthogonality, and past sqrt(eps) the vector
     and the next are Gram-Schmidt'ed against the basis, twice if the first pass removed more
