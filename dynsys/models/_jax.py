@@ -20,6 +20,12 @@ from ._autodiff import AutodiffModel
 
 #: Krylov dimension and restarts of the compiled Lanczos of ``JaxModel.gd_track``
 KRYLOV, RESTARTS = 20, 100
+#: when the compiled Lanczos reorthogonalises, it does so against the filled rows of its basis
+#: in blocks of this many; in ``gd_track`` it tests convergence from ``TEST_SLACK`` products
+#: before the count the previous update needed (an earlier test costs an eigensolve of the
+#: small tridiagonal, a later one HVPs)
+REORTH_BLOCK, TEST_SLACK = 4, 3
+EPS = float(np.finfo(np.float64).eps)
 
 EXTRA = 'JAX is needed for Model.from_jax: install it with  pip install "dynsys[jax]"'
 
@@ -163,9 +169,11 @@ class JaxModel(AutodiffModel):
         """Return GD with the top Hessian eigenpair tracked, in one compiled call.
 
         ``checks`` times: ``every`` GD steps, then the top eigenpair at the new point by
-        Lanczos on HVPs (Krylov dimension up to ``krylov``, full reorthogonalisation,
-        convergence tested after every product, restarted from the Ritz vector at most
-        ``restarts`` times) warm-started from the previous eigenvector (``v`` at first).
+        Lanczos on HVPs (Krylov dimension up to ``krylov``; partial reorthogonalisation,
+        which keeps the basis orthogonal to sqrt(eps); the convergence test, an eigensolve
+        of the tridiagonal, from ``TEST_SLACK`` products before the count the previous
+        update needed; restarted from the Ritz vector at most ``restarts`` times)
+        warm-started from the previous eigenvector (``v`` at first).
         Returns ``(theta_end, v_end, losses (checks * every,), top (checks,), n_hvp (checks,),
         converged (checks,), max_abs_theta (checks,))``, ``losses[t]`` the loss before step
         ``t``. Hook of :func:`dynsys.networks.spectrum_trajectory` (``top_k = 1``).
@@ -220,56 +228,122 @@ class JaxModel(AutodiffModel):
         return dict(self._meta)
 
 
-def _make_tracker(jax, jnp, f, grad):
-    """Return ``top(theta, v, tol, m, restarts)`` and
-    ``track(theta, v, lr, every, checks, m, restarts, tol)``: compiled Lanczos for the top
-    Hessian eigenpair (HVPs by one linearisation at ``theta``) and GD fused with it."""
+def _lanczos(jax, jnp, hvp, q, tol, m, test_from, basis=False):
+    """Return ``(lam, u, n, res)`` (and the basis ``V`` (m, P) if ``basis``): one compiled
+    Lanczos run of at most m products of ``hvp`` from q, stopped at residual <= tol |lam|.
 
-    def lanczos(hvp, q, tol, m):
-        """One Lanczos run of at most m products from q, stopped at residual <= tol |lam|."""
-        P = q.shape[0]
-        tiny = jnp.finfo(q.dtype).tiny
+    Three-term recurrence with partial reorthogonalisation (Simon 1984): the loss of
+    orthogonality ``omega`` of the new vector against the basis is estimated by Simon's
+    recurrence, and when it exceeds sqrt(eps) the new vector and the next one are
+    reorthogonalised against the basis vectors made so far (a classical Gram-Schmidt
+    pass over the filled blocks of ``REORTH_BLOCK`` rows, a second pass when the first
+    removed more than 1 - 1/sqrt(2) of the norm), which keeps the basis orthogonal to
+    about sqrt(eps) and the Ritz values accurate to rounding. The Ritz pair (eigh of the
+    tridiagonal) and the residual test are computed from product ``test_from`` on, and
+    whenever the recurrence breaks down or the basis is full."""
+    lax = jax.lax
+    P = q.shape[0]
+    tiny = jnp.finfo(q.dtype).tiny
+    sizes = [min(k, m) for k in range(REORTH_BLOCK, m + REORTH_BLOCK, REORTH_BLOCK)]
 
-        def ritz(alpha, beta, n):
-            idx = jnp.arange(m)
-            real = idx < n
-            pad = alpha[0] - 1.0 - 2.0 * jnp.abs(alpha[0])        # below every Ritz value
-            diag = jnp.where(real, alpha, pad)
-            off = jnp.where(idx[:-1] < n - 1, beta[:-1], 0.0)
-            T = jnp.diag(diag) + jnp.diag(off, 1) + jnp.diag(off, -1)
-            w, S = jnp.linalg.eigh(T)
-            return w[-1], S[:, -1]
+    def project(k):
+        def run(V, w):
+            Vk = V[:k]
+            return w - (Vk @ w) @ Vk
+        return run
+    branches = [project(k) for k in sizes]
 
-        def cond(st):
-            j, _V, _a, _b, lam, res, _w = st
-            return (j < m) & ~(res <= tol * jnp.maximum(jnp.abs(lam), tiny))
+    def reorth(V, j, w):
+        return lax.switch(j // REORTH_BLOCK, branches, V, w)
 
-        def body(st):
-            j, V, alpha, beta, _lam, _res, _w = st
-            w = hvp(V[j])
-            a = jnp.vdot(V[j], w)
-            w = w - V.T @ (V @ w)
-            w = w - V.T @ (V @ w)
-            b = jnp.linalg.norm(w)
-            alpha = alpha.at[j].set(a)
-            beta = beta.at[j].set(b)
+    def ritz(alpha, beta, n):
+        idx = jnp.arange(m)
+        real = idx < n
+        pad = alpha[0] - 1.0 - 2.0 * jnp.abs(alpha[0])        # below every Ritz value
+        diag = jnp.where(real, alpha, pad)
+        off = jnp.where(idx[:-1] < n - 1, beta[:-1], 0.0)
+        T = jnp.diag(diag) + jnp.diag(off, 1) + jnp.diag(off, -1)
+        w, S = jnp.linalg.eigh(T)
+        return w[-1], S[:, -1]
+
+    def cond(st):
+        j, _V, _a, _b, lam, res, _s, _om = st
+        return (j < m) & ~(res <= tol * jnp.maximum(jnp.abs(lam), tiny))
+
+    idx = jnp.arange(m)
+
+    def body(st):
+        j, V, alpha, beta, lam, res, s, (om, om_prev, force, anorm) = st
+        v = V[j]
+        w = hvp(v)
+        scale = jnp.linalg.norm(w)
+        a = jnp.vdot(v, w)
+        prev = jnp.maximum(j - 1, 0)
+        b_prev = jnp.where(j > 0, beta[prev], 0.0)
+        w = w - a * v - b_prev * V[prev]
+        b = jnp.linalg.norm(w)
+        alpha = alpha.at[j].set(a)
+        anorm = jnp.maximum(anorm, jnp.abs(a) + b + b_prev)
+        # Simon's recurrence for omega_k ~ v_{j+1} . v_k (k < j), with rounding terms
+        b_safe = jnp.maximum(b, tiny)
+        up = jnp.concatenate([om[1:], jnp.zeros(1)])              # omega_{j, k+1}
+        down = jnp.concatenate([jnp.zeros(1), om[:-1]])           # omega_{j, k-1}
+        beta_down = jnp.concatenate([jnp.zeros(1), beta[:-1]])    # beta_{k-1}
+        t = beta * up + (alpha - a) * om + beta_down * down - b_prev * om_prev
+        t = t + jnp.where(t >= 0, 1.0, -1.0) * EPS * (beta + b)
+        om_new = jnp.where(idx < j, t / b_safe, 0.0)
+        om_new = jnp.where(idx == j, EPS * anorm / b_safe, om_new)
+        lost = jnp.max(jnp.abs(om_new)) > jnp.sqrt(EPS)
+        need = lost | force
+        w, b = lax.cond(need, lambda: full(V, j, w, b), lambda: (w, b))
+        om_new = jnp.where(need & (idx <= j), EPS, om_new)
+        om_new = jnp.where(idx == j + 1, 1.0, om_new)
+        beta = beta.at[j].set(b)
+        small = ~(b > 1e-10 * scale)
+        test = (j + 1 >= test_from) | (j + 1 >= m) | small
+
+        def tested():
             lam, s = ritz(alpha, beta, j + 1)
+            lim = 1e-14 * jnp.maximum(jnp.abs(lam), tiny)
             res = jnp.abs(b * s[j])
             res = jnp.where(jnp.isfinite(res), res, jnp.inf)
-            nxt = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), w / b, 0.0)
-            res = jnp.where(b > 1e-14 * jnp.maximum(jnp.abs(lam), tiny), res, 0.0)
-            row = jnp.minimum(j + 1, m - 1)                       # one row written, no copy
-            V = V.at[row].set(jnp.where(j + 1 < m, nxt, V[row]))
-            return j + 1, V, alpha, beta, lam, res, w
+            return lam, jnp.where(b > lim, res, 0.0), s, b > lim
 
-        V0 = jnp.zeros((m, P)).at[0].set(q / jnp.linalg.norm(q))
-        st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, q)
-        n, V, alpha, beta, lam, res, _ = jax.lax.while_loop(cond, body, st)
-        _, s = ritz(alpha, beta, n)
-        u = V.T @ s
-        return lam, u / jnp.linalg.norm(u), n, res
+        lam, res, s, ok = lax.cond(test, tested, lambda: (lam, jnp.inf, s, True))
+        nxt = jnp.where(ok, w / b, 0.0)
+        row = jnp.minimum(j + 1, m - 1)                       # one row written, no copy
+        V = V.at[row].set(jnp.where(j + 1 < m, nxt, V[row]))
+        return j + 1, V, alpha, beta, lam, res, s, (om_new, om, lost & ~force, anorm)
 
-    def top(theta, v, tol, m, restarts):
+    def full(V, j, w, before):
+        """Full reorthogonalisation: a Gram-Schmidt pass, a second if it removed more
+        than 1 - 1/sqrt(2) of the norm (Daniel-Gragg-Kaufman-Stewart)."""
+        w = reorth(V, j, w)
+        b = jnp.linalg.norm(w)
+        return lax.cond(b < 0.7071 * before,
+                        lambda: (lambda w2: (w2, jnp.linalg.norm(w2)))(reorth(V, j, w)),
+                        lambda: (w, b))
+
+    V0 = jnp.zeros((m, P)).at[0].set(q / jnp.linalg.norm(q))
+    s0 = jnp.zeros(m).at[0].set(1.0)
+    om0 = (jnp.zeros(m).at[0].set(1.0), jnp.zeros(m), False, 0.0)
+    st = (0, V0, jnp.zeros(m), jnp.zeros(m), jnp.nan, jnp.inf, s0, om0)
+    n, V, _alpha, _beta, lam, res, s, _om = lax.while_loop(cond, body, st)
+    u = s @ V
+    out = (lam, u / jnp.linalg.norm(u), n, res)
+    return out + (V,) if basis else out
+
+
+def _make_tracker(jax, jnp, f, grad):
+    """Return ``top(theta, v, tol, m, restarts, test_from)`` and
+    ``track(theta, v, lr, every, checks, m, restarts, tol)``: compiled Lanczos for the top
+    Hessian eigenpair (HVPs by one linearisation at ``theta``) and GD fused with it."""
+    lax = jax.lax
+
+    def lanczos(hvp, q, tol, m, test_from):
+        return _lanczos(jax, jnp, hvp, q, tol, m, test_from)
+
+    def top(theta, v, tol, m, restarts, test_from=1):
         hvp = jax.linearize(grad, theta)[1]
 
         def cond(st):
@@ -278,12 +352,12 @@ def _make_tracker(jax, jnp, f, grad):
 
         def body(st):
             r, u, _lam, _res, n = st
-            lam, u, k, res = lanczos(hvp, u, tol, m)
+            lam, u, k, res = lanczos(hvp, u, tol, m, jnp.where(r == 0, test_from, 1))
             return r + 1, u, lam, res, n + k
 
         good = jnp.all(jnp.isfinite(v)) & (jnp.linalg.norm(v) > 0)
         v = jnp.where(good, v, jnp.ones_like(v))
-        _r, u, lam, res, n = jax.lax.while_loop(cond, body, (0, v, 1.0, jnp.inf, 0))
+        _r, u, lam, res, n = lax.while_loop(cond, body, (0, v, 1.0, jnp.inf, 0))
         ok = res <= tol * jnp.abs(lam)
         return lam, u, n, ok
 
@@ -293,14 +367,17 @@ def _make_tracker(jax, jnp, f, grad):
             return th - lr * g, value
 
         def check(carry, _):
-            th, u = carry
-            th, losses = jax.lax.scan(gd, th, None, length=every)
-            lam, u_new, n, ok = top(th, u, tol, m, restarts)
+            th, u, n_prev = carry
+            th, losses = lax.scan(gd, th, None, length=every)
+            # the previous update's product count predicts this one's: test from a little
+            # before it (testing earlier only costs eigensolves, testing later would cost HVPs)
+            lam, u_new, n, ok = top(th, u, tol, m, restarts,
+                                    jnp.maximum(n_prev - TEST_SLACK, 1))
             u = jnp.where(jnp.all(jnp.isfinite(u_new)), u_new, u)
-            return (th, u), (losses, lam, n, ok, jnp.max(jnp.abs(th)))
+            return (th, u, n), (losses, lam, n, ok, jnp.max(jnp.abs(th)))
 
-        (theta, v), (losses, lams, ns, oks, big) = jax.lax.scan(check, (theta, v), None,
-                                                               length=checks)
+        (theta, v, _n), (losses, lams, ns, oks, big) = lax.scan(
+            check, (theta, v, 1), None, length=checks)
         return theta, v, losses.reshape(-1), lams, ns, oks, big
 
     return top, track
