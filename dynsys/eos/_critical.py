@@ -91,7 +91,7 @@ def _offset_root(delta: float, *, eps_values=geomspace(0.01, 0.4, 14), target: f
         t2_hi = 3.0 * np.sqrt(2.0 / (eps * lrs.min()))
         grid = ((t1_hi / grid_n, t1_hi, grid_n), (t2_hi / grid_n, t2_hi, grid_n))
         region = eos_region(model, lr_range=lrs, grid=grid, delta=delta, steps=steps,
-                            n_check=n_check, seed=seed, refine=0)
+                            n_check=n_check, seed=seed, refine=0, prove=False)
         results[eps] = {"non_empty": not region.empty,
                         "cells": int(region.dataset.attrs["grid_cells_in_box"]),
                         "eos_fraction": float(region.dataset.eos.mean())}

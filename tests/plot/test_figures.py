@@ -30,7 +30,7 @@ def results():
                                                     steps=5000, keep=16),), {}, 1),
         "eos_region": ((dynsys.eos_region(QR, lr_range=dynsys.linspace(0.9, 1.1, 3),
                                           grid=((0.05, 2.0, 16), (4.0, 12.0, 16)), n_check=10,
-                                          refine=0, seed=0),), {}, 2),
+                                          refine=0, seed=0, prove=False),), {}, 2),
         "gfs_trajectory": ((dynsys.gfs_trajectory(QR, [0.3, 7.0], lr=1.0, steps=300),), {}, 3),
         "limit_offset": ((dynsys.limit_offset([0.02, 0.05], [0.0], lr_gfs=(2.5,),
                                               max_steps=200_000),), {}, 2),
