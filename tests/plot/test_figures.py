@@ -43,6 +43,13 @@ def results():
                                                   checkpoints=50),),
                      {"spectrum": dynsys.lyapunov_spectrum(HENON, [0.1, 0.1], steps=20_000)}, 3),
         "kreisler_scan": ((KREISLER,), {}, 2),
+        "proof_cover": ((dynsys.certify_region(dynsys.QuadraticRegression2D(0.05),
+                                               ((1.6, 1.6001), (8.8, 8.8001)), (0.64, 0.64001),
+                                               0.05),),
+                        {"background": dynsys.basins(dynsys.QuadraticRegression2D(0.05), [0.64],
+                                                     grid=((1.59, 1.61, 8), (8.79, 8.81, 8)),
+                                                     steps=2000),
+                         "candidate": ((1.59, 1.61), (8.79, 8.81))}, 2),
     }
 
 
