@@ -45,7 +45,7 @@ class Box:
     def __str__(self) -> str:
         if self.empty:
             return "U = (empty)"
-        return "U = " + " x ".join(f"[{lo:.4g}, {hi:.4g}] ({name})"
+        return "U = " + " x ".join(f"[{lo:.6g}, {hi:.6g}] ({name})"
                                    for name, (lo, hi) in self.bounds.items())
 
 
@@ -157,7 +157,7 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
                steps: int = 50_000,
                refine: int = 4, n_check: int = 300, seed: int = 0, progress=None,
                check_steps: int = 400_000, prove: bool = True, proof_budget=None,
-               search_h0: float = 1e-3, search_steps: int = 3) -> EoSRegion:
+               search_h0: float = 1e-4, search_steps: int = 3) -> EoSRegion:
     """Return the largest certified region U x [eta_1, eta_2] of edge-of-stability behaviour.
 
     Definition (Theorem 1 of Agarwala et al., made precise). GD from ``theta0`` with step size

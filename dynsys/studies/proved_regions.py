@@ -129,7 +129,7 @@ def run(out: pathlib.Path, quick: bool = False):
     ds.attrs.update({
         "dynsys_version": dynsys.__version__, "analysis": "proved_regions", "target": 0.0,
         "method": "dynsys.eos_region (defaults; prove=True): largest box centre (1 +- h) "
-                  "proved by certify_region (h doubled from 1e-3, then bisected); Lohner sets "
+                  "proved by certify_region (h doubled from 1e-4, then bisected); Lohner sets "
                   "in outward-rounded interval arithmetic on the rescaled plane",
         "command": "python -m dynsys.studies.proved_regions" + (" --quick" if quick else ""),
     })
