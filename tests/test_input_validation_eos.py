@@ -284,7 +284,7 @@ PLOTS = [(name, getattr(dynsys.plot, name)) for name in dynsys.plot.__all__]
 ARGUMENT = {"trajectory": "ds", "basins": "ds", "bifurcation": "result|diagram",
             "eos_region": "region", "gfs_trajectory": "datasets", "limit_offset": "ds",
             "self_stabilisation": "datasets", "theorem2": "ds", "orbits": "ds",
-            "lyapunov": "trace", "kreisler_scan": "ds"}
+            "lyapunov": "trace", "kreisler_scan": "ds", "proof_cover": "cert"}
 
 
 def test_every_plot_function_is_covered():
