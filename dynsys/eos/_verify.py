@@ -149,9 +149,9 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
 
     Sets wider than ``split_width`` are bisected in the re-proof (default: the smaller of the
     proof's split width and 2e-3). Any width is rigorous; the default is not the proof's own
-    because the ball-arithmetic path has produced a limit enclosure that excludes the true
-    limit for sets of width 1.6e-2 (a known problem, under investigation: README, issue 10),
-    so wide sets are not re-proved that way.
+    because a wide set's parallelogram holds plane points outside the true image, and after a
+    split a piece may hold only such points, whose orbits converge elsewhere: the re-proof then
+    fails (conservatively) where the proof, split differently, succeeded (README, issue 10).
 
     Examples
     --------
