@@ -49,7 +49,7 @@ def results():
                         {"background": dynsys.basins(dynsys.QuadraticRegression2D(0.05), [0.64],
                                                      grid=((1.59, 1.61, 8), (8.79, 8.81, 8)),
                                                      steps=2000),
-                         "candidate": ((1.59, 1.61), (8.79, 8.81))}, 2),
+                         "candidate": ((1.59, 1.61), (8.79, 8.81))}, 1),
     }
 
 
