@@ -32,7 +32,7 @@ SELF = {"model": QR, "theta_ref": [1.4, 1.0], "lr": 1.0, "x0": 0.01, "steps": 4}
 MC = {"P_values": [4], "samples": 2}
 REGION = {"model": dynsys.QuadraticRegression2D(0.05), "lr_range": dynsys.linspace(0.9, 1.1, 2),
           "grid": ((0.05, 1.0, 4), (4.0, 12.0, 4)), "steps": 5, "n_check": 2, "refine": 0,
-          "check_steps": 5}
+          "check_steps": 5, "prove": False}
 CRITICAL = {"delta": 0.05, "eps_values": [0.05], "bisections": 0, "lr_range": dynsys.linspace(0.9, 1.1, 2),
             "grid_n": 4, "steps": 5, "n_check": 2}
 
@@ -230,6 +230,15 @@ def _cases(tmp):
             **{**REGION, "grid": ((0.1, 1.0, 0), (4.0, 12.0, 4))}), "grid"),
         ("eos_region progress", lambda: dynsys.eos_region(**{**REGION, "progress": "yes"}),
          "progress"),
+        ("eos_region prove", lambda: dynsys.eos_region(**{**REGION, "prove": "yes"}), "prove"),
+        ("eos_region search_h0", lambda: dynsys.eos_region(**{**REGION, "search_h0": 0.0}),
+         "search_h0"),
+        ("eos_region search_h0 big", lambda: dynsys.eos_region(**{**REGION, "search_h0": 2.0}),
+         "search_h0"),
+        ("eos_region search_steps", lambda: dynsys.eos_region(**{**REGION, "search_steps": -1}),
+         "search_steps"),
+        ("eos_region proof_budget", lambda: dynsys.eos_region(**{**REGION, "proof_budget": 5}),
+         "proof_budget"),
         ("offset_root_eps eps_values num", lambda: dynsys.offset_root_eps(
             0.05, eps_values=(0.01, 0.4, 1)), "eps_values"),
         ("offset_root_eps eps_values reversed", lambda: dynsys.offset_root_eps(
@@ -275,7 +284,7 @@ PLOTS = [(name, getattr(dynsys.plot, name)) for name in dynsys.plot.__all__]
 ARGUMENT = {"trajectory": "ds", "basins": "ds", "bifurcation": "result|diagram",
             "eos_region": "region", "gfs_trajectory": "datasets", "limit_offset": "ds",
             "self_stabilisation": "datasets", "theorem2": "ds", "orbits": "ds",
-            "lyapunov": "trace", "kreisler_scan": "ds"}
+            "lyapunov": "trace", "kreisler_scan": "ds", "proof_cover": "cert"}
 
 
 def test_every_plot_function_is_covered():
@@ -349,7 +358,7 @@ def test_valid_eos_start_hits_the_prescribed_sharpness(lr, c, theta_1):
 # -- eos_region reproduces bit for bit ----------------------------------------------------------------
 def test_eos_region_reproduces_bit_for_bit():
     kw = {"lr_range": dynsys.linspace(0.9, 1.1, 3), "grid": ((0.05, 1.0, 8), (4.0, 12.0, 8)), "n_check": 10,
-          "refine": 1, "seed": 3}
+          "refine": 1, "seed": 3, "prove": False}
     model = dynsys.QuadraticRegression2D(0.05)
     a, b = dynsys.eos_region(model, **kw), dynsys.eos_region(model, **kw)
     assert not a.empty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pathlib
 import time
 
@@ -295,8 +297,7 @@ def _eos(args) -> str:
                           positive=True)
         (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)
         kwargs["grid"] = ((lo1, hi1, args.grid[0]), (lo2, hi2, args.grid[1]))
-    if getattr(args, "prove", False):
-        kwargs["prove"] = True
+    kwargs["prove"] = bool(args.prove)
     region = eos_region(model, **kwargs)
     head = f"edge-of-stability region of the 2-D model (eps={args.eps:g}, E={args.target:g}):\n" \
            f"  {region.summary()}"
@@ -307,15 +308,19 @@ def _eos(args) -> str:
 def register_eos(sub):
     p = sub.add_parser("eos", help="the region U x [eta_1, eta_2] of Theorem 1",
                        description="Largest box U of starts and interval of step sizes on which "
-                                   "GD converges to the edge of stability; with --prove, proved "
-                                   "for every start and step size (certify_region).")
+                                   "GD converges to the edge of stability, proved for every start "
+                                   "and step size (certify_region; the largest proved box of a "
+                                   "search inside the sampled candidate); --no-prove returns the "
+                                   "sampled candidate, not proved.")
     add_system_options(p, maps=False)
     p.add_argument("--lr", type=parse_range, default=None, metavar="START:STOP:NUM",
                    help="step sizes to scan")
     p.add_argument("--grid", type=parse_grid, default=None, metavar="N|N1xN2")
     p.add_argument("--delta", type=float, default=None, help="tolerance below 2/lr")
-    p.add_argument("--prove", action="store_true",
-                   help="prove the region (interval enclosures); shrink it until proved")
+    p.add_argument("--prove", action=argparse.BooleanOptionalAction,
+                   default=library_default(eos_region, "prove"),
+                   help="return the largest proved box (default); --no-prove: the sampled "
+                        "candidate box, not proved")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_options(p, "eos_region.nc")
     p.set_defaults(run=_eos)

@@ -91,7 +91,7 @@ def _offset_root(delta: float, *, eps_values=geomspace(0.01, 0.4, 14), target: f
         t2_hi = 3.0 * np.sqrt(2.0 / (eps * lrs.min()))
         grid = ((t1_hi / grid_n, t1_hi, grid_n), (t2_hi / grid_n, t2_hi, grid_n))
         region = eos_region(model, lr_range=lrs, grid=grid, delta=delta, steps=steps,
-                            n_check=n_check, seed=seed, refine=0)
+                            n_check=n_check, seed=seed, refine=0, prove=False)
         results[eps] = {"non_empty": not region.empty,
                         "cells": int(region.dataset.attrs["grid_cells_in_box"]),
                         "eos_fraction": float(region.dataset.eos.mean())}
@@ -133,11 +133,13 @@ def _offset_root(delta: float, *, eps_values=geomspace(0.01, 0.4, 14), target: f
     return ds
 
 
-def _proved_region_at(eps: float, c: float, width: float, budget):
-    """Return the certificate of the first proved small region among a few candidates, or
-    None. Candidates: lr = 1, theta_1 in (0.3, 0.6, 1.0), theta_2 chosen so that lr x the
-    gradient-flow-solution sharpness is 2.05, 2.2 or 2.5 (started past the edge)."""
-    from ._certify import certify_region
+def _proved_region_at(eps: float, c: float, width: float, budget, h_max: float):
+    """Return the certificate of the largest proved box of the search about the first centre
+    that yields one, or None. Centres: lr = 1, theta_1 in (0.6, 0.3, 1.0), theta_2 chosen so
+    that lr x the gradient-flow-solution sharpness is 2.2, 2.05 or 2.5 (started past the edge).
+    At each centre :func:`~dynsys.eos._proved_box.largest_proved_box` (relative half-width from
+    ``width / 2`` doubling up to ``h_max``, no bisection)."""
+    from ._proved_box import largest_proved_box
     model = QuadraticRegression2D(eps)
     delta = c * eps
     for g in (2.2, 2.05, 2.5):
@@ -145,21 +147,25 @@ def _proved_region_at(eps: float, c: float, width: float, budget):
             p = t1 * t1
             q = (g / (1 + eps)) ** (1 + eps) / p ** eps
             t2 = float(np.sqrt(q / eps))
-            cert = certify_region(model, ((t1, t1 * (1 + width)), (t2, t2 * (1 + width))),
-                                  (1.0, 1.0 + width), delta, budget=budget,
-                                  stop_on_refute=True)
-            if cert.proved:
+            centre = np.array([1.0, t1, t2])
+            _, _, cert, _ = largest_proved_box(model, centre * (1 - h_max),
+                                               centre * (1 + h_max), delta, [centre],
+                                               budget=budget, h0=width / 2, bisections=0)
+            if cert is not None:
                 return cert
     return None
 
 
 def proved_critical_eps(*, c: float = 1.0, eps_bracket=(0.01, 0.4), bisections: int = 6,
-                        width: float = 1e-4, budget=None) -> xr.Dataset:
+                        width: float = 1e-4, budget=None, h_max: float = 0.01) -> xr.Dataset:
     """Return a Dataset with eps_c as Theorem 1 means it: the largest eps with a proved region.
 
-    ``delta = c eps`` (in units of ``lr x sharpness``). At each eps a few small candidate regions
-    (relative size ``width`` in theta_1, theta_2 and lr, started past the edge) are proved with
-    :func:`dynsys.certify_region`; eps is *proved* when one of them is. Bisection (in log eps)
+    ``delta = c eps`` (in units of ``lr x sharpness``). At each eps the largest-proved-box search
+    of :func:`dynsys.eos_region` runs, with a small budget, about a few centres started past the
+    edge (lr = 1; boxes of relative side ``width``, doubled while proved up to a relative
+    half-width ``h_max``; each step a proof with :func:`dynsys.certify_region`); eps is
+    *proved* when a box is. The box proved at each eps is in the result (``U_*``,
+    ``lr_interval``). Bisection (in log eps)
     between a proved lower end and an unproved upper end of ``eps_bracket``, every step a
     proof. The result's ``eps_c_bracket`` is ``(largest proved eps, smallest eps where no
     candidate was proved)``: the lower end is a theorem; the upper end says only that this
@@ -182,11 +188,15 @@ def proved_critical_eps(*, c: float = 1.0, eps_bracket=(0.01, 0.4), bisections: 
         raise ValueError(f"eps_bracket must have lo < hi, got ({lo}, {hi})")
     bisections = check.integer("bisections", bisections, minimum=0)
     width = check.real("width", width, positive=True, hi=0.1)
-    budget = ProofBudget(time=20.0, max_boxes=500) if budget is None else budget
+    h_max = check.real("h_max", h_max, positive=True, hi=0.5)
+    budget = ProofBudget(time=20.0, max_boxes=200, initial_width=1.6e-2,
+                         split_width=1.6e-2) if budget is None else budget
+    if not isinstance(budget, ProofBudget):
+        raise TypeError(f"budget must be a dynsys.rigorous.ProofBudget, got {budget!r}")
     results: dict[float, object] = {}
 
     def proved(eps):
-        results[eps] = _proved_region_at(eps, c, width, budget)
+        results[eps] = _proved_region_at(eps, c, width, budget, h_max)
         return results[eps] is not None
 
     if not proved(lo):
@@ -203,14 +213,27 @@ def proved_critical_eps(*, c: float = 1.0, eps_bracket=(0.01, 0.4), bisections: 
                     {"long_name": "a region of edge-of-stability behaviour was proved"}),
          "limit": (("eps", "bound"), enc,
                    {"long_name": "proved enclosure of lr x sharpness at the limit",
-                    "units": "1"})},
+                    "units": "1"}),
+         "U_theta_1": (("eps", "bound"), _bounds(results, eps_sorted, lambda r: r.U[0]),
+                       {"long_name": "proved U: initial theta_1"}),
+         "U_theta_2": (("eps", "bound"), _bounds(results, eps_sorted, lambda r: r.U[1]),
+                       {"long_name": "proved U: initial theta_2"}),
+         "lr_interval": (("eps", "bound"), _bounds(results, eps_sorted,
+                                                   lambda r: r.lr_interval),
+                         {"long_name": "proved [eta_1, eta_2]", "units": "1"})},
         coords={"eps": ("eps", eps_sorted, {"long_name": "eps (Q = diag(1, -eps))",
                                             "units": "1"}),
                 "bound": ("bound", ["lo", "hi"])})
     ds.attrs.update(provenance(QuadraticRegression2D(lo), analysis="proved_critical_eps",
                                c=c, eps_c_bracket=np.asarray(bracket), width=width,
+                               h_max=h_max,
                                meaning="lower end proved; upper end: no region proved there"))
     return ds
+
+
+def _bounds(results, eps_sorted, get):
+    return np.array([get(results[e]) if results[e] is not None else (np.nan, np.nan)
+                     for e in eps_sorted], dtype=float).reshape(-1, 2)
 
 
 def offset_root_eps(delta: float, **kwargs) -> xr.Dataset:

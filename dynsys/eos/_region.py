@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import xarray as xr
@@ -16,6 +17,7 @@ from ..models import Model
 from ._gfs import gfs_sharpness
 from ._region_check import limit_sharpness_by_iteration
 from ._maxbox import largest_box
+from ._proved_box import largest_proved_box
 
 
 @dataclasses.dataclass
@@ -43,16 +45,19 @@ class Box:
     def __str__(self) -> str:
         if self.empty:
             return "U = (empty)"
-        return "U = " + " x ".join(f"[{lo:.4g}, {hi:.4g}] ({name})"
+        return "U = " + " x ".join(f"[{lo:.6g}, {hi:.6g}] ({name})"
                                    for name, (lo, hi) in self.bounds.items())
 
 
 @dataclasses.dataclass
 class EoSRegion:
     """Result of :func:`eos_region`: ``U`` (a :class:`Box`), ``lr_interval`` = (eta_1, eta_2),
-    ``delta`` (the tolerance used, in units of ``lr x sharpness``), ``certificate`` (points
-    checked by plain iteration and how many failed) and ``dataset`` (the whole sweep, the
-    edge-of-stability set and the mask of U)."""
+    ``delta`` (the tolerance used, in units of ``lr x sharpness``), ``certificate`` (the random
+    check of the candidate box: points checked by plain iteration and how many failed, a
+    failure rate), ``dataset`` (the whole sweep, the edge-of-stability set and the mask of U),
+    ``proof`` (the :class:`~dynsys.eos.Certificate` of the region, or None), ``candidate``
+    (the sampled box before the proof: ``{"U": bounds, "lr_interval": (lo, hi)}``) and
+    ``search`` (the trials of the largest-proved-box search)."""
 
     U: Box
     lr_interval: tuple[float, float] | None
@@ -60,28 +65,59 @@ class EoSRegion:
     certificate: dict
     dataset: xr.Dataset
     proof: object = None
+    candidate: dict | None = None
+    search: dict | None = None
 
     @property
     def empty(self) -> bool:
         """Whether no region was found."""
         return self.lr_interval is None
 
+    @property
+    def proved(self) -> bool:
+        """Whether the region is proved (every box of its cover proved by certify_region)."""
+        return (not self.empty) and self.proof is not None and self.proof.proved
+
+    def volume_fraction(self) -> float:
+        """Return the volume of U x [eta_1, eta_2] over that of the candidate box (1 without
+        a proof, NaN when empty)."""
+        if self.empty or self.candidate is None:
+            return math.nan
+        def vol(bounds, lr):
+            v = lr[1] - lr[0]
+            for a, b in bounds.values():
+                v *= b - a
+            return v
+        return vol(self.U.bounds, self.lr_interval) / vol(self.candidate["U"],
+                                                          self.candidate["lr_interval"])
+
     def summary(self) -> str:
-        """Return a one-paragraph description of the region and its certificate."""
+        """Return a one-paragraph description of the region, its proof and the evidence."""
         if self.empty:
-            return f"no edge-of-stability region found at delta = {self.delta:g}"
+            text = f"no proved edge-of-stability region found at delta = {self.delta:g}"
+            if self.candidate is not None:
+                (lo, hi) = self.candidate["lr_interval"]
+                text += (f" (candidate {Box(self.candidate['U'], None)}, lr in "
+                         f"[{lo:.4g}, {hi:.4g}] not proved)")
+            return text
         lo, hi = self.lr_interval
         cert = self.certificate
-        text = (f"{self.U}, lr in [{lo:.4g}, {hi:.4g}]; limit lr x sharpness in "
+        text = (f"{self.U}, lr in [{lo:.6g}, {hi:.6g}]; limit lr x sharpness in "
                 f"[2 - {self.delta:g}, 2]")
-        if self.proof is not None and self.proof.proved:
+        if self.proved:
             e = self.proof.enclosure
-            text += (f"; certified: proved for every start and step size "
-                     f"({self.proof.count(0)} boxes), limit in [{e[0]:.9f}, {e[1]:.9f}]")
-        elif self.proof is not None:
-            text += f"; not proved ({self.proof.verdict})"
-        return text + (f"; plain iteration at {cert['n_checked']} random points: "
-                       f"{cert['n_failed']} failed (a failure rate, not a proof)")
+            text += (f"; proved for every start and step size ({len(self.proof.status)} "
+                     f"boxes, {self.proof.wall_time:.1f} s), limit in [{e[0]:.9f}, {e[1]:.9f}]")
+            if self.candidate is not None:
+                c = self.candidate
+                text += (f"; {self.volume_fraction():.3g} of the volume of the candidate "
+                         f"{Box(c['U'], None)}, lr in [{c['lr_interval'][0]:.4g}, "
+                         f"{c['lr_interval'][1]:.4g}]")
+        else:
+            text += "; NOT proved (a candidate)"
+        return text + (f"; random check of the candidate, plain iteration at "
+                       f"{cert['n_checked']} points: {cert['n_failed']} failed (a failure rate, "
+                       f"not a proof)")
 
     def to_dataset(self) -> xr.Dataset:
         """Return the dataset (for :func:`dynsys.save`)."""
@@ -120,8 +156,8 @@ def _is_eos(model, theta0, lr, limit_sharpness, converged, delta, gfs):
 def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
                steps: int = 50_000,
                refine: int = 4, n_check: int = 300, seed: int = 0, progress=None,
-               check_steps: int = 400_000, prove: bool = False, proof_budget=None,
-               shrink_rounds: int = 8) -> EoSRegion:
+               check_steps: int = 400_000, prove: bool = True, proof_budget=None,
+               search_h0: float = 1e-4, search_steps: int = 3) -> EoSRegion:
     """Return the largest certified region U x [eta_1, eta_2] of edge-of-stability behaviour.
 
     Definition (Theorem 1 of Agarwala et al., made precise). GD from ``theta0`` with step size
@@ -148,13 +184,22 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
     By the sign-flip symmetry of the 2-D model the default grid covers the positive quadrant;
     U's mirror images are edge-of-stability regions too.
 
-    With ``prove=True`` the box is then *proved* with :func:`dynsys.certify_region` (every
-    start, every step size). Where the proof does not succeed (a part is refuted or undecided),
-    the box is halved about its centre along every axis and proved again, up to
-    ``shrink_rounds`` times; the region returned is the first proved box of that sequence (the
-    largest proved box of the sequence, not necessarily the largest proved box overall), and
-    ``proof`` holds its certificate. If none is proved the region is empty. Only a proved region
-    is called certified; the random check stays as a failure rate.
+    That box is a *candidate*: random points are evidence, not a proof, and the candidate may
+    contain starts that fail (at eps = 0.05 it contains catapulting starts). With ``prove=True``
+    (the default) the region returned is the largest box found by a documented search that
+    :func:`dynsys.certify_region` *proves* (every start, every step size): boxes
+    ``centre (1 +- h)`` with the same relative half-width ``h`` along lr, theta_1 and theta_2,
+    clipped to the candidate, about the candidate's centre (or, if a box of half-width
+    ``search_h0`` there is not proved, about the edge-of-stability grid points of the candidate
+    nearest to it); ``h`` starts at ``search_h0``, doubles while the box is proved, and the last
+    proved / first unproved pair is bisected ``search_steps`` times (in log h), each step a
+    proof with ``proof_budget`` (default: at most 2,000 cover boxes of side 1.6e-2 in the
+    rescaled plane, 60 s). The search is deterministic: the result depends on these arguments
+    only (and on the time budget, if a proof reaches it: ``search["trials"]`` says). ``proof``
+    holds the certificate of the returned box; ``candidate`` the sampled box, whose random check
+    (``certificate``: points and failures) is reported as a failure rate only; ``search`` the
+    trials. If no box is proved the region is empty. ``prove=False`` returns the candidate,
+    labelled as not proved.
 
     Parameters
     ----------
@@ -167,6 +212,14 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
         Tolerance below the edge in units of lr x sharpness (default eps for the 2-D model).
     steps : int
         Iteration budget of the sweep.
+    prove : bool
+        Return the largest proved box of the search (default) instead of the candidate.
+    proof_budget : dynsys.rigorous.ProofBudget, optional
+        Budget of each proof of the search.
+    search_h0 : float
+        First relative half-width of the search (0 < search_h0 <= 1).
+    search_steps : int
+        Bisections of the scale after the growth phase.
 
     Returns
     -------
@@ -177,9 +230,10 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
     >>> import dynsys
     >>> r = dynsys.eos_region(dynsys.QuadraticRegression2D(0.05),
     ...                       lr_range=dynsys.linspace(0.8, 1.2, 3),
-    ...                       grid=((0.05, 1.0, 12), (4.0, 12.0, 12)), n_check=20, refine=0)
-    >>> r.certificate["n_failed"]
-    0
+    ...                       grid=((0.05, 1.0, 12), (4.0, 12.0, 12)), n_check=20, refine=0,
+    ...                       search_steps=0)
+    >>> r.proved, r.certificate["n_failed"]
+    (True, 0)
     """
     if not isinstance(model, Model) or model.dim != 2:
         raise TypeError(f"model must be a dynsys Model with 2 parameters, got {model!r}")
@@ -191,6 +245,15 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
     n_check = check.integer("n_check", n_check, minimum=1)
     seed = check.integer("seed", seed, minimum=0)
     check_steps = check.integer("check_steps", check_steps, minimum=1)
+    if not isinstance(prove, (bool, np.bool_)):
+        raise TypeError(f"prove must be True or False, got {prove!r}")
+    search_h0 = check.real("search_h0", search_h0, positive=True, hi=1.0)
+    search_steps = check.integer("search_steps", search_steps, minimum=0)
+    if proof_budget is not None:
+        from ..rigorous import ProofBudget
+        if not isinstance(proof_budget, ProofBudget):
+            raise TypeError(f"proof_budget must be a dynsys.rigorous.ProofBudget, got "
+                            f"{proof_budget!r}")
 
     sweep = basins(model, lr_values, grid=grid, steps=steps, progress=progress)
     names = [d for d in sweep.outcome.dims if d != "lr"]
@@ -212,7 +275,7 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
         g = gfs_sharpness(model, theta)
         return _is_eos(model, theta, lr, sharp, ok, delta, g)
 
-    proof = None
+    proof, candidate, search = None, None, None
     if box is None:
         bounds, lr_interval = {}, None
     else:
@@ -261,16 +324,24 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
             certificate["n_failed_before_shrinking"] = certificate["n_failed"]
             certificate["n_failed"] = 0
             certificate["n_checked_final_box"] = n_check
-        proof = None
+        candidate = {"U": {names[0]: (float(lo[1]), float(hi[1])),
+                           names[1]: (float(lo[2]), float(hi[2]))},
+                     "lr_interval": (float(lo[0]), float(hi[0]))}
         if prove:
-            lo, hi, proof = _prove_by_halving(model, lo, hi, delta, proof_budget,
-                                              shrink_rounds, seed)
-        if prove and proof is None:
-            bounds, lr_interval = {}, None
+            centres = _search_centres(lo, hi, eos, box, axes)
+            p_lo, p_hi, proof, trials = largest_proved_box(
+                model, lo, hi, delta, centres, budget=proof_budget, h0=search_h0,
+                bisections=search_steps, seed=seed)
+            search = {"trials": trials, "h0": search_h0, "growth": 2.0,
+                      "bisections": search_steps}
+            if proof is None:
+                bounds, lr_interval = {}, None
+            else:
+                bounds = {names[0]: (float(p_lo[1]), float(p_hi[1])),
+                          names[1]: (float(p_lo[2]), float(p_hi[2]))}
+                lr_interval = (float(p_lo[0]), float(p_hi[0]))
         else:
-            bounds = {names[0]: (float(lo[1]), float(hi[1])),
-                      names[1]: (float(lo[2]), float(hi[2]))}
-            lr_interval = (float(lo[0]), float(hi[0]))
+            bounds, lr_interval = candidate["U"], candidate["lr_interval"]
 
     u_mask = xr.DataArray(
         (starts[..., 0] >= bounds[names[0]][0]) & (starts[..., 0] <= bounds[names[0]][1])
@@ -288,28 +359,32 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
     if bounds:
         attrs.update({f"U_{n}": np.asarray(b) for n, b in bounds.items()})
         attrs["lr_interval"] = np.asarray(lr_interval)
-    attrs["proved"] = int(proof is not None and proof.proved)
+    attrs["proved"] = int(bool(bounds) and proof is not None and proof.proved)
+    if candidate is not None:
+        attrs.update({f"candidate_U_{n}": np.asarray(b) for n, b in candidate["U"].items()})
+        attrs["candidate_lr_interval"] = np.asarray(candidate["lr_interval"])
     if proof is not None and proof.proved:
         attrs["lr_sharpness_limit_enclosure"] = np.asarray(proof.enclosure)
         attrs["proof_boxes"] = len(proof.status)
         attrs["proof_wall_time"] = proof.wall_time
+        attrs["proof_method"] = ("certify_region on the largest box centre (1 +- h) proved by "
+                                 "the search (h doubled from search_h0, then bisected)")
+        attrs["search_h"] = max(t[1] for t in search["trials"] if t[2] == "proved")
     ds.attrs.update(attrs)
-    return EoSRegion(Box(bounds, u_mask), lr_interval, delta, certificate, ds, proof)
+    return EoSRegion(Box(bounds, u_mask), lr_interval, delta, certificate, ds, proof,
+                     candidate, search)
 
 
-def _prove_by_halving(model, lo, hi, delta, budget, rounds, seed):
-    """Prove ``[lo, hi]`` (rows lr, theta_1, theta_2); halve about the centre until proved.
-
-    Returns ``(lo, hi, certificate)`` of the first proved box, or ``(lo, hi, None)``."""
-    from ._certify import certify_region
-    from ..rigorous import ProofBudget
-    budget = ProofBudget(time=15.0, max_boxes=4000) if budget is None else budget
-    lo, hi = np.array(lo, float), np.array(hi, float)
-    for _ in range(int(rounds) + 1):
-        cert = certify_region(model, ((lo[1], hi[1]), (lo[2], hi[2])), (lo[0], hi[0]), delta,
-                              budget=budget, seed=seed, stop_on_refute=True)
-        if cert.proved:
-            return lo, hi, cert
-        centre = 0.5 * (lo + hi)
-        lo, hi = centre + 0.5 * (lo - centre), centre + 0.5 * (hi - centre)
-    return lo, hi, None
+def _search_centres(lo, hi, eos, box, axes, extra: int = 6):
+    """Centres for the largest-proved-box search: the candidate's centre, then the
+    edge-of-stability grid points of the candidate box nearest to it (relative distance)."""
+    centre = 0.5 * (lo + hi)
+    ks, is_, js = box
+    idx = np.argwhere(eos[ks, is_, js])
+    pts = np.stack([axes[0][ks][idx[:, 0]], axes[1][is_][idx[:, 1]], axes[2][js][idx[:, 2]]],
+                   axis=-1)
+    inside = np.all((pts >= lo) & (pts <= hi), axis=-1) & np.any(pts != centre, axis=-1)
+    pts = pts[inside]
+    dist = np.max(np.abs(pts - centre) / (hi - lo), axis=-1)
+    order = np.argsort(dist, kind="stable")
+    return [centre] + [pts[i] for i in order[:extra]]

@@ -80,24 +80,40 @@ def _covered(boxes, U, lr_interval, eps, hull, max_depth, flint) -> bool:
     p_lo, p_hi, q_lo, q_hi = hull
     if not (p_lo >= bbox[0] and p_hi <= bbox[1] and q_lo >= bbox[2] and q_hi <= bbox[3]):
         return False
-    stack = [(bbox, 0)]
+    # split a box not inside one cover box at an edge of a cover box that cuts it (the one
+    # nearest its middle), so the recursion follows the cover's own edges wherever they lie
+    # (bisection at midpoints never resolves an edge that is not a dyadic point of the bounding
+    # box); a box that meets the image, lies in no cover box and is cut by no edge is a gap
+    stack = [bbox]
+    pops = 0
+    limit = 64 * len(boxes) + 1000 * (max_depth + 1)
     while stack:
-        b, depth = stack.pop()
+        pops += 1
+        if pops > limit:
+            return False
+        b = stack.pop()
         if not _image_may_meet(b, U, lr_interval, eps, flint):
             continue
         inside = ((boxes[:, 0] <= b[0]) & (boxes[:, 1] >= b[1])
                   & (boxes[:, 2] <= b[2]) & (boxes[:, 3] >= b[3]))
         if inside.any():
             continue
-        if depth >= max_depth:
-            return False
+        over = ((boxes[:, 0] < b[1]) & (boxes[:, 1] > b[0])
+                & (boxes[:, 2] < b[3]) & (boxes[:, 3] > b[2]))
+        ob = boxes[over]
         plo, phi, qlo, qhi = b
-        if phi - plo >= qhi - qlo:
-            m = 0.5 * (plo + phi)
-            stack += [((plo, m, qlo, qhi), depth + 1), ((m, phi, qlo, qhi), depth + 1)]
+        cuts_p = ob[:, :2].ravel()
+        cuts_p = cuts_p[(cuts_p > plo) & (cuts_p < phi)]
+        cuts_q = ob[:, 2:].ravel()
+        cuts_q = cuts_q[(cuts_q > qlo) & (cuts_q < qhi)]
+        if len(cuts_p) and (not len(cuts_q) or phi - plo >= qhi - qlo):
+            m = float(cuts_p[np.argmin(np.abs(cuts_p - 0.5 * (plo + phi)))])
+            stack += [(plo, m, qlo, qhi), (m, phi, qlo, qhi)]
+        elif len(cuts_q):
+            m = float(cuts_q[np.argmin(np.abs(cuts_q - 0.5 * (qlo + qhi)))])
+            stack += [(plo, phi, qlo, m), (plo, phi, m, qhi)]
         else:
-            m = 0.5 * (qlo + qhi)
-            stack += [((plo, phi, qlo, m), depth + 1), ((plo, phi, m, qhi), depth + 1)]
+            return False
     return True
 
 
@@ -117,7 +133,8 @@ def _plane_hull(U, lr_interval, eps, flint):
 
 
 def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
-                       max_ratio: float = 10.0) -> Verification:
+                       max_ratio: float = 10.0, split_width: float | None = None
+                       ) -> Verification:
     """Return a :class:`Verification` of ``cert`` by an independent code path.
 
     Checks, in ball arithmetic (FLINT's arb through python-flint; ``pip install
@@ -129,6 +146,12 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     (4) runs on every proved box unless ``sample`` is given, or unless re-proving all would take
     more than ``max_ratio`` times the proof's wall time (estimated on the first boxes); then a
     seeded random sample of ``sample`` boxes (default 32) is re-proved and the result says so.
+
+    Sets wider than ``split_width`` are bisected in the re-proof (default: the smaller of the
+    proof's split width and 2e-3). Any width is rigorous; the default is not the proof's own
+    because a wide set's parallelogram holds plane points outside the true image, and after a
+    split a piece may hold only such points, whose orbits converge elsewhere: the re-proof then
+    fails (conservatively) where the proof, split differently, succeeded (README, issue 10).
 
     Examples
     --------
@@ -149,6 +172,9 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
         sample = check.integer("sample", sample, minimum=1)
     seed = check.integer("seed", seed, minimum=0)
     max_ratio = check.real("max_ratio", max_ratio, positive=True)
+    if split_width is None:
+        split_width = min(float(cert.budget.split_width), 2e-3)
+    split_width = check.real("split_width", split_width, positive=True)
     kernel = cert.kernel
     eps = float(kernel.eps)
     problems = []
@@ -195,7 +221,7 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     def reprove_cell(n) -> bool:
         box = tuple(cell_boxes[n])
         claimed = (float(cell_limits[n, 0]), float(cell_limits[n, 1]))
-        ok, lim, why = reprove_box(box, eps, (lo_t, hi_t), split_width=b.split_width,
+        ok, lim, why = reprove_box(box, eps, (lo_t, hi_t), split_width=split_width,
                                    max_pieces=4 * b.max_pieces, max_steps=b.max_steps,
                                    terminal_x=b.terminal_x, radius=b.radius, cells=cells,
                                    max_order=n, claimed=claimed)
@@ -210,7 +236,7 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     def reprove(i) -> bool:
         claimed = (float(cert.limit[i, 0]), float(cert.limit[i, 1]))
         ok, lim, why = reprove_box(tuple(boxes[i]), eps, (lo_t, hi_t),
-                                   split_width=b.split_width, max_pieces=4 * b.max_pieces,
+                                   split_width=split_width, max_pieces=4 * b.max_pieces,
                                    max_steps=b.max_steps, terminal_x=b.terminal_x,
                                    radius=b.radius, cells=cells,
                                    max_order=len(cell_limits), claimed=claimed)

@@ -11,9 +11,9 @@ from ._eos import gfs_trajectory, limit_offset, self_stabilisation, theorem2
 from ._kreisler import kreisler_scan
 from ._lyapunov import lyapunov
 from ._orbits import orbits
-from ._region import eos_region
+from ._region import eos_region, proof_cover
 from ._trajectory import trajectory
 
 __all__ = ["trajectory", "basins", "bifurcation", "eos_region", "gfs_trajectory",
            "limit_offset", "self_stabilisation", "theorem2", "orbits", "lyapunov",
-           "kreisler_scan"]
+           "kreisler_scan", "proof_cover"]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._numba import njit
+from .._numba import njit, numba
 from ._interval import down, iadd, idiv, imag, imul, iscale, isqr, isub, up
 
 #: Piece outcomes (internal to the kernels; the public table is :class:`ProofStatus`).
@@ -553,12 +553,15 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
     return PIECE_PROVED, last_terminal, lim_lo, lim_hi, pieces, deepest, total
 
 
-@njit
+@njit(parallel=True)
 def enclose_boxes(boxes, eps, target_lo, target_hi, split_width, max_pieces, max_depth,
                   max_steps, terminal_x, enclosure_tol, radius, status, terminal, limit,
                   pieces, depth, steps, cache, cache_lim, origin, h, max_order, max_cells, pad):
-    """:func:`enclose_box` for every row ``(plo, phi, qlo, qhi)`` of ``boxes`` (one after another)."""
-    for n in range(boxes.shape[0]):
+    """:func:`enclose_box` for every row ``(plo, phi, qlo, qhi)`` of ``boxes``, in parallel over
+    the rows (each box is independent: its sets are local, the cache is only read, and every
+    operation rounds outwards by ``nextafter``, so no rounding mode is shared between threads;
+    the result does not depend on the number of threads)."""
+    for n in numba.prange(boxes.shape[0]):
         s, t, lo, hi, pc, dp, st = enclose_box(
             boxes[n, 0], boxes[n, 1], boxes[n, 2], boxes[n, 3], eps, target_lo, target_hi,
             split_width, max_pieces, max_depth, max_steps, terminal_x, enclosure_tol, radius,

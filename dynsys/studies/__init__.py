@@ -12,7 +12,8 @@ from __future__ import annotations
 
 #: Every study, in the order ``dynsys reproduce`` reports them (the longest first, so that the
 #: parallel run finishes early).
-STUDIES = ("henon_orbit_counts", "network_kreisler", "network_eos", "eos_region", "limit_offset",
+STUDIES = ("proved_regions", "henon_orbit_counts", "network_kreisler", "network_eos", "eos_region",
+           "limit_offset",
            "kreisler", "bifurcation_2d", "self_stabilisation", "theorem2", "eos_trajectories")
 
 #: Studies that need the ``jax`` extra: without JAX they print one line saying so and exit.

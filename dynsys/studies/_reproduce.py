@@ -56,7 +56,7 @@ def run_studies(names=None, out="data", *, quick: bool = False, jobs: int | None
     >>> run_studies(["nothing"])
     Traceback (most recent call last):
     ...
-    ValueError: unknown study ['nothing']; available: ['henon_orbit_counts', 'network_kreisler', 'network_eos', 'eos_region', 'limit_offset', 'kreisler', 'bifurcation_2d', 'self_stabilisation', 'theorem2', 'eos_trajectories']
+    ValueError: unknown study ['nothing']; available: ['proved_regions', 'henon_orbit_counts', 'network_kreisler', 'network_eos', 'eos_region', 'limit_offset', 'kreisler', 'bifurcation_2d', 'self_stabilisation', 'theorem2', 'eos_trajectories']
     """
     names = list(STUDIES if names is None else names)
     unknown = [n for n in names if n not in STUDIES]

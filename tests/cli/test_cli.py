@@ -81,11 +81,12 @@ def test_orbits_and_lyapunov(tmp_path, capsys):
 
 def test_eos(tmp_path, capsys):
     out, png = tmp_path / "e.nc", tmp_path / "e.png"
-    text = _run(["eos", "--eps", "0.05", "--lr", "0.9:1.1:3", "--grid", "16", "--quiet", "-o",
-                 str(out), "--plot", str(png)], capsys)
+    text = _run(["eos", "--eps", "0.05", "--lr", "0.9:1.1:3", "--grid", "16", "--quiet",
+                 "--no-prove", "-o", str(out), "--plot", str(png)], capsys)
     ds = dynsys.load(out)
     assert "eos" in ds and ds.attrs["certificate_n_failed"] == 0
     assert "not a proof" in text and "certified" not in text and png.stat().st_size > 0
+    assert "NOT proved" in text and ds.attrs["proved"] == 0
 
 
 def test_reproduce_runs_named_analyses_quickly(tmp_path, capsys):

@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["limit_offset", "kreisler", "self_stabilisation", "theorem2",
-                                  "henon_orbit_counts"])
+                                  "henon_orbit_counts", "proved_regions"])
 def test_quick(name, tmp_path):
     proc = subprocess.run([sys.executable, "-P", "-m", f"dynsys.studies.{name}", "--quick",
                            "--out", str(tmp_path)], capture_output=True, text=True,

@@ -30,7 +30,7 @@ def results():
                                                     steps=5000, keep=16),), {}, 1),
         "eos_region": ((dynsys.eos_region(QR, lr_range=dynsys.linspace(0.9, 1.1, 3),
                                           grid=((0.05, 2.0, 16), (4.0, 12.0, 16)), n_check=10,
-                                          refine=0, seed=0),), {}, 2),
+                                          refine=0, seed=0, prove=False),), {}, 2),
         "gfs_trajectory": ((dynsys.gfs_trajectory(QR, [0.3, 7.0], lr=1.0, steps=300),), {}, 3),
         "limit_offset": ((dynsys.limit_offset([0.02, 0.05], [0.0], lr_gfs=(2.5,),
                                               max_steps=200_000),), {}, 2),
@@ -43,6 +43,13 @@ def results():
                                                   checkpoints=50),),
                      {"spectrum": dynsys.lyapunov_spectrum(HENON, [0.1, 0.1], steps=20_000)}, 3),
         "kreisler_scan": ((KREISLER,), {}, 2),
+        "proof_cover": ((dynsys.certify_region(dynsys.QuadraticRegression2D(0.05),
+                                               ((1.6, 1.6001), (8.8, 8.8001)), (0.64, 0.64001),
+                                               0.05),),
+                        {"background": dynsys.basins(dynsys.QuadraticRegression2D(0.05), [0.64],
+                                                     grid=((1.59, 1.61, 8), (8.79, 8.81, 8)),
+                                                     steps=2000),
+                         "candidate": ((1.59, 1.61), (8.79, 8.81))}, 1),
     }
 
 
