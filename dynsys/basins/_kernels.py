@@ -15,12 +15,17 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._numba import njit
+from .._numba import njit, numba
 from .._outcomes import Outcome
+from .._stopping import COMPACT
 from .. import _stopping_nb as rule_tests
 
-#: Points per parallel block (their packed state stays in cache).
+#: Least points per thread in one call of :func:`map_sweep` (see ``_sweep._pieces``).
 BLOCK = 2048
+#: Orbits a worker runs side by side (its lane set; each lane refilled as its orbit stops).
+LANES = 16
+#: Starts a worker takes from its pool at a time (chunk ``w``, ``w + T``, ... of worker ``w``).
+CHUNK = 256
 
 _CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
     Outcome.DIVERGED)
@@ -58,118 +63,183 @@ def _tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
     return np.log(nrm)
 
 
-@njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _map_block(step, jac, has_jac, x0, p, rule, ends):
+@njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
+def _put(ends, j, c, per, cnt, X, i, lam):
+    """Write the end of the orbit of start ``j`` (held in lane ``i`` of ``X``)."""
     code, period, used, final, ftle = ends
+    code[j] = c
+    period[j] = per
+    used[j] = cnt
+    for r in range(X.shape[1]):
+        final[j, r] = X[i, r]
+    ftle[j] = lam
+
+
+@njit(error_model="numpy", inline="always")
+def _take(pool, nthreads, n):
+    """Return the next start of a worker's pool (chunks ``w``, ``w + T``, ... of ``CHUNK``
+    points), or -1."""
+    if pool[0] >= pool[1]:
+        lo = pool[2] * CHUNK
+        if lo >= n:
+            return -1
+        pool[0] = lo
+        pool[1] = min(lo + CHUNK, n)
+        pool[2] += nthreads
+    j = pool[0]
+    pool[0] += 1
+    return j
+
+
+@njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
+def _map_worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends):
+    n, d = x0.shape
     steps = rule.steps
     radius2 = rule.radius2
-    m, d = x0.shape
-    xs = x0.copy()
-    cs = x0.copy()
-    vs = np.zeros((m, d))
-    vs[:, 0] = 1.0
-    lsum = np.zeros(m)
-    idx = np.arange(m)
-    cnt = np.zeros(m, dtype=np.int64)
-    stp = np.zeros(m, dtype=np.int64)
-    y = np.empty(d)
+    tol2 = rule.tol2
+    cap = rule_tests.checkpoint_interval(rule.max_period)
+    first = rule_tests.first_interval(rule.max_period)
+    t_lyap = max(steps - rule.lyapunov_steps, 0)
+    n_lyap = steps - t_lyap
+    X = np.empty((LANES, d))          # states
+    C = np.empty((LANES, d))          # checkpoints
+    V = np.empty((LANES, d))          # tangent vectors
+    lsum = np.zeros(LANES)
+    cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
+    T = np.zeros(LANES, dtype=np.int64)        # clock
+    TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
+    EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
+    IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: free lane)
+    KB = np.zeros(LANES, dtype=np.int64)       # length of the lane's current block
+    LIM = np.zeros(LANES, dtype=np.int64)      # steps it still takes in it (0: stopped)
+    STP = np.zeros(LANES, dtype=np.int64)      # 1 + outcome of a stop in the block
+    xb = np.empty(d)
+    yb = np.empty(d)
+    vb = np.empty(d)
     jbuf = np.empty((d, d))
     xh = np.empty(d)
     yh = np.empty(d)
-    cap = rule_tests.checkpoint_interval(rule.max_period)
-    every = rule_tests.first_interval(rule.max_period)
-    t_lyap = max(steps - rule.lyapunov_steps, 0)
-    live = m
-    t = 0
-    tc = 0
-    while live > 0 and t < steps:
-        k = rule_tests.block_length(t, steps, t_lyap)
-        tangent = t >= t_lyap
-        for _ in range(k):
-            for i in range(live):
-                if stp[i] != 0:
+    pool = np.array([0, 0, w], dtype=np.int64)
+    active = 0
+    refill = True
+    for i in range(LANES):
+        if not refill:
+            break
+        j = _take(pool, nthreads, n)
+        if j < 0:
+            refill = False
+            break
+        for c in range(d):
+            X[i, c] = x0[j, c]
+            C[i, c] = x0[j, c]
+            V[i, c] = 0.0
+        V[i, 0] = 1.0
+        lsum[i] = 0.0
+        cnt[i] = 0
+        T[i] = 0
+        TC[i] = 0
+        EV[i] = first
+        IDX[i] = j
+        active += 1
+    while active > 0:
+        for i in range(LANES):
+            k = rule_tests.block_length(T[i], steps, t_lyap) if IDX[i] >= 0 else 0
+            KB[i] = k
+            LIM[i] = k
+            STP[i] = 0
+        # one block of each lane's own length, lanes interleaved
+        for s in range(COMPACT):
+            for i in range(LANES):
+                if s >= LIM[i]:
                     continue
-                x = xs[i]
                 r2 = 0.0
                 for c in range(d):
-                    r2 += x[c] * x[c]
+                    xc = X[i, c]
+                    xb[c] = xc
+                    r2 += xc * xc
                 if rule_tests.diverged(r2, radius2):
-                    stp[i] = 1 + _DIVERGED
+                    STP[i] = 1 + _DIVERGED
+                    LIM[i] = 0
                     continue
-                step(x, p, y)
+                step(xb, p, yb)
                 jump2 = 0.0
                 for c in range(d):
-                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
-                if rule_tests.converged(jump2, r2, rule.tol2):
-                    stp[i] = 1 + _CONVERGED
+                    jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                if rule_tests.converged(jump2, r2, tol2):
+                    STP[i] = 1 + _CONVERGED
+                    LIM[i] = 0
                     continue
-                if tangent:
-                    lsum[i] += _tangent(step, jac, has_jac, x, y, p, vs[i], jbuf, xh, yh)
+                if T[i] >= t_lyap:
+                    for c in range(d):
+                        vb[c] = V[i, c]
+                    lsum[i] += _tangent(step, jac, has_jac, xb, yb, p, vb, jbuf, xh, yh)
+                    for c in range(d):
+                        V[i, c] = vb[c]
                 for c in range(d):
-                    x[c] = y[c]
+                    X[i, c] = yb[c]
                 cnt[i] += 1
-        t += k
-        since = t - tc
-        w = 0
-        for i in range(live):
-            if stp[i] == 0:
-                x = xs[i]
-                step(x, p, y)
+        # the block-end tests of each lane; a lane that stops is written out and refilled
+        for i in range(LANES):
+            j = IDX[i]
+            if j < 0:
+                continue
+            t = T[i] + KB[i]
+            T[i] = t
+            since = t - TC[i]
+            oc = -1
+            if STP[i] != 0:
+                oc = STP[i] - 1
+            else:
+                for c in range(d):
+                    xb[c] = X[i, c]
+                step(xb, p, yb)
                 jump2 = 0.0
                 back2 = 0.0
                 for c in range(d):
-                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
-                    back2 += (x[c] - cs[i, c]) * (x[c] - cs[i, c])
+                    jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                    back2 += (xb[c] - C[i, c]) * (xb[c] - C[i, c])
                 if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
-                    stp[i] = 1 + _PERIODIC
-            if stp[i] != 0:
-                j = idx[i]
-                c = stp[i] - 1
-                code[j] = c
-                period[j] = 1 if c == _CONVERGED else (since if c == _PERIODIC else 0)
-                used[j] = cnt[i]
-                for c in range(d):
-                    final[j, c] = xs[i, c]
-                ftle[j] = np.nan
+                    oc = _PERIODIC
+            if oc >= 0:
+                _put(ends, j, oc, 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0),
+                     cnt[i], X, i, np.nan)
+            elif t >= steps:
+                lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+                _put(ends, j, _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED, 0,
+                     cnt[i], X, i, lam)
             else:
-                for c in range(d):
-                    xs[w, c] = xs[i, c]
-                    cs[w, c] = cs[i, c]
-                    vs[w, c] = vs[i, c]
-                lsum[w] = lsum[i]
-                idx[w] = idx[i]
-                cnt[w] = cnt[i]
-                stp[w] = 0
-                w += 1
-        live = w
-        if since >= every:
-            tc = t
-            every = min(2 * every, cap)
-            for i in range(live):
-                for c in range(d):
-                    cs[i, c] = xs[i, c]
-    n_lyap = steps - t_lyap
-    for i in range(live):
-        j = idx[i]
-        lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
-        code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
-        period[j] = 0
-        used[j] = cnt[i]
-        for c in range(d):
-            final[j, c] = xs[i, c]
-        ftle[j] = lam
+                if since >= EV[i]:
+                    TC[i] = t
+                    EV[i] = min(2 * EV[i], cap)
+                    for c in range(d):
+                        C[i, c] = X[i, c]
+                continue
+            # the lane is free: the next start of the pool
+            IDX[i] = -1
+            active -= 1
+            if refill:
+                j = _take(pool, nthreads, n)
+                if j < 0:
+                    refill = False
+                else:
+                    for c in range(d):
+                        X[i, c] = x0[j, c]
+                        C[i, c] = x0[j, c]
+                        V[i, c] = 0.0
+                    V[i, 0] = 1.0
+                    lsum[i] = 0.0
+                    cnt[i] = 0
+                    T[i] = 0
+                    TC[i] = 0
+                    EV[i] = first
+                    IDX[i] = j
+                    active += 1
 
 
 @njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _map_sweep(step, jac, has_jac, x0, p, rule, ends):
-    code, period, used, final, ftle = ends
-    n = x0.shape[0]
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for blk in prange(nblocks):
-        lo = blk * BLOCK
-        hi = min(n, lo + BLOCK)
-        _map_block(step, jac, has_jac, x0[lo:hi], p, rule,
-                   (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
+def _map_sweep(nthreads, step, jac, has_jac, x0, p, rule, ends):
+    for w in prange(nthreads):
+        _map_worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends)
 
 
 def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
@@ -180,7 +250,8 @@ def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     tangent vector of the Lyapunov window uses ``kernel.jacobian`` when there is one, else a
     forward difference of ``kernel.step``."""
     has_jac = kernel.jacobian is not None
-    _map_sweep(kernel.step, kernel.jacobian if has_jac else kernel.step, has_jac,
+    _map_sweep(numba.get_num_threads(), kernel.step,
+               kernel.jacobian if has_jac else kernel.step, has_jac,
                np.ascontiguousarray(x0, dtype=float), p, rule.kernel(step_scale), tuple(ends))
 
 
