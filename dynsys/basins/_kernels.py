@@ -1,13 +1,24 @@
 """Compiled hot loops of the basin sweep for any map with a numba kernel.
 
-The points of a chunk are split into blocks of ``BLOCK`` points run in parallel (``prange`` over
-blocks); inside a block the live points are kept packed, and every
-:data:`~dynsys._stopping.COMPACT` steps the points that stopped are written out and the others
-packed again. The loop stops by the library's one rule (:mod:`dynsys._stopping`): divergence and
-the step test every step, returns to the checkpoint (cycles) at every check, the Lyapunov window
-at the end of the budget. Models may bring a loop of their own (the ``grid_kernel`` hook, e.g. the
-2-D model's in :mod:`dynsys.models._qr2d_kernels`); the numpy fallback in :mod:`._sweep` runs the
-same rule on whole batches.
+Every thread runs one worker (``prange`` over the threads) with its own pool of starts (chunks
+of :data:`CHUNK` rows of the starts, interleaved over the workers), the design of the 2-D model's
+loop (:mod:`dynsys.models._qr2d_kernels`). A worker keeps :data:`LANES` starts in a lane set and
+runs blocks of :data:`~dynsys._stopping.COMPACT` steps on all of them, lanes interleaved, with no
+branch in the step loop: a stopped lane is frozen, and a frozen state stops again at the same
+test, so no stop flag is kept (a lane stopped in a block exactly when it used fewer steps than
+its clock says). After a block the block-end tests run on each lane; a lane that stopped is
+written out and refilled at once with the next start of the pool, so the lanes never starve. A
+start whose next block is not a whole one before the Lyapunov window (the short block before the
+window, the window itself with its tangent vector) runs alone from there to its end
+(``_alone``). Every lane has its own clock and checkpoint, so each start follows exactly the steps,
+tests and checkpoints it would follow alone: the results are those of the rule
+(:mod:`dynsys._stopping`) bit for bit, whatever the order and the number of threads.
+
+The map's step is called on small scratch arrays (a view of a lane's row would cost two atomic
+reference-count updates per call), and the loops are compiled for each state dimension, so
+that the loops over components unroll (:func:`_loops`). Models may bring a loop of their own
+(the ``grid_kernel`` hook); the numpy fallback in :mod:`._sweep` runs the same rule on whole
+batches.
 """
 
 from __future__ import annotations
@@ -33,52 +44,248 @@ _UNDECIDED, _CHAOTIC = int(Outcome.UNDECIDED), int(Outcome.CHAOTIC)
 
 
 # -- any map with a numba kernel ----------------------------------------------------------------
-@njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
-    """Replace ``v`` by ``DF(x) v`` normalised; return log of its norm (``y = F(x)`` given)."""
-    d = x.shape[0]
-    if has_jac:
-        jac(x, p, jbuf)
-        for r in range(d):
-            s = 0.0
-            for c in range(d):
-                s += jbuf[r, c] * v[c]
-            yh[r] = s
-    else:
-        xn = 0.0
-        for r in range(d):
-            xn += x[r] * x[r]
-        h = 1e-7 * (1.0 + np.sqrt(xn))
-        for r in range(d):
-            xh[r] = x[r] + h * v[r]
-        step(xh, p, yh)
-        for r in range(d):
-            yh[r] = (yh[r] - y[r]) / h
-    nrm = 0.0
-    for r in range(d):
-        nrm += yh[r] * yh[r]
-    nrm = np.sqrt(nrm)
-    for r in range(d):
-        v[r] = yh[r] / nrm
-    return np.log(nrm)
+_LOOPS: dict = {}
 
 
-@njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
-def _put(ends, j, c, per, cnt, X, i, lam):
-    """Write the end of the orbit of start ``j`` (held in lane ``i`` of ``X``)."""
-    code, period, used, final, ftle = ends
-    code[j] = c
-    period[j] = per
-    used[j] = cnt
-    for r in range(X.shape[1]):
-        final[j, r] = X[i, r]
-    ftle[j] = lam
+def _loops(D: int):
+    """Return the parallel sweep compiled for state dimension ``D`` (built once per process)."""
+    if D in _LOOPS:
+        return _LOOPS[D]
+
+    @njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
+    def tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
+        """Replace ``v`` by ``DF(x) v`` normalised; return log of its norm (``y = F(x)``)."""
+        if has_jac:
+            jac(x, p, jbuf)
+            for r in range(D):
+                s = 0.0
+                for c in range(D):
+                    s += jbuf[r, c] * v[c]
+                yh[r] = s
+        else:
+            xn = 0.0
+            for r in range(D):
+                xn += x[r] * x[r]
+            h = 1e-7 * (1.0 + np.sqrt(xn))
+            for r in range(D):
+                xh[r] = x[r] + h * v[r]
+            step(xh, p, yh)
+            for r in range(D):
+                yh[r] = (yh[r] - y[r]) / h
+        nrm = 0.0
+        for r in range(D):
+            nrm += yh[r] * yh[r]
+        nrm = np.sqrt(nrm)
+        for r in range(D):
+            v[r] = yh[r] / nrm
+        return np.log(nrm)
+
+    @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
+    def alone(step, jac, has_jac, j, x, cp, st, p, rule, ends, work):
+        """Run one start (state ``x``, checkpoint ``cp``, ``st`` = iterations used, clock,
+        checkpoint time and interval) block by block to its end and write it out: the rule
+        for one point, with the tangent vector of the Lyapunov window."""
+        code, period, used, final, ftle = ends
+        v, y, jbuf, xh, yh = work
+        steps = rule.steps
+        radius2 = rule.radius2
+        cap = rule_tests.checkpoint_interval(rule.max_period)
+        t_lyap = max(steps - rule.lyapunov_steps, 0)
+        cnt, t, tc, ev = st[0], st[1], st[2], st[3]
+        for c in range(D):
+            v[c] = 0.0
+        v[0] = 1.0
+        lsum = 0.0
+        oc = -1
+        since = 0
+        while t < steps:
+            k = rule_tests.block_length(t, steps, t_lyap)
+            on = t >= t_lyap
+            for _ in range(k):
+                r2 = 0.0
+                for c in range(D):
+                    r2 += x[c] * x[c]
+                if rule_tests.diverged(r2, radius2):
+                    oc = _DIVERGED
+                    break
+                step(x, p, y)
+                jump2 = 0.0
+                for c in range(D):
+                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
+                if rule_tests.converged(jump2, r2, rule.tol2):
+                    oc = _CONVERGED
+                    break
+                if on:
+                    lsum += tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh)
+                for c in range(D):
+                    x[c] = y[c]
+                cnt += 1
+            t += k
+            since = t - tc
+            if oc < 0:
+                step(x, p, y)
+                jump2 = 0.0
+                back2 = 0.0
+                for c in range(D):
+                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
+                    back2 += (x[c] - cp[c]) * (x[c] - cp[c])
+                if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
+                    oc = _PERIODIC
+            if oc >= 0:
+                break
+            if since >= ev:
+                tc = t
+                ev = min(2 * ev, cap)
+                for c in range(D):
+                    cp[c] = x[c]
+        if oc >= 0:
+            code[j] = oc
+            period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
+            lam = np.nan
+        else:
+            n_lyap = steps - t_lyap
+            lam = lsum / n_lyap if n_lyap > 0 else np.nan
+            code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
+            period[j] = 0
+        used[j] = cnt
+        for c in range(D):
+            final[j, c] = x[c]
+        ftle[j] = lam
+
+    @njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
+    def block(step, X, cnt, p, radius2, tol2, xb, yb):
+        """``COMPACT`` steps on every lane, branch-free (stopped and empty lanes frozen)."""
+        for _ in range(COMPACT):
+            for i in range(LANES):
+                r2 = 0.0
+                for c in range(D):
+                    xc = X[i, c]
+                    xb[c] = xc
+                    r2 += xc * xc
+                step(xb, p, yb)
+                jump2 = 0.0
+                for c in range(D):
+                    jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                st = rule_tests.diverged(r2, radius2) | rule_tests.converged(jump2, r2, tol2)
+                for c in range(D):
+                    X[i, c] = xb[c] if st else yb[c]
+                cnt[i] += not st
+
+    @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
+    def worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends):
+        code, period, used, final, ftle = ends
+        n = x0.shape[0]
+        steps = rule.steps
+        radius2 = rule.radius2
+        cap = rule_tests.checkpoint_interval(rule.max_period)
+        first = rule_tests.first_interval(rule.max_period)
+        t_lyap = max(steps - rule.lyapunov_steps, 0)
+        limit = t_lyap - COMPACT     # lanes run whole plain blocks while their clock <= limit
+        work = (np.empty(D), np.empty(D), np.empty((D, D)), np.empty(D), np.empty(D))
+        xb = np.empty(D)
+        yb = np.empty(D)
+        ca = np.empty(D)
+        sa = np.empty(4, dtype=np.int64)
+        X = np.full((LANES, D), np.nan)   # states (NaN: an empty lane, frozen)
+        C = np.empty((LANES, D))          # checkpoints
+        cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
+        T = np.zeros(LANES, dtype=np.int64)        # clock
+        TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
+        EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
+        IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: a free lane)
+        pool = np.array([0, 0, w], dtype=np.int64)
+        active = 0
+        refill = True
+        while True:
+            # the free lanes take the next starts of the pool (a start that would not run a
+            # whole block before the window runs alone)
+            for i in range(LANES):
+                while refill and IDX[i] < 0:
+                    j = _take(pool, nthreads, n)
+                    if j < 0:
+                        refill = False
+                        break
+                    if limit < 0:
+                        for c in range(D):
+                            xb[c] = x0[j, c]
+                            ca[c] = x0[j, c]
+                        sa[0], sa[1], sa[2], sa[3] = 0, 0, 0, first
+                        alone(step, jac, has_jac, j, xb, ca, sa, p, rule, ends, work)
+                        continue
+                    for c in range(D):
+                        X[i, c] = x0[j, c]
+                        C[i, c] = x0[j, c]
+                    cnt[i] = 0
+                    T[i] = 0
+                    TC[i] = 0
+                    EV[i] = first
+                    IDX[i] = j
+                    active += 1
+            if active == 0:
+                break
+            block(step, X, cnt, p, radius2, rule.tol2, xb, yb)
+            # the block-end tests of each lane; a lane that stops is written out and freed
+            for i in range(LANES):
+                j = IDX[i]
+                if j < 0:
+                    continue
+                t = T[i] + COMPACT
+                T[i] = t
+                since = t - TC[i]
+                oc = -1
+                r2 = 0.0
+                for c in range(D):
+                    xb[c] = X[i, c]
+                    r2 += xb[c] * xb[c]
+                if cnt[i] < t:
+                    oc = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
+                else:
+                    step(xb, p, yb)
+                    jump2 = 0.0
+                    back2 = 0.0
+                    for c in range(D):
+                        jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                        back2 += (xb[c] - C[i, c]) * (xb[c] - C[i, c])
+                    if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
+                        oc = _PERIODIC
+                if oc >= 0:
+                    code[j] = oc
+                    period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
+                    used[j] = cnt[i]
+                    for c in range(D):
+                        final[j, c] = xb[c]
+                    ftle[j] = np.nan
+                else:
+                    if since >= EV[i]:
+                        TC[i] = t
+                        EV[i] = min(2 * EV[i], cap)
+                        for c in range(D):
+                            C[i, c] = xb[c]
+                    if t <= limit:
+                        continue
+                    # the next block is not a whole one before the window: alone from here
+                    for c in range(D):
+                        ca[c] = C[i, c]
+                    sa[0], sa[1], sa[2], sa[3] = cnt[i], t, TC[i], EV[i]
+                    alone(step, jac, has_jac, j, xb, ca, sa, p, rule, ends, work)
+                IDX[i] = -1
+                for c in range(D):
+                    X[i, c] = np.nan
+                active -= 1
+
+    @njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher
+    def sweep(nthreads, step, jac, has_jac, x0, p, rule, ends):
+        for w in prange(nthreads):
+            worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends)
+
+    _LOOPS[D] = sweep
+    return sweep
 
 
 @njit(error_model="numpy", inline="always")
 def _take(pool, nthreads, n):
     """Return the next start of a worker's pool (chunks ``w``, ``w + T``, ... of ``CHUNK``
-    points), or -1."""
+    starts), or -1."""
     if pool[0] >= pool[1]:
         lo = pool[2] * CHUNK
         if lo >= n:
@@ -91,157 +298,6 @@ def _take(pool, nthreads, n):
     return j
 
 
-@njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _map_worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends):
-    n, d = x0.shape
-    steps = rule.steps
-    radius2 = rule.radius2
-    tol2 = rule.tol2
-    cap = rule_tests.checkpoint_interval(rule.max_period)
-    first = rule_tests.first_interval(rule.max_period)
-    t_lyap = max(steps - rule.lyapunov_steps, 0)
-    n_lyap = steps - t_lyap
-    X = np.empty((LANES, d))          # states
-    C = np.empty((LANES, d))          # checkpoints
-    V = np.empty((LANES, d))          # tangent vectors
-    lsum = np.zeros(LANES)
-    cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
-    T = np.zeros(LANES, dtype=np.int64)        # clock
-    TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
-    EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
-    IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: free lane)
-    KB = np.zeros(LANES, dtype=np.int64)       # length of the lane's current block
-    LIM = np.zeros(LANES, dtype=np.int64)      # steps it still takes in it (0: stopped)
-    STP = np.zeros(LANES, dtype=np.int64)      # 1 + outcome of a stop in the block
-    xb = np.empty(d)
-    yb = np.empty(d)
-    vb = np.empty(d)
-    jbuf = np.empty((d, d))
-    xh = np.empty(d)
-    yh = np.empty(d)
-    pool = np.array([0, 0, w], dtype=np.int64)
-    active = 0
-    refill = True
-    for i in range(LANES):
-        if not refill:
-            break
-        j = _take(pool, nthreads, n)
-        if j < 0:
-            refill = False
-            break
-        for c in range(d):
-            X[i, c] = x0[j, c]
-            C[i, c] = x0[j, c]
-            V[i, c] = 0.0
-        V[i, 0] = 1.0
-        lsum[i] = 0.0
-        cnt[i] = 0
-        T[i] = 0
-        TC[i] = 0
-        EV[i] = first
-        IDX[i] = j
-        active += 1
-    while active > 0:
-        for i in range(LANES):
-            k = rule_tests.block_length(T[i], steps, t_lyap) if IDX[i] >= 0 else 0
-            KB[i] = k
-            LIM[i] = k
-            STP[i] = 0
-        # one block of each lane's own length, lanes interleaved
-        for s in range(COMPACT):
-            for i in range(LANES):
-                if s >= LIM[i]:
-                    continue
-                r2 = 0.0
-                for c in range(d):
-                    xc = X[i, c]
-                    xb[c] = xc
-                    r2 += xc * xc
-                if rule_tests.diverged(r2, radius2):
-                    STP[i] = 1 + _DIVERGED
-                    LIM[i] = 0
-                    continue
-                step(xb, p, yb)
-                jump2 = 0.0
-                for c in range(d):
-                    jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
-                if rule_tests.converged(jump2, r2, tol2):
-                    STP[i] = 1 + _CONVERGED
-                    LIM[i] = 0
-                    continue
-                if T[i] >= t_lyap:
-                    for c in range(d):
-                        vb[c] = V[i, c]
-                    lsum[i] += _tangent(step, jac, has_jac, xb, yb, p, vb, jbuf, xh, yh)
-                    for c in range(d):
-                        V[i, c] = vb[c]
-                for c in range(d):
-                    X[i, c] = yb[c]
-                cnt[i] += 1
-        # the block-end tests of each lane; a lane that stops is written out and refilled
-        for i in range(LANES):
-            j = IDX[i]
-            if j < 0:
-                continue
-            t = T[i] + KB[i]
-            T[i] = t
-            since = t - TC[i]
-            oc = -1
-            if STP[i] != 0:
-                oc = STP[i] - 1
-            else:
-                for c in range(d):
-                    xb[c] = X[i, c]
-                step(xb, p, yb)
-                jump2 = 0.0
-                back2 = 0.0
-                for c in range(d):
-                    jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
-                    back2 += (xb[c] - C[i, c]) * (xb[c] - C[i, c])
-                if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
-                    oc = _PERIODIC
-            if oc >= 0:
-                _put(ends, j, oc, 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0),
-                     cnt[i], X, i, np.nan)
-            elif t >= steps:
-                lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
-                _put(ends, j, _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED, 0,
-                     cnt[i], X, i, lam)
-            else:
-                if since >= EV[i]:
-                    TC[i] = t
-                    EV[i] = min(2 * EV[i], cap)
-                    for c in range(d):
-                        C[i, c] = X[i, c]
-                continue
-            # the lane is free: the next start of the pool
-            IDX[i] = -1
-            active -= 1
-            if refill:
-                j = _take(pool, nthreads, n)
-                if j < 0:
-                    refill = False
-                else:
-                    for c in range(d):
-                        X[i, c] = x0[j, c]
-                        C[i, c] = x0[j, c]
-                        V[i, c] = 0.0
-                    V[i, 0] = 1.0
-                    lsum[i] = 0.0
-                    cnt[i] = 0
-                    T[i] = 0
-                    TC[i] = 0
-                    EV[i] = first
-                    IDX[i] = j
-                    active += 1
-
-
-@njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _map_sweep(nthreads, step, jac, has_jac, x0, p, rule, ends):
-    for w in prange(nthreads):
-        _map_worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends)
-
-
 def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     """Iterate the compiled map ``kernel`` (a :class:`~dynsys.MapKernel`) with parameter vector
     ``p`` from every row of ``x0`` (n, dim), stopping by ``rule`` (a
@@ -249,10 +305,13 @@ def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     flat arrays); ``step_scale`` is the map's (see :class:`~dynsys.StoppingRule`). The
     tangent vector of the Lyapunov window uses ``kernel.jacobian`` when there is one, else a
     forward difference of ``kernel.step``."""
+    x0 = np.ascontiguousarray(x0, dtype=float)
+    if x0.shape[0] == 0:
+        return
     has_jac = kernel.jacobian is not None
-    _map_sweep(numba.get_num_threads(), kernel.step,
-               kernel.jacobian if has_jac else kernel.step, has_jac,
-               np.ascontiguousarray(x0, dtype=float), p, rule.kernel(step_scale), tuple(ends))
+    _loops(x0.shape[1])(numba.get_num_threads(), kernel.step,
+                        kernel.jacobian if has_jac else kernel.step, has_jac, x0, p,
+                        rule.kernel(step_scale), tuple(ends))
 
 
 @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable

@@ -21,10 +21,39 @@ BLOCK = 2048
 _CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
     Outcome.DIVERGED)
 _UNDECIDED, _CHAOTIC = int(Outcome.UNDECIDED), int(Outcome.CHAOTIC)
-_tangent = K._tangent
 
 
 # -- the previous loop (dynsys 6c62c5d, dynsys/basins/_kernels.py), kept as the reference -------
+@numba.njit(error_model="numpy")
+def _tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
+    """Replace ``v`` by ``DF(x) v`` normalised; return log of its norm (``y = F(x)`` given)."""
+    d = x.shape[0]
+    if has_jac:
+        jac(x, p, jbuf)
+        for r in range(d):
+            s = 0.0
+            for c in range(d):
+                s += jbuf[r, c] * v[c]
+            yh[r] = s
+    else:
+        xn = 0.0
+        for r in range(d):
+            xn += x[r] * x[r]
+        h = 1e-7 * (1.0 + np.sqrt(xn))
+        for r in range(d):
+            xh[r] = x[r] + h * v[r]
+        step(xh, p, yh)
+        for r in range(d):
+            yh[r] = (yh[r] - y[r]) / h
+    nrm = 0.0
+    for r in range(d):
+        nrm += yh[r] * yh[r]
+    nrm = np.sqrt(nrm)
+    for r in range(d):
+        v[r] = yh[r] / nrm
+    return np.log(nrm)
+
+
 @numba.njit(error_model="numpy")
 def _map_block(step, jac, has_jac, x0, p, rule, ends):
     code, period, used, final, ftle = ends
