@@ -80,82 +80,17 @@ def _loops(D: int):
             v[r] = yh[r] / nrm
         return np.log(nrm)
 
-    @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-    def alone(step, jac, has_jac, j, x, cp, st, p, rule, ends, work):
-        """Run one start (state ``x``, checkpoint ``cp``, ``st`` = iterations used, clock,
-        checkpoint time and interval) block by block to its end and write it out: the rule
-        for one point, with the tangent vector of the Lyapunov window."""
-        code, period, used, final, ftle = ends
-        v, y, jbuf, xh, yh = work
-        steps = rule.steps
-        radius2 = rule.radius2
-        cap = rule_tests.checkpoint_interval(rule.max_period)
-        t_lyap = max(steps - rule.lyapunov_steps, 0)
-        cnt, t, tc, ev = st[0], st[1], st[2], st[3]
-        for c in range(D):
-            v[c] = 0.0
-        v[0] = 1.0
-        lsum = 0.0
-        oc = -1
-        since = 0
-        while t < steps:
-            k = rule_tests.block_length(t, steps, t_lyap)
-            on = t >= t_lyap
-            for _ in range(k):
-                r2 = 0.0
-                for c in range(D):
-                    r2 += x[c] * x[c]
-                if rule_tests.diverged(r2, radius2):
-                    oc = _DIVERGED
-                    break
-                step(x, p, y)
-                jump2 = 0.0
-                for c in range(D):
-                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
-                if rule_tests.converged(jump2, r2, rule.tol2):
-                    oc = _CONVERGED
-                    break
-                if on:
-                    lsum += tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh)
-                for c in range(D):
-                    x[c] = y[c]
-                cnt += 1
-            t += k
-            since = t - tc
-            if oc < 0:
-                step(x, p, y)
-                jump2 = 0.0
-                back2 = 0.0
-                for c in range(D):
-                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
-                    back2 += (x[c] - cp[c]) * (x[c] - cp[c])
-                if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
-                    oc = _PERIODIC
-            if oc >= 0:
-                break
-            if since >= ev:
-                tc = t
-                ev = min(2 * ev, cap)
-                for c in range(D):
-                    cp[c] = x[c]
-        if oc >= 0:
-            code[j] = oc
-            period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
-            lam = np.nan
-        else:
-            n_lyap = steps - t_lyap
-            lam = lsum / n_lyap if n_lyap > 0 else np.nan
-            code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
-            period[j] = 0
-        used[j] = cnt
-        for c in range(D):
-            final[j, c] = x[c]
-        ftle[j] = lam
-
     @njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
-    def block(step, X, cnt, p, radius2, tol2, xb, yb):
-        """``COMPACT`` steps on every lane, branch-free (stopped and empty lanes frozen)."""
-        for _ in range(COMPACT):
+    def block(step, jac, has_jac, S, p, rule, t_lyap, scratch):
+        """One block on every lane, lanes interleaved: lane ``i`` takes ``KB[i]`` steps (its
+        block length, 0 for an empty lane) and carries its tangent vector when its clock is in
+        the Lyapunov window. A lane that stops (or has taken its steps) is frozen; a frozen
+        state stops again at the same test, so no stop flag is kept."""
+        X, C, V, lsum, cnt, T, TC, EV, IDX, KB = S
+        xb, yb, vb, jbuf, xh, yh = scratch
+        radius2 = rule.radius2
+        tol2 = rule.tol2
+        for s in range(COMPACT):
             for i in range(LANES):
                 r2 = 0.0
                 for c in range(D):
@@ -166,7 +101,14 @@ def _loops(D: int):
                 jump2 = 0.0
                 for c in range(D):
                     jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
-                st = rule_tests.diverged(r2, radius2) | rule_tests.converged(jump2, r2, tol2)
+                st = (rule_tests.diverged(r2, radius2) | rule_tests.converged(jump2, r2, tol2)
+                      | (s >= KB[i]))
+                if T[i] >= t_lyap and not st:
+                    for c in range(D):
+                        vb[c] = V[i, c]
+                    lsum[i] += tangent(step, jac, has_jac, xb, yb, p, vb, jbuf, xh, yh)
+                    for c in range(D):
+                        V[i, c] = vb[c]
                 for c in range(D):
                     X[i, c] = xb[c] if st else yb[c]
                 cnt[i] += not st
@@ -180,56 +122,58 @@ def _loops(D: int):
         cap = rule_tests.checkpoint_interval(rule.max_period)
         first = rule_tests.first_interval(rule.max_period)
         t_lyap = max(steps - rule.lyapunov_steps, 0)
-        limit = t_lyap - COMPACT     # lanes run whole plain blocks while their clock <= limit
-        work = (np.empty(D), np.empty(D), np.empty((D, D)), np.empty(D), np.empty(D))
+        n_lyap = steps - t_lyap
         xb = np.empty(D)
         yb = np.empty(D)
-        ca = np.empty(D)
-        sa = np.empty(4, dtype=np.int64)
+        scratch = (xb, yb, np.empty(D), np.empty((D, D)), np.empty(D), np.empty(D))
         X = np.full((LANES, D), np.nan)   # states (NaN: an empty lane, frozen)
         C = np.empty((LANES, D))          # checkpoints
+        V = np.empty((LANES, D))          # tangent vectors
+        lsum = np.zeros(LANES)                     # sums of their log growths
         cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
         T = np.zeros(LANES, dtype=np.int64)        # clock
         TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
         EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
         IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: a free lane)
+        KB = np.zeros(LANES, dtype=np.int64)       # length of the lane's next block
+        S = (X, C, V, lsum, cnt, T, TC, EV, IDX, KB)
         pool = np.array([0, 0, w], dtype=np.int64)
+        k0 = rule_tests.block_length(0, steps, t_lyap)
         active = 0
         refill = True
         while True:
-            # the free lanes take the next starts of the pool (a start that would not run a
-            # whole block before the window runs alone)
+            # the free lanes take the next starts of the pool
             for i in range(LANES):
-                while refill and IDX[i] < 0:
-                    j = _take(pool, nthreads, n)
-                    if j < 0:
-                        refill = False
-                        break
-                    if limit < 0:
-                        for c in range(D):
-                            xb[c] = x0[j, c]
-                            ca[c] = x0[j, c]
-                        sa[0], sa[1], sa[2], sa[3] = 0, 0, 0, first
-                        alone(step, jac, has_jac, j, xb, ca, sa, p, rule, ends, work)
-                        continue
-                    for c in range(D):
-                        X[i, c] = x0[j, c]
-                        C[i, c] = x0[j, c]
-                    cnt[i] = 0
-                    T[i] = 0
-                    TC[i] = 0
-                    EV[i] = first
-                    IDX[i] = j
-                    active += 1
+                if not refill:
+                    break
+                if IDX[i] >= 0:
+                    continue
+                j = _take(pool, nthreads, n)
+                if j < 0:
+                    refill = False
+                    break
+                for c in range(D):
+                    X[i, c] = x0[j, c]
+                    C[i, c] = x0[j, c]
+                    V[i, c] = 0.0
+                V[i, 0] = 1.0
+                lsum[i] = 0.0
+                cnt[i] = 0
+                T[i] = 0
+                TC[i] = 0
+                EV[i] = first
+                IDX[i] = j
+                KB[i] = k0
+                active += 1
             if active == 0:
                 break
-            block(step, X, cnt, p, radius2, rule.tol2, xb, yb)
+            block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
             # the block-end tests of each lane; a lane that stops is written out and freed
             for i in range(LANES):
                 j = IDX[i]
                 if j < 0:
                     continue
-                t = T[i] + COMPACT
+                t = T[i] + KB[i]
                 T[i] = t
                 since = t - TC[i]
                 oc = -1
@@ -251,24 +195,25 @@ def _loops(D: int):
                 if oc >= 0:
                     code[j] = oc
                     period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
-                    used[j] = cnt[i]
-                    for c in range(D):
-                        final[j, c] = xb[c]
-                    ftle[j] = np.nan
+                    lam = np.nan
+                elif t >= steps:
+                    lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+                    code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
+                    period[j] = 0
                 else:
                     if since >= EV[i]:
                         TC[i] = t
                         EV[i] = min(2 * EV[i], cap)
                         for c in range(D):
                             C[i, c] = xb[c]
-                    if t <= limit:
-                        continue
-                    # the next block is not a whole one before the window: alone from here
-                    for c in range(D):
-                        ca[c] = C[i, c]
-                    sa[0], sa[1], sa[2], sa[3] = cnt[i], t, TC[i], EV[i]
-                    alone(step, jac, has_jac, j, xb, ca, sa, p, rule, ends, work)
+                    KB[i] = rule_tests.block_length(t, steps, t_lyap)
+                    continue
+                used[j] = cnt[i]
+                for c in range(D):
+                    final[j, c] = xb[c]
+                ftle[j] = lam
                 IDX[i] = -1
+                KB[i] = 0
                 for c in range(D):
                     X[i, c] = np.nan
                 active -= 1
@@ -312,6 +257,22 @@ def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     _loops(x0.shape[1])(numba.get_num_threads(), kernel.step,
                         kernel.jacobian if has_jac else kernel.step, has_jac, x0, p,
                         rule.kernel(step_scale), tuple(ends))
+
+
+@njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher
+def _final_blocks(final, states, loss, sharp):
+    n = states.shape[0]
+    for b in prange((n + CHUNK - 1) // CHUNK):
+        lo = b * CHUNK
+        hi = min(n, lo + CHUNK)
+        final(states[lo:hi], loss[lo:hi], sharp[lo:hi])
+
+
+def final_values(final, states, loss, sharp):
+    """Fill ``loss`` and ``sharp`` at the rows of ``states`` by the compiled
+    ``final(states, loss, sharp)`` (an :class:`~dynsys.systems._autojit.AutoKernel`'s), on
+    all threads (one call per block of rows)."""
+    _final_blocks(final, np.ascontiguousarray(states, dtype=float), loss, sharp)
 
 
 @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable

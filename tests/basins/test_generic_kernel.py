@@ -221,13 +221,11 @@ def _maps():
     fl = dynsys.Model.from_loss(user_loss, grad=user_grad, dim=2, name="bits_grad")
     fh = dynsys.Model.from_loss(user_loss, grad=user_grad, hessian=user_hess, dim=2,
                                 name="bits_hess")
-    fd = dynsys.Model.from_loss(user_loss, dim=2, name="bits_fd")
     q3 = dynsys.Model.from_loss(quartic3, dim=3, name="bits_q3")
     for lr in (0.5, 1.0, 2.0, 4.0):
         out.append((f"qr2d gd_kernel lr={lr}", dynsys.gd_map(qr, lr), grid))
         out.append((f"from_loss+grad lr={lr}", dynsys.gd_map(fl, lr), grid))
     out.append(("from_loss+grad+hessian lr=1", dynsys.gd_map(fh, 1.0), grid))
-    out.append(("from_loss fd lr=2", dynsys.gd_map(fd, 2.0), grid[:1500]))
     out.append(("from_loss 3-D lr=1.5", dynsys.gd_map(q3, 1.5), rng.uniform(-2.0, 2.0, (2000, 3))))
     return out
 
