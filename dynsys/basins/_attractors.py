@@ -14,6 +14,9 @@ the parameter keeps its id; one that appears gets a new id.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 
 from .._outcomes import FlagTable, Outcome
@@ -55,6 +58,11 @@ class AttractorTable:
         self._scale = np.empty(16)
         self._last = np.empty(16)
         self._recent = np.empty((16, dim))
+        # a spatial hash of the fixed points and cycles, so that a match is looked up among
+        # the few attractors near a point instead of scanning the table (see _near)
+        self._cells: dict = {}
+        self._levels: set = set()
+        self._wild: list[int] = []           # attractors with a non-finite point (no cell)
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -63,9 +71,64 @@ class AttractorTable:
         n = self._n
         return (self._kind[:n] == kind) & (self._period[:n] == period)
 
+    # The hash: an attractor with scale ``s = 1 + max|point|`` in ``[2^L, 2^(L+1))`` matches
+    # points within ``match_tol s < h_L = match_tol 2^(L+1)`` (Chebyshev distance); it is filed
+    # at level L under the 3^k cells of side ``h_L`` (over the first k <= 2 components) around
+    # its own, so a point that matches it falls in one of them: a query looks up its own cell
+    # at each level present. The exact test then runs on those candidates only, with the
+    # arithmetic of a scan, so the ids are those of a scan of the whole table.
+    _HASHED = 2
+
+    def _cell(self, level: int, point):
+        h = self.match_tol * 2.0 ** (level + 1) * (1.0 + 1e-9)
+        cell = []
+        for v in point[:self._HASHED]:
+            q = v / h
+            if not math.isfinite(q):
+                return None
+            cell.append(math.floor(q))
+        return tuple(cell)
+
+    def _file(self, i: int, kind: int, period: int, point: np.ndarray) -> None:
+        scale = float(self._scale[i])
+        cell = None
+        if math.isfinite(scale):
+            level = math.frexp(scale)[1] - 1          # 2^level <= scale < 2^(level + 1)
+            cell = self._cell(level, point.tolist())
+        if cell is None:
+            self._wild.append(i)
+            return
+        self._levels.add(level)
+        for off in itertools.product((-1, 0, 1), repeat=len(cell)):
+            key = (kind, period, level) + tuple(c + o for c, o in zip(cell, off))
+            self._cells.setdefault(key, []).append(i)
+
+    def _near(self, kind: int, period: int, point: np.ndarray) -> int | None:
+        """Return the first attractor (in id order) of this kind and period that ``point``
+        matches (-1: none), looked up in the hash; None if the point has no cell."""
+        x = point.tolist()
+        found = list(self._wild)
+        for level in self._levels:
+            cell = self._cell(level, x)
+            if cell is None:
+                return None
+            found += self._cells.get((kind, period, level) + cell, ())
+        for i in sorted(set(found)):
+            if self._kind[i] != kind or self._period[i] != period:
+                continue
+            # max_c |p_c - x_c| <= tol scale, as the scan computes it (a NaN never matches)
+            r = self.match_tol * self._scale[i]
+            if all(abs(pc - xc) <= r for pc, xc in zip(self._point[i].tolist(), x)):
+                return i
+        return -1
+
     def _find(self, kind: int, period: int, point: np.ndarray, value: float) -> int:
         """Return the first attractor (in id order) of this kind and period that ``point``
         matches, else :meth:`_continue`'s choice."""
+        if kind in (FIXED_POINT, CYCLE):
+            hit = self._near(kind, period, point)
+            if hit is not None:
+                return hit if hit >= 0 else self._continue(kind, period, point)
         same = self._same(kind, period)
         if kind == FAMILY:
             hits = same
@@ -127,6 +190,8 @@ class AttractorTable:
         self._last[i] = value
         self._recent[i] = point
         self._n += 1
+        if kind in (FIXED_POINT, CYCLE):
+            self._file(i, int(kind), int(period), point)
         return len(self.kind) - 1
 
     def arrays(self) -> dict:

@@ -1,13 +1,24 @@
 """Compiled hot loops of the basin sweep for any map with a numba kernel.
 
-The points of a chunk are split into blocks of ``BLOCK`` points run in parallel (``prange`` over
-blocks); inside a block the live points are kept packed, and every
-:data:`~dynsys._stopping.COMPACT` steps the points that stopped are written out and the others
-packed again. The loop stops by the library's one rule (:mod:`dynsys._stopping`): divergence and
-the step test every step, returns to the checkpoint (cycles) at every check, the Lyapunov window
-at the end of the budget. Models may bring a loop of their own (the ``grid_kernel`` hook, e.g. the
-2-D model's in :mod:`dynsys.models._qr2d_kernels`); the numpy fallback in :mod:`._sweep` runs the
-same rule on whole batches.
+Every thread runs one worker (``prange`` over the threads) with its own pool of starts (chunks
+of :data:`CHUNK` rows of the starts, interleaved over the workers), the design of the 2-D model's
+loop (:mod:`dynsys.models._qr2d_kernels`). A worker keeps :data:`LANES` starts in a lane set and
+runs blocks of :data:`~dynsys._stopping.COMPACT` steps on all of them, lanes interleaved, with no
+branch in the step loop: a stopped lane is frozen, and a frozen state stops again at the same
+test, so no stop flag is kept (a lane stopped in a block exactly when it used fewer steps than
+its clock says). After a block the block-end tests run on each lane; a lane that stopped is
+written out and refilled at once with the next start of the pool, so the lanes never starve. A
+start whose next block is not a whole one before the Lyapunov window (the short block before the
+window, the window itself with its tangent vector) runs alone from there to its end
+(``_alone``). Every lane has its own clock and checkpoint, so each start follows exactly the steps,
+tests and checkpoints it would follow alone: the results are those of the rule
+(:mod:`dynsys._stopping`) bit for bit, whatever the order and the number of threads.
+
+The map's step is called on small scratch arrays (a view of a lane's row would cost two atomic
+reference-count updates per call), and the loops are compiled for each state dimension, so
+that the loops over components unroll (:func:`_loops`). Models may bring a loop of their own
+(the ``grid_kernel`` hook); the numpy fallback in :mod:`._sweep` runs the same rule on whole
+batches.
 """
 
 from __future__ import annotations
@@ -15,12 +26,17 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._numba import njit
+from .._numba import njit, numba
 from .._outcomes import Outcome
+from .._stopping import COMPACT
 from .. import _stopping_nb as rule_tests
 
-#: Points per parallel block (their packed state stays in cache).
+#: Least points per thread in one call of :func:`map_sweep` (see ``_sweep._pieces``).
 BLOCK = 2048
+#: Orbits a worker runs side by side (its lane set; each lane refilled as its orbit stops).
+LANES = 16
+#: Starts a worker takes from its pool at a time (chunk ``w``, ``w + T``, ... of worker ``w``).
+CHUNK = 256
 
 _CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
     Outcome.DIVERGED)
@@ -28,148 +44,203 @@ _UNDECIDED, _CHAOTIC = int(Outcome.UNDECIDED), int(Outcome.CHAOTIC)
 
 
 # -- any map with a numba kernel ----------------------------------------------------------------
-@njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
-    """Replace ``v`` by ``DF(x) v`` normalised; return log of its norm (``y = F(x)`` given)."""
-    d = x.shape[0]
-    if has_jac:
-        jac(x, p, jbuf)
-        for r in range(d):
-            s = 0.0
-            for c in range(d):
-                s += jbuf[r, c] * v[c]
-            yh[r] = s
-    else:
-        xn = 0.0
-        for r in range(d):
-            xn += x[r] * x[r]
-        h = 1e-7 * (1.0 + np.sqrt(xn))
-        for r in range(d):
-            xh[r] = x[r] + h * v[r]
-        step(xh, p, yh)
-        for r in range(d):
-            yh[r] = (yh[r] - y[r]) / h
-    nrm = 0.0
-    for r in range(d):
-        nrm += yh[r] * yh[r]
-    nrm = np.sqrt(nrm)
-    for r in range(d):
-        v[r] = yh[r] / nrm
-    return np.log(nrm)
+_LOOPS: dict = {}
 
 
-@njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _map_block(step, jac, has_jac, x0, p, rule, ends):
-    code, period, used, final, ftle = ends
-    steps = rule.steps
-    radius2 = rule.radius2
-    m, d = x0.shape
-    xs = x0.copy()
-    cs = x0.copy()
-    vs = np.zeros((m, d))
-    vs[:, 0] = 1.0
-    lsum = np.zeros(m)
-    idx = np.arange(m)
-    cnt = np.zeros(m, dtype=np.int64)
-    stp = np.zeros(m, dtype=np.int64)
-    y = np.empty(d)
-    jbuf = np.empty((d, d))
-    xh = np.empty(d)
-    yh = np.empty(d)
-    cap = rule_tests.checkpoint_interval(rule.max_period)
-    every = rule_tests.first_interval(rule.max_period)
-    t_lyap = max(steps - rule.lyapunov_steps, 0)
-    live = m
-    t = 0
-    tc = 0
-    while live > 0 and t < steps:
-        k = rule_tests.block_length(t, steps, t_lyap)
-        tangent = t >= t_lyap
-        for _ in range(k):
-            for i in range(live):
-                if stp[i] != 0:
-                    continue
-                x = xs[i]
+def _loops(D: int):
+    """Return the parallel sweep compiled for state dimension ``D`` (built once per process)."""
+    if D in _LOOPS:
+        return _LOOPS[D]
+
+    @njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
+    def tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
+        """Replace ``v`` by ``DF(x) v`` normalised; return log of its norm (``y = F(x)``)."""
+        if has_jac:
+            jac(x, p, jbuf)
+            for r in range(D):
+                s = 0.0
+                for c in range(D):
+                    s += jbuf[r, c] * v[c]
+                yh[r] = s
+        else:
+            xn = 0.0
+            for r in range(D):
+                xn += x[r] * x[r]
+            h = 1e-7 * (1.0 + np.sqrt(xn))
+            for r in range(D):
+                xh[r] = x[r] + h * v[r]
+            step(xh, p, yh)
+            for r in range(D):
+                yh[r] = (yh[r] - y[r]) / h
+        nrm = 0.0
+        for r in range(D):
+            nrm += yh[r] * yh[r]
+        nrm = np.sqrt(nrm)
+        for r in range(D):
+            v[r] = yh[r] / nrm
+        return np.log(nrm)
+
+    @njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
+    def block(step, jac, has_jac, S, p, rule, t_lyap, scratch):
+        """One block on every lane, lanes interleaved: lane ``i`` takes ``KB[i]`` steps (its
+        block length, 0 for an empty lane) and carries its tangent vector when its clock is in
+        the Lyapunov window. A lane that stops (or has taken its steps) is frozen; a frozen
+        state stops again at the same test, so no stop flag is kept."""
+        X, C, V, lsum, cnt, T, TC, EV, IDX, KB = S
+        xb, yb, vb, jbuf, xh, yh = scratch
+        radius2 = rule.radius2
+        tol2 = rule.tol2
+        for s in range(COMPACT):
+            for i in range(LANES):
                 r2 = 0.0
-                for c in range(d):
-                    r2 += x[c] * x[c]
-                if rule_tests.diverged(r2, radius2):
-                    stp[i] = 1 + _DIVERGED
-                    continue
-                step(x, p, y)
+                for c in range(D):
+                    xc = X[i, c]
+                    xb[c] = xc
+                    r2 += xc * xc
+                step(xb, p, yb)
                 jump2 = 0.0
-                for c in range(d):
-                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
-                if rule_tests.converged(jump2, r2, rule.tol2):
-                    stp[i] = 1 + _CONVERGED
+                for c in range(D):
+                    jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                st = (rule_tests.diverged(r2, radius2) | rule_tests.converged(jump2, r2, tol2)
+                      | (s >= KB[i]))
+                if T[i] >= t_lyap and not st:
+                    for c in range(D):
+                        vb[c] = V[i, c]
+                    lsum[i] += tangent(step, jac, has_jac, xb, yb, p, vb, jbuf, xh, yh)
+                    for c in range(D):
+                        V[i, c] = vb[c]
+                for c in range(D):
+                    X[i, c] = xb[c] if st else yb[c]
+                cnt[i] += not st
+
+    @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
+    def worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends):
+        code, period, used, final, ftle = ends
+        n = x0.shape[0]
+        steps = rule.steps
+        radius2 = rule.radius2
+        cap = rule_tests.checkpoint_interval(rule.max_period)
+        first = rule_tests.first_interval(rule.max_period)
+        t_lyap = max(steps - rule.lyapunov_steps, 0)
+        n_lyap = steps - t_lyap
+        xb = np.empty(D)
+        yb = np.empty(D)
+        scratch = (xb, yb, np.empty(D), np.empty((D, D)), np.empty(D), np.empty(D))
+        X = np.full((LANES, D), np.nan)   # states (NaN: an empty lane, frozen)
+        C = np.empty((LANES, D))          # checkpoints
+        V = np.empty((LANES, D))          # tangent vectors
+        lsum = np.zeros(LANES)                     # sums of their log growths
+        cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
+        T = np.zeros(LANES, dtype=np.int64)        # clock
+        TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
+        EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
+        IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: a free lane)
+        KB = np.zeros(LANES, dtype=np.int64)       # length of the lane's next block
+        S = (X, C, V, lsum, cnt, T, TC, EV, IDX, KB)
+        pool = np.array([0, 0, w], dtype=np.int64)
+        k0 = rule_tests.block_length(0, steps, t_lyap)
+        active = 0
+        refill = True
+        while True:
+            # the free lanes take the next starts of the pool
+            for i in range(LANES):
+                if not refill:
+                    break
+                if IDX[i] >= 0:
                     continue
-                if tangent:
-                    lsum[i] += _tangent(step, jac, has_jac, x, y, p, vs[i], jbuf, xh, yh)
-                for c in range(d):
-                    x[c] = y[c]
-                cnt[i] += 1
-        t += k
-        since = t - tc
-        w = 0
-        for i in range(live):
-            if stp[i] == 0:
-                x = xs[i]
-                step(x, p, y)
-                jump2 = 0.0
-                back2 = 0.0
-                for c in range(d):
-                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
-                    back2 += (x[c] - cs[i, c]) * (x[c] - cs[i, c])
-                if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
-                    stp[i] = 1 + _PERIODIC
-            if stp[i] != 0:
-                j = idx[i]
-                c = stp[i] - 1
-                code[j] = c
-                period[j] = 1 if c == _CONVERGED else (since if c == _PERIODIC else 0)
+                j = _take(pool, nthreads, n)
+                if j < 0:
+                    refill = False
+                    break
+                for c in range(D):
+                    X[i, c] = x0[j, c]
+                    C[i, c] = x0[j, c]
+                    V[i, c] = 0.0
+                V[i, 0] = 1.0
+                lsum[i] = 0.0
+                cnt[i] = 0
+                T[i] = 0
+                TC[i] = 0
+                EV[i] = first
+                IDX[i] = j
+                KB[i] = k0
+                active += 1
+            if active == 0:
+                break
+            block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
+            # the block-end tests of each lane; a lane that stops is written out and freed
+            for i in range(LANES):
+                j = IDX[i]
+                if j < 0:
+                    continue
+                t = T[i] + KB[i]
+                T[i] = t
+                since = t - TC[i]
+                oc = -1
+                r2 = 0.0
+                for c in range(D):
+                    xb[c] = X[i, c]
+                    r2 += xb[c] * xb[c]
+                if cnt[i] < t:
+                    oc = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
+                else:
+                    step(xb, p, yb)
+                    jump2 = 0.0
+                    back2 = 0.0
+                    for c in range(D):
+                        jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                        back2 += (xb[c] - C[i, c]) * (xb[c] - C[i, c])
+                    if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
+                        oc = _PERIODIC
+                if oc >= 0:
+                    code[j] = oc
+                    period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
+                    lam = np.nan
+                elif t >= steps:
+                    lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+                    code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
+                    period[j] = 0
+                else:
+                    if since >= EV[i]:
+                        TC[i] = t
+                        EV[i] = min(2 * EV[i], cap)
+                        for c in range(D):
+                            C[i, c] = xb[c]
+                    KB[i] = rule_tests.block_length(t, steps, t_lyap)
+                    continue
                 used[j] = cnt[i]
-                for c in range(d):
-                    final[j, c] = xs[i, c]
-                ftle[j] = np.nan
-            else:
-                for c in range(d):
-                    xs[w, c] = xs[i, c]
-                    cs[w, c] = cs[i, c]
-                    vs[w, c] = vs[i, c]
-                lsum[w] = lsum[i]
-                idx[w] = idx[i]
-                cnt[w] = cnt[i]
-                stp[w] = 0
-                w += 1
-        live = w
-        if since >= every:
-            tc = t
-            every = min(2 * every, cap)
-            for i in range(live):
-                for c in range(d):
-                    cs[i, c] = xs[i, c]
-    n_lyap = steps - t_lyap
-    for i in range(live):
-        j = idx[i]
-        lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
-        code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
-        period[j] = 0
-        used[j] = cnt[i]
-        for c in range(d):
-            final[j, c] = xs[i, c]
-        ftle[j] = lam
+                for c in range(D):
+                    final[j, c] = xb[c]
+                ftle[j] = lam
+                IDX[i] = -1
+                KB[i] = 0
+                for c in range(D):
+                    X[i, c] = np.nan
+                active -= 1
+
+    @njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher
+    def sweep(nthreads, step, jac, has_jac, x0, p, rule, ends):
+        for w in prange(nthreads):
+            worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends)
+
+    _LOOPS[D] = sweep
+    return sweep
 
 
-@njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _map_sweep(step, jac, has_jac, x0, p, rule, ends):
-    code, period, used, final, ftle = ends
-    n = x0.shape[0]
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for blk in prange(nblocks):
-        lo = blk * BLOCK
-        hi = min(n, lo + BLOCK)
-        _map_block(step, jac, has_jac, x0[lo:hi], p, rule,
-                   (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
+@njit(error_model="numpy", inline="always")
+def _take(pool, nthreads, n):
+    """Return the next start of a worker's pool (chunks ``w``, ``w + T``, ... of ``CHUNK``
+    starts), or -1."""
+    if pool[0] >= pool[1]:
+        lo = pool[2] * CHUNK
+        if lo >= n:
+            return -1
+        pool[0] = lo
+        pool[1] = min(lo + CHUNK, n)
+        pool[2] += nthreads
+    j = pool[0]
+    pool[0] += 1
+    return j
 
 
 def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
@@ -179,9 +250,29 @@ def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     flat arrays); ``step_scale`` is the map's (see :class:`~dynsys.StoppingRule`). The
     tangent vector of the Lyapunov window uses ``kernel.jacobian`` when there is one, else a
     forward difference of ``kernel.step``."""
+    x0 = np.ascontiguousarray(x0, dtype=float)
+    if x0.shape[0] == 0:
+        return
     has_jac = kernel.jacobian is not None
-    _map_sweep(kernel.step, kernel.jacobian if has_jac else kernel.step, has_jac,
-               np.ascontiguousarray(x0, dtype=float), p, rule.kernel(step_scale), tuple(ends))
+    _loops(x0.shape[1])(numba.get_num_threads(), kernel.step,
+                        kernel.jacobian if has_jac else kernel.step, has_jac, x0, p,
+                        rule.kernel(step_scale), tuple(ends))
+
+
+@njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher
+def _final_blocks(final, states, loss, sharp):
+    n = states.shape[0]
+    for b in prange((n + CHUNK - 1) // CHUNK):
+        lo = b * CHUNK
+        hi = min(n, lo + CHUNK)
+        final(states[lo:hi], loss[lo:hi], sharp[lo:hi])
+
+
+def final_values(final, states, loss, sharp):
+    """Fill ``loss`` and ``sharp`` at the rows of ``states`` by the compiled
+    ``final(states, loss, sharp)`` (an :class:`~dynsys.systems._autojit.AutoKernel`'s), on
+    all threads (one call per block of rows)."""
+    _final_blocks(final, np.ascontiguousarray(states, dtype=float), loss, sharp)
 
 
 @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable

@@ -200,7 +200,7 @@ def _final_values(plan: Plan, out: dict) -> None:
     if plan.path == "model":
         hook.final(out["final"], loss, sharp)
     elif final is not None:          # compiled from the user's functions (an AutoKernel)
-        final(np.ascontiguousarray(out["final"]), loss, sharp)
+        K.final_values(final, out["final"], loss, sharp)
     else:
         ok = np.all(np.isfinite(out["final"]), axis=1)
         loss[:] = np.nan

@@ -1,0 +1,302 @@
+"""The generic compiled basin loop (lanes refilled from per-thread pools) against the loop it
+replaced (blocks of 2048 points drained with a compaction every 16 steps, copied below): the same
+outcome, period, steps, final state and Lyapunov exponent, bit for bit, for every start, over
+maps and user models, step sizes and budgets that exercise divergence, convergence, cycles, the
+Lyapunov window and the end of the budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import prange
+
+import dynsys
+from dynsys._numba import numba
+from dynsys._outcomes import Outcome
+from dynsys._stopping import OrbitEnds
+from dynsys import _stopping_nb as rule_tests
+from dynsys.basins import _kernels as K
+
+BLOCK = 2048
+_CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
+    Outcome.DIVERGED)
+_UNDECIDED, _CHAOTIC = int(Outcome.UNDECIDED), int(Outcome.CHAOTIC)
+
+
+# -- the previous loop (dynsys 6c62c5d, dynsys/basins/_kernels.py), kept as the reference -------
+@numba.njit(error_model="numpy")
+def _tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
+    """Replace ``v`` by ``DF(x) v`` normalised; return log of its norm (``y = F(x)`` given)."""
+    d = x.shape[0]
+    if has_jac:
+        jac(x, p, jbuf)
+        for r in range(d):
+            s = 0.0
+            for c in range(d):
+                s += jbuf[r, c] * v[c]
+            yh[r] = s
+    else:
+        xn = 0.0
+        for r in range(d):
+            xn += x[r] * x[r]
+        h = 1e-7 * (1.0 + np.sqrt(xn))
+        for r in range(d):
+            xh[r] = x[r] + h * v[r]
+        step(xh, p, yh)
+        for r in range(d):
+            yh[r] = (yh[r] - y[r]) / h
+    nrm = 0.0
+    for r in range(d):
+        nrm += yh[r] * yh[r]
+    nrm = np.sqrt(nrm)
+    for r in range(d):
+        v[r] = yh[r] / nrm
+    return np.log(nrm)
+
+
+@numba.njit(error_model="numpy")
+def _map_block(step, jac, has_jac, x0, p, rule, ends):
+    code, period, used, final, ftle = ends
+    steps = rule.steps
+    radius2 = rule.radius2
+    m, d = x0.shape
+    xs = x0.copy()
+    cs = x0.copy()
+    vs = np.zeros((m, d))
+    vs[:, 0] = 1.0
+    lsum = np.zeros(m)
+    idx = np.arange(m)
+    cnt = np.zeros(m, dtype=np.int64)
+    stp = np.zeros(m, dtype=np.int64)
+    y = np.empty(d)
+    jbuf = np.empty((d, d))
+    xh = np.empty(d)
+    yh = np.empty(d)
+    cap = rule_tests.checkpoint_interval(rule.max_period)
+    every = rule_tests.first_interval(rule.max_period)
+    t_lyap = max(steps - rule.lyapunov_steps, 0)
+    live = m
+    t = 0
+    tc = 0
+    while live > 0 and t < steps:
+        k = rule_tests.block_length(t, steps, t_lyap)
+        tangent = t >= t_lyap
+        for _ in range(k):
+            for i in range(live):
+                if stp[i] != 0:
+                    continue
+                x = xs[i]
+                r2 = 0.0
+                for c in range(d):
+                    r2 += x[c] * x[c]
+                if rule_tests.diverged(r2, radius2):
+                    stp[i] = 1 + _DIVERGED
+                    continue
+                step(x, p, y)
+                jump2 = 0.0
+                for c in range(d):
+                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
+                if rule_tests.converged(jump2, r2, rule.tol2):
+                    stp[i] = 1 + _CONVERGED
+                    continue
+                if tangent:
+                    lsum[i] += _tangent(step, jac, has_jac, x, y, p, vs[i], jbuf, xh, yh)
+                for c in range(d):
+                    x[c] = y[c]
+                cnt[i] += 1
+        t += k
+        since = t - tc
+        w = 0
+        for i in range(live):
+            if stp[i] == 0:
+                x = xs[i]
+                step(x, p, y)
+                jump2 = 0.0
+                back2 = 0.0
+                for c in range(d):
+                    jump2 += (y[c] - x[c]) * (y[c] - x[c])
+                    back2 += (x[c] - cs[i, c]) * (x[c] - cs[i, c])
+                if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
+                    stp[i] = 1 + _PERIODIC
+            if stp[i] != 0:
+                j = idx[i]
+                c = stp[i] - 1
+                code[j] = c
+                period[j] = 1 if c == _CONVERGED else (since if c == _PERIODIC else 0)
+                used[j] = cnt[i]
+                for c in range(d):
+                    final[j, c] = xs[i, c]
+                ftle[j] = np.nan
+            else:
+                for c in range(d):
+                    xs[w, c] = xs[i, c]
+                    cs[w, c] = cs[i, c]
+                    vs[w, c] = vs[i, c]
+                lsum[w] = lsum[i]
+                idx[w] = idx[i]
+                cnt[w] = cnt[i]
+                stp[w] = 0
+                w += 1
+        live = w
+        if since >= every:
+            tc = t
+            every = min(2 * every, cap)
+            for i in range(live):
+                for c in range(d):
+                    cs[i, c] = xs[i, c]
+    n_lyap = steps - t_lyap
+    for i in range(live):
+        j = idx[i]
+        lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+        code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
+        period[j] = 0
+        used[j] = cnt[i]
+        for c in range(d):
+            final[j, c] = xs[i, c]
+        ftle[j] = lam
+
+
+@numba.njit(parallel=True, error_model="numpy")
+def _map_sweep(step, jac, has_jac, x0, p, rule, ends):
+    code, period, used, final, ftle = ends
+    n = x0.shape[0]
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(n, lo + BLOCK)
+        _map_block(step, jac, has_jac, x0[lo:hi], p, rule,
+                   (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
+
+
+
+
+def old_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
+    has_jac = kernel.jacobian is not None
+    _map_sweep(kernel.step, kernel.jacobian if has_jac else kernel.step, has_jac,
+               np.ascontiguousarray(x0, dtype=float), p, rule.kernel(step_scale), tuple(ends))
+
+
+# -- the systems ---------------------------------------------------------------------------------
+EPS = 0.1
+
+
+def user_loss(t):
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    return 0.5 * z * z
+
+
+def user_grad(t):
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    return z * t[0], -EPS * z * t[1]
+
+
+def user_hess(t):
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    return np.array([[t[0] * t[0] + z, -EPS * t[0] * t[1]],
+                     [-EPS * t[0] * t[1], EPS * EPS * t[1] * t[1] - EPS * z]])
+
+
+def quartic3(t):
+    return 0.25 * (t[0] ** 2 + t[1] ** 2 + t[2] ** 2 - 1.0) ** 2 + 0.1 * t[0] * t[1] * t[2]
+
+
+def user_step(x, a=1.4, b=0.3):
+    return np.array([1.0 - a * x[0] * x[0] + x[1], b * x[0]])
+
+
+def _maps():
+    """``(name, map, starts)``: maps with a compiled kernel and starts of their basins."""
+    rng = np.random.default_rng(7)
+    out = []
+    henon = dynsys.maps.henon()
+    out.append(("henon", henon, rng.uniform(-1.5, 1.5, (3000, 2))))
+    out.append(("logistic", dynsys.maps.logistic(r=3.7),
+                rng.uniform(-0.2, 1.2, (3000, 1))))
+    out.append(("logistic r=3.2", dynsys.maps.logistic(r=3.2), rng.uniform(-0.1, 1.1, (2000, 1))))
+    user = dynsys.Map(user_step, dim=2, params={"a": 1.4, "b": 0.3}, name="user_henon")
+    out.append(("user map", user.compiled() if hasattr(user, "compiled") else user,
+                rng.uniform(-1.5, 1.5, (2000, 2))))
+    grid = rng.uniform([-3.0, -12.0], [3.0, 12.0], (4000, 2))
+    qr = dynsys.QuadraticRegression2D(EPS, 0.0)
+    fl = dynsys.Model.from_loss(user_loss, grad=user_grad, dim=2, name="bits_grad")
+    fh = dynsys.Model.from_loss(user_loss, grad=user_grad, hessian=user_hess, dim=2,
+                                name="bits_hess")
+    q3 = dynsys.Model.from_loss(quartic3, dim=3, name="bits_q3")
+    for lr in (0.5, 1.0, 2.0, 4.0):
+        out.append((f"qr2d gd_kernel lr={lr}", dynsys.gd_map(qr, lr), grid))
+        out.append((f"from_loss+grad lr={lr}", dynsys.gd_map(fl, lr), grid))
+    out.append(("from_loss+grad+hessian lr=1", dynsys.gd_map(fh, 1.0), grid))
+    out.append(("from_loss 3-D lr=1.5", dynsys.gd_map(q3, 1.5), rng.uniform(-2.0, 2.0, (2000, 3))))
+    return out
+
+
+RULES = [
+    dynsys.StoppingRule(steps=300, lyapunov_steps=100),             # window after 200 steps
+    dynsys.StoppingRule(steps=1000),                                 # window over the budget
+    dynsys.StoppingRule(steps=203, lyapunov_steps=37, max_period=8),  # blocks cut at the window
+    dynsys.StoppingRule(steps=2000, lyapunov_steps=0, radius=1e3, tol=1e-9),
+    dynsys.StoppingRule(steps=5, lyapunov_steps=3),                  # shorter than one block
+]
+
+
+def _ends(n, dim):
+    return OrbitEnds(np.empty(n, np.int8), np.empty(n, np.int16), np.empty(n, np.int32),
+                     np.empty((n, dim)), np.empty(n))
+
+
+def _compiled(mapping):
+    m = mapping.compiled() if hasattr(mapping, "compiled") else mapping
+    if m.kernel is None:
+        pytest.skip("no compiled kernel")
+    return m
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: f"steps{r.steps}-lyap{r.lyapunov_steps}")
+def test_generic_kernel_bit_for_bit_against_previous_loop(rule):
+    seen = set()
+    for name, mapping, x0 in _maps():
+        m = _compiled(mapping)
+        x0 = np.ascontiguousarray(x0)
+        n = x0.shape[0]
+        new, ref = _ends(n, m.dim), _ends(n, m.dim)
+        K.map_sweep(m.kernel, x0, m.param_vector(), rule, new, m.step_scale)
+        old_sweep(m.kernel, x0, m.param_vector(), rule, ref, m.step_scale)
+        for field in OrbitEnds._fields:
+            a, b = getattr(new, field), getattr(ref, field)
+            assert a.tobytes() == b.tobytes(), f"{name}: {field} differs"
+        seen.update(np.unique(new.code).tolist())
+    if rule.steps >= 300:       # the cases exercise every outcome
+        assert {_CONVERGED, _PERIODIC, _DIVERGED} <= seen, seen
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_generic_kernel_independent_of_threads_and_order(threads):
+    """Each start's result does not depend on the thread count nor on which starts share a
+    call (lanes are refilled in pool order: a permutation reorders everything)."""
+    name, mapping, x0 = _maps()[0]
+    m = _compiled(mapping)
+    rule = RULES[0]
+    n = x0.shape[0]
+    ref = _ends(n, 2)
+    old_sweep(m.kernel, x0, m.param_vector(), rule, ref)
+    perm = np.random.default_rng(3).permutation(n)
+    new = _ends(n, 2)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        K.map_sweep(m.kernel, np.ascontiguousarray(x0[perm]), m.param_vector(), rule, new)
+    finally:
+        numba.set_num_threads(before)
+    for field in OrbitEnds._fields:
+        assert getattr(new, field).tobytes() == getattr(ref, field)[perm].tobytes(), field
+
+
+def test_generic_kernel_empty_and_tiny_inputs():
+    m = dynsys.maps.henon()
+    for n in (0, 1, 3, K.LANES + 1):
+        x0 = np.zeros((n, 2)) + 0.1
+        new, ref = _ends(n, 2), _ends(n, 2)
+        K.map_sweep(m.kernel, x0, m.param_vector(), RULES[0], new)
+        old_sweep(m.kernel, x0, m.param_vector(), RULES[0], ref)
+        for field in OrbitEnds._fields:
+            assert getattr(new, field).tobytes() == getattr(ref, field).tobytes(), field
