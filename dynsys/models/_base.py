@@ -297,7 +297,7 @@ class LossModel(Model):
             else:
                 rate = _autojit.numpy_rate(lambda x: x - self.grad(x), self.dim)
             _autojit.fallback_warning(f"model {self.name!r} (Model.from_loss)", str(result),
-                                      rate, stacklevel=8)
+                                      rate)
             return True
 
         # memoised on the user's functions: models made from the same functions share it
