@@ -22,15 +22,17 @@ from ..models import Model, gd_map, resolve_swept
 from ..systems._map import compiled
 from . import _kernels as K
 from ._attractors import AttractorKind, AttractorTable, label_chunk
-from ._sweep import (CALL_WORK, Plan, _final_values, compute_chunk, empty_fields, family_mask,
+from . import _sweep
+from ._sweep import (Plan, _final_values, compute_chunk, empty_fields, family_mask,
                      reduce_cycles)
 
 #: Starts per chunk (the unit of work and of progress).
 CHUNK_SAMPLES = 1 << 16
 #: Point-steps (starts x swept values x ``steps``) from which the compiled path runs its chunks
-#: on numba's threads in parallel (one chunk per thread, each chunk single-threaded) rather
-#: than one chunk after another: below it the extra compilation of the thread-safe loop
-#: (about a second) costs more than it saves.
+#: on numba's threads in parallel (pieces of the next chunks on as many threads of our own, each
+#: piece single-threaded) rather than one chunk after another with numba's threads inside the
+#: loop (which has one block of starts, one thread, per 2048 starts): below it the extra
+#: compilation of the GIL-free loop (about a second) costs more than it saves.
 THREADS_AFTER = 1 << 26
 
 
@@ -143,8 +145,7 @@ def basins_fractions(system, sampler, values=None, *, lr_range=None, n: int | No
     report = _progress(progress)
     path = "kernel" if getattr(mapping, "kernel", None) is not None else "numpy"
     workers = _workers(path, points.shape[0] * len(values) * rule.steps)
-    rows = min(points.shape[0], CHUNK_SAMPLES if workers == 1
-               else max(K.BLOCK, CALL_WORK // rule.steps))
+    rows = min(points.shape[0], CHUNK_SAMPLES)
     plan = SamplePlan(mapping=mapping, model=model, param=param, values=values,
                       axes=[np.arange(points.shape[0], dtype=float)], base=np.zeros(dim),
                       rule=rule, scaling=False, rows=rows, path=path, points=points)
@@ -190,27 +191,37 @@ def _sweep_nogil(step, jac, has_jac, x0, p, rule, ends):
                      (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
 
 
-def _chunk_on_thread(plan: SamplePlan, key) -> dict:
-    """Return the results of chunk ``key`` as :func:`~._sweep.compute_chunk` computes them on
-    the compiled path, with the GIL released while the orbits run (one chunk per thread)."""
+def _pieces_of(n: int, steps: int) -> list[tuple[int, int]]:
+    """Return ``[(lo, hi), ...]`` covering ``range(n)`` in pieces of about
+    :data:`~._sweep.CALL_WORK` point-steps (one single-threaded call each)."""
+    size = max(1, _sweep.CALL_WORK // max(1, steps))
+    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def _submit(pool, plan: SamplePlan, key) -> tuple:
+    """Start chunk ``key`` on the pool: its orbits in pieces of about one call's work, each a
+    task filling its share of the chunk's arrays. Return ``(key, arrays, futures)``."""
     vi, block = key
     mapping = plan.map_at(float(plan.values[vi]))
     out = empty_fields(plan.cells(block), plan)
     ends = OrbitEnds(out["outcome"], out["period"], out["steps"], out["final"], out["lyapunov"])
     kernel = mapping.kernel
     has_jac = kernel.jacobian is not None
-    _sweep_nogil(kernel.step, kernel.jacobian if has_jac else kernel.step, has_jac,
-                 np.ascontiguousarray(plan.start_points(block), dtype=float),
-                 mapping.param_vector(), plan.rule.kernel(mapping.step_scale), tuple(ends))
-    _final_values(plan, out)
-    return out
+    starts = np.ascontiguousarray(plan.start_points(block), dtype=float)
+    p = mapping.param_vector()
+    rule = plan.rule.kernel(mapping.step_scale)
+    futures = [pool.submit(_sweep_nogil, kernel.step, kernel.jacobian if has_jac else kernel.step,
+                           has_jac, starts[lo:hi], p, rule, tuple(a[lo:hi] for a in ends))
+               for lo, hi in _pieces_of(starts.shape[0], plan.rule.steps)]
+    return key, out, futures
 
 
 def _computed(plan: SamplePlan, keys, workers: int):
-    """Yield ``(key, chunk results)`` in the order of ``keys``: computed one after another
-    (numba's threads inside the compiled loop), or ``workers`` chunks at a time on threads of
-    their own, at most ``2 workers`` ahead of the one yielded. Orbits are independent of each
-    other, so the results are the same."""
+    """Yield ``(key, chunk results)`` in the order of ``keys``: chunks computed one after
+    another (numba's threads inside the compiled loop), or, with ``workers > 1``, the pieces of
+    the next ``workers + 1`` chunks on ``workers`` threads of their own, each piece
+    single-threaded with the GIL released. The chunks are the same and orbits independent of
+    each other, so the results are the same."""
     if workers <= 1:
         for key in keys:
             yield key, compute_chunk(plan, key)
@@ -218,16 +229,18 @@ def _computed(plan: SamplePlan, keys, workers: int):
     pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dynsys-fractions")
     try:
         todo = iter(keys)
-        pending = collections.deque((key, pool.submit(_chunk_on_thread, plan, key))
-                                    for key in itertools.islice(todo, 2 * workers))
-        while pending:
-            key, future = pending.popleft()
-            out = future.result()
+        window = collections.deque(_submit(pool, plan, key)
+                                   for key in itertools.islice(todo, workers + 1))
+        while window:
+            key, out, futures = window.popleft()
+            for future in futures:
+                future.result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(_chunk_on_thread, plan, nxt)))
+                window.append(_submit(pool, plan, nxt))
+            _final_values(plan, out)
             yield key, out
-    finally:      # Ctrl-C or an error: drop what has not started; running chunks end soon
+    finally:      # Ctrl-C or an error: drop the pieces not started; running ones end soon
         pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -283,6 +296,8 @@ def wilson_interval(count, n: int, confidence: float):
 
 def _dataset(plan: SamplePlan, table: AttractorTable, ids, outcomes, points,
              confidence: float) -> xr.Dataset:
+    from ._api import _path_label
+
     n_values, n = ids.shape
     n_attr = len(table)
     counts = np.stack([np.bincount(row[row >= 0], minlength=n_attr) for row in ids]) \
@@ -352,7 +367,8 @@ def _dataset(plan: SamplePlan, table: AttractorTable, ids, outcomes, points,
     rule = plan.rule.attrs()
     rule["lyapunov_steps"] = min(rule["lyapunov_steps"], rule["steps"])
     ds.attrs.update(provenance(target, analysis="basins_fractions", swept=plan.param, **rule,
-                               n_samples=n, confidence=confidence, compute_path=plan.path))
+                               n_samples=n, confidence=confidence,
+                               compute_path=_path_label(plan)))
     ds.attrs.pop(f"param_{plan.param}", None)
     params = json.loads(ds.attrs["system_params"])
     params.pop(plan.param, None)

@@ -61,11 +61,12 @@ class Map:
        :func:`~dynsys.basins`) and the interesting interval of a parameter (the CLI's default
        sweep); the built-in maps have them.
 
-    Without a ``kernel``, :meth:`compiled` (which :func:`~dynsys.basins` calls) compiles
-    ``step`` and ``jacobian`` with numba when they compile for one point, giving the compiled
-    loops' speed (``jit=None``, the default; ``jit=True`` makes failing to compile an error,
-    ``jit=False`` keeps the numpy path). When they do not compile, one
-    :class:`~dynsys.SlowPathWarning` says why and how slow the numpy path is.
+    Without a ``kernel``, :meth:`compiled` (which basins, basin fractions, trajectories, orbit
+    diagrams and Lyapunov spectra call) compiles ``step`` and ``jacobian`` with numba when they
+    compile for one point, giving the compiled loops' speed (``jit=None``, the default;
+    ``jit=True`` makes failing to compile an error, ``jit=False`` keeps the numpy path). When
+    they do not compile, one :class:`~dynsys.SlowPathWarning` says why and how slow the numpy
+    path is.
 
     Examples
     --------
