@@ -13,9 +13,12 @@ warm (after one call that compiles, timed apart: in a new process the loops that
 kernel compile again, see docs/tutorial.md section 7). Each round runs every contender once, in
 turn; the table gives min and median over rounds and the speed-up (numpy / compiled).
 
-Part 2, ``basins_fractions`` of the 2-D model (a built-in kernel) and of the user loss above:
-numba set to one thread against two (chunks on two threads, each single-threaded), the same
-call, interleaved. The results are checked to be identical. The load average is printed
+Part 2, ``basins_fractions`` of the 2-D model (a built-in kernel) and of the user loss above,
+few starts and many step sizes, and many starts and few step sizes: numba set to one thread,
+two threads with the chunks one after another (numba's threads inside the loop, one per block
+of 2048 starts: the behaviour before), and two threads with the chunks' pieces on two threads
+of their own (the default from ``THREADS_AFTER`` point-steps on); the same call, interleaved,
+speed-ups against one thread in brackets. The results are checked to be identical. The load average is printed
 before and after; the machine may be shared, so compare ratios within one run.
 """
 
@@ -92,9 +95,9 @@ def analyses(quick: bool):
     }
 
 
-def timed(fn, *args):
+def timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kwargs)
     return time.perf_counter() - t0, out
 
 
@@ -119,33 +122,47 @@ def part1(rounds: int, quick: bool) -> None:
 
 
 def part2(rounds: int, quick: bool) -> None:
-    n = 20_000 if quick else 50_000
+    from dynsys.basins import _fractions
+
     box = [(-3.0, 3.0), (-12.0, 12.0)]
-    values = dynsys.linspace(0.6, 1.6, 6)
+    sizes = [(2000, dynsys.linspace(0.6, 1.6, 40)), (20_000 if quick else 50_000,
+                                                    dynsys.linspace(0.6, 1.6, 6))]
     systems = {"builtin 2-D model": dynsys.QuadraticRegression2D(EPS),
                "user from_loss": user_model(None)}
-    print(f"\n## basins_fractions, {n} starts x {len(values)} step sizes, steps=2000: "
-          f"1 vs 2 numba threads")
     threads0 = numba.get_num_threads()
-    for name, system in systems.items():
-        def run(threads, system=system):
-            numba.set_num_threads(threads)
-            try:
-                return timed(dynsys.basins_fractions, system, box, values, n=n, steps=2000)
-            finally:
-                numba.set_num_threads(threads0)
-        cold1, ref = run(1)
-        cold2, two = run(2)
-        assert two.identical(ref), "results differ between 1 and 2 threads"
-        t = {1: [], 2: []}
-        for _ in range(rounds):
-            for threads in (1, 2):
-                t[threads].append(run(threads)[0])
-        print(f"  {name}: first calls (compile) {cold1:.2f} s / {cold2:.2f} s; 1 thread "
-              f"min/med {min(t[1]):.3f}/{statistics.median(t[1]):.3f} s, 2 threads "
-              f"{min(t[2]):.3f}/{statistics.median(t[2]):.3f} s, speed-up "
-              f"{min(t[1]) / min(t[2]):.2f}x (min) {statistics.median(t[1]) / statistics.median(t[2]):.2f}x (median); "
-              f"identical results")
+    after0 = _fractions.THREADS_AFTER
+    # contenders: 1 thread; 2 threads with chunks one after another (numba's threads inside
+    # the loop: one block of 2048 starts per thread, as before); 2 threads, chunks on threads
+    modes = {"1 thread": (1, after0), "2 thr, chunks in turn": (2, 1 << 62),
+             "2 thr, chunks on threads": (2, 0)}
+
+    def run(system, n, values, mode):
+        threads, after = modes[mode]
+        numba.set_num_threads(threads)
+        _fractions.THREADS_AFTER = after
+        try:
+            return timed(dynsys.basins_fractions, system, box, values, n=n, steps=2000)
+        finally:
+            numba.set_num_threads(threads0)
+            _fractions.THREADS_AFTER = after0
+
+    print("\n## basins_fractions, steps=2000 (min/median of the rounds, s)")
+    for n, values in sizes:
+        for name, system in systems.items():
+            ref = None
+            for mode in modes:                   # first calls: compile, and check results
+                cold, ds = run(system, n, values, mode)
+                ref = ds if ref is None else ref
+                assert ds.identical(ref), f"results differ: {mode}"
+            t = {mode: [] for mode in modes}
+            for _ in range(rounds):
+                for mode in modes:
+                    t[mode].append(run(system, n, values, mode)[0])
+            base = t["1 thread"]
+            cells = "; ".join(f"{mode} {min(v):.3f}/{statistics.median(v):.3f} "
+                              f"({min(base) / min(v):.2f}x/{statistics.median(base) / statistics.median(v):.2f}x)"
+                              for mode, v in t.items())
+            print(f"  {name}, {n} starts x {len(values)} values: {cells}; identical results")
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ Step-size control follows the branch, not the parameter range:
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import numpy as np
