@@ -19,7 +19,6 @@ Step-size control follows the branch, not the parameter range:
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import numpy as np
@@ -411,7 +410,11 @@ def continuation(system=_UNSET, x0=None, *, param: str = "lr", param_range=None,
     FarStartWarning
         When Newton's method from ``x0`` lands farther than ``0.1 (1 + |x0|)`` from ``x0``
         (typically on the origin): the branch is the one through the point found, not one
-        near ``x0``.
+        near ``x0``. The test depends on ``x0``, the start value and the map only, not on the
+        continuation's settings (``step``, ``tol``, ``max_points``, ``direction``,
+        ``param_range``; tests/bifurcation/test_continuation_start.py). It is relative for
+        ``|x0| >= 1`` and absolute (0.1) below: for a map whose fixed points lie closer than
+        that, check the start's fixed point yourself.
 
     Examples
     --------

@@ -15,7 +15,9 @@ from .._numba import numba
 from .._outcomes import Outcome
 from .._specialise import specialise
 from ..models import resolve_swept
+from ..models._gd import loss_and_sharpness
 from ..systems._iterate import RADIUS
+from ..systems._map import compiled
 
 
 #: The compiled orbit-diagram loop, as module text specialised to a map's kernel and dimension
@@ -161,14 +163,17 @@ def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last):
             cut = min(cut, max(CHECK, CALL_WORK // lanes // CHECK * CHECK))
 
 
-def _at_samples(func, out, finite):
+def _at_samples(func, out, finite, n_out=None):
     """Return ``func`` evaluated at the finite samples of ``out`` (n, keep, dim), NaN elsewhere
-    (the samples after an orbit left the radius are never evaluated)."""
-    values = np.full(out.shape[:-1], np.nan)
+    (the samples after an orbit left the radius are never evaluated); a list of ``n_out`` such
+    arrays for a ``func`` that returns that many."""
+    values = [np.full(out.shape[:-1], np.nan) for _ in range(n_out or 1)]
     if finite.any():
         with np.errstate(all="ignore"):
-            values[finite] = func(out[finite])
-    return values
+            got = func(out[finite])
+            for v, g in zip(values, got if n_out else (got,), strict=True):
+                v[finite] = g
+    return values if n_out else values[0]
 
 
 def _python_diagram(mapping, param, values, x0, steps, keep, radius2, out, last):
@@ -262,6 +267,7 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
             f"{n} values x {keep} kept iterates x {mapping.dim} float64, and their loss")
     out = np.full((n, keep, mapping.dim), np.nan)
     last = np.empty(n, dtype=np.int64)
+    mapping = compiled(mapping)      # a kernel numba compiles from a user's functions
     kernel = mapping.kernel
     if kernel is not None:
         base = mapping.param_vector()
@@ -287,9 +293,10 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
     }
     if is_model:
         finite = np.all(np.isfinite(out), axis=-1)         # the kept samples of bounded orbits
-        data["loss"] = ((param, "sample"), _at_samples(model.loss, out, finite),
-                        {"long_name": "loss"})
-        data["sharpness"] = ((param, "sample"), _at_samples(model.sharpness, out, finite),
+        loss, sharpness = _at_samples(lambda th: loss_and_sharpness(model, mapping, th), out,
+                                      finite, 2)
+        data["loss"] = ((param, "sample"), loss, {"long_name": "loss"})
+        data["sharpness"] = ((param, "sample"), sharpness,
                              {"long_name": "sharpness (top Hessian eigenvalue)"})
         if callable(getattr(model, "ntk_eigenvalue", None)):
             data["ntk_eigenvalue"] = ((param, "sample"),

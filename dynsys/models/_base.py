@@ -179,8 +179,9 @@ class Model(abc.ABC):
         with O(1) derivatives.
 
         Fast path: when the functions compile with numba for one point, the model's
-        ``auto_gd_kernel`` hook compiles GD on them (``jit=None``, the default), and basins run
-        in the compiled loop. Only the given functions are compiled: a missing gradient is
+        ``auto_gd_kernel`` hook compiles GD on them (``jit=None``, the default), and basins,
+        basin fractions, trajectories, orbit diagrams and Lyapunov spectra run in the compiled
+        loops. Only the given functions are compiled: a missing gradient is
         the same five-point difference of ``loss`` inside numba (``4 P`` loss calls per step:
         give ``grad`` for speed), a missing Hessian the difference of the gradient. If they do
         not compile, one :class:`~dynsys.SlowPathWarning` says why and the numpy path runs;
@@ -297,7 +298,7 @@ class LossModel(Model):
             else:
                 rate = _autojit.numpy_rate(lambda x: x - self.grad(x), self.dim)
             _autojit.fallback_warning(f"model {self.name!r} (Model.from_loss)", str(result),
-                                      rate, stacklevel=8)
+                                      rate)
             return True
 
         # memoised on the user's functions: models made from the same functions share it

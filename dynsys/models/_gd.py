@@ -86,6 +86,20 @@ def gd_map(model, lr: float) -> GDMap:
     return GDMap(model, lr)
 
 
+def loss_and_sharpness(model, mapping, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(loss, sharpness)`` of ``model`` at ``states`` (n, P): compiled when the
+    kernel of ``mapping`` (GD on ``model``) has a ``final`` function (an
+    :class:`~dynsys.systems.AutoKernel` compiled from ``Model.from_loss`` functions), else by
+    the model's own ``loss`` and ``sharpness``."""
+    final = getattr(getattr(mapping, "kernel", None), "final", None)
+    if final is None:
+        return model.loss(states), model.sharpness(states)
+    loss, sharpness = np.empty(states.shape[0]), np.empty(states.shape[0])
+    final(np.ascontiguousarray(states, dtype=float), loss, sharpness)
+    return loss, sharpness
+
+
+
 def resolve_system(system, lr=None, *, lr_name: str = "lr"):
     """Return ``(map, model)`` for a Model (with ``lr`` required) or a Map (``lr`` optional).
 

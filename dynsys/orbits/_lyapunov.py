@@ -13,6 +13,7 @@ from .._xr import dataarray
 from .. import _stopping
 from .._outcomes import Outcome
 from ..systems._iterate import RADIUS
+from ..systems._map import compiled
 from ..models import resolve_system
 
 
@@ -307,6 +308,7 @@ def _run(mapping, x0, transient, steps, n_batches, radius2):
     """Return ``(sums (n_batches, dim), diverged step or -1, jacobian label)``: the sums of
     ``log |R_jj|`` over each batch of the ``steps`` recorded iterations."""
     sums = np.zeros((n_batches, mapping.dim))
+    mapping = compiled(mapping)      # a kernel numba compiles from a user's functions
     kernel = mapping.kernel
     if kernel is not None:
         diverged = _sliced(_compiled_loop(kernel), np.array(x0, dtype=float),

@@ -10,8 +10,9 @@ from .._limits import require
 from .._labels import provenance
 from .._outcomes import Outcome
 from ..models._base import RegressionModel
-from ..models._gd import resolve_system
+from ..models._gd import loss_and_sharpness, resolve_system
 from ..systems._iterate import RADIUS, orbit
+from ..systems._map import compiled
 
 
 def state_labels(system, model) -> list[str]:
@@ -69,7 +70,8 @@ def trajectory(system, x0, *, lr=None, steps: int, radius: float | None = None,
     per_step = dim + (dim * dim + dim + 3 if model is not None else 0)   # + Hessians, loss, ...
     require("steps", 8 * (steps + 1) * per_step,
             f"{steps + 1} states x {per_step} float64 values")
-    states, last = orbit(mapping, x0, steps, radius=radius)
+    run = compiled(mapping)          # a kernel numba compiles from a user's functions
+    states, last = orbit(run, x0, steps, radius=radius)
     labels = state_labels(mapping, model)
     state_name = "theta" if model is not None else "x"
     coords = {"step": np.arange(steps + 1), "component": labels}
@@ -82,8 +84,9 @@ def trajectory(system, x0, *, lr=None, steps: int, radius: float | None = None,
     if model is not None:
         finite = states[: last + 1]
         with np.errstate(all="ignore"):
-            data["loss"] = (("step",), _pad(model.loss(finite), steps), {"long_name": "loss"})
-            data["sharpness"] = (("step",), _pad(model.sharpness(finite), steps),
+            loss, sharpness = loss_and_sharpness(model, run, finite)
+            data["loss"] = (("step",), _pad(loss, steps), {"long_name": "loss"})
+            data["sharpness"] = (("step",), _pad(sharpness, steps),
                                  {"long_name": "sharpness (top Hessian eigenvalue)"})
             if isinstance(model, RegressionModel):
                 data["ntk_eigenvalue"] = (("step",), _pad(model.ntk_eigenvalue(finite), steps),
@@ -96,7 +99,7 @@ def trajectory(system, x0, *, lr=None, steps: int, radius: float | None = None,
     ds["step"].attrs.update(long_name="iteration", units="1")
     ds.attrs.update(provenance(mapping, analysis="trajectory", steps=steps, radius=radius,
                                diverged_at_step=-1 if last == steps else last + 1,
-                               x0=x0))
+                               x0=x0, compiled=int(run.kernel is not None)))
     return ds
 
 

@@ -459,10 +459,26 @@ def numpy_rate(batch_step, dim: int, n: int = 512) -> float:
     return n / max(dt, 1e-9)
 
 
-def fallback_warning(what: str, reason: str, rate: float, stacklevel: int = 4) -> None:
-    """Warn once that ``what`` runs the numpy path, why, and how slow it is."""
+def _caller_level() -> int:
+    """Return the ``stacklevel`` that points a warning (raised by the caller of this function)
+    at the first frame outside dynsys: the user's call of an analysis, whichever it is."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def fallback_warning(what: str, reason: str, rate: float, stacklevel: int | None = None
+                     ) -> None:
+    """Warn once that ``what`` runs the numpy path, why, and how slow it is (pointing at the
+    first frame outside dynsys unless ``stacklevel`` is given)."""
     speed = (f"about {rate:.1e} point-iterations/s (the compiled loop runs about "
              f"{COMPILED_RATE:.0e} per core)" if np.isfinite(rate) else "much slower")
     warnings.warn(f"{what} could not be compiled by numba, so it runs on the numpy path at "
                   f"{speed}. Reason: {reason}. To get the fast path, {HOWTO}. Pass jit=False "
-                  f"to silence this warning.", SlowPathWarning, stacklevel=stacklevel)
+                  f"to silence this warning.", SlowPathWarning,
+                  stacklevel=_caller_level() if stacklevel is None else stacklevel)

@@ -61,11 +61,12 @@ class Map:
        :func:`~dynsys.basins`) and the interesting interval of a parameter (the CLI's default
        sweep); the built-in maps have them.
 
-    Without a ``kernel``, :meth:`compiled` (which :func:`~dynsys.basins` calls) compiles
-    ``step`` and ``jacobian`` with numba when they compile for one point, giving the compiled
-    loops' speed (``jit=None``, the default; ``jit=True`` makes failing to compile an error,
-    ``jit=False`` keeps the numpy path). When they do not compile, one
-    :class:`~dynsys.SlowPathWarning` says why and how slow the numpy path is.
+    Without a ``kernel``, :meth:`compiled` (which basins, basin fractions, trajectories, orbit
+    diagrams and Lyapunov spectra call) compiles ``step`` and ``jacobian`` with numba when they
+    compile for one point, giving the compiled loops' speed (``jit=None``, the default;
+    ``jit=True`` makes failing to compile an error, ``jit=False`` keeps the numpy path). When
+    they do not compile, one :class:`~dynsys.SlowPathWarning` says why and how slow the numpy
+    path is.
 
     Examples
     --------
@@ -234,7 +235,7 @@ class Map:
         def warn():
             rate = (numpy_rate(self) if numpy_rate is not None
                     else _autojit.numpy_rate(self.batch_step(), self.dim))
-            _autojit.fallback_warning(f"map {self.name!r}", str(result), rate, stacklevel=8)
+            _autojit.fallback_warning(f"map {self.name!r}", str(result), rate)
             return True
 
         key = ("map", id(self._jac_fn), self.dim, self.param_names)
@@ -272,3 +273,37 @@ class Map:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"Map({self.name}, dim={self.dim}{', ' if params else ''}{params})"
+
+
+def point_rate(mapping, n: int = 32) -> float:
+    """Return the measured point-iterations per second of ``mapping.step`` called on one point
+    at a time (the numpy path of the analyses that follow one orbit)."""
+    import time
+
+    x = np.full(mapping.dim, 0.3)
+    with np.errstate(all="ignore"):
+        try:
+            mapping.step(x)
+            t0 = time.perf_counter()
+            for _ in range(n):
+                mapping.step(x)
+            dt = time.perf_counter() - t0
+        except Exception:
+            return float("nan")
+    return n / max(dt, 1e-9)
+
+
+def compiled(mapping, numpy_rate=point_rate):
+    """Return the map an analysis runs: the result of the map's ``compiled`` hook (a copy with
+    a kernel numba compiled from a user's ``step`` or ``Model.from_loss`` functions, see
+    :meth:`Map.compiled` and :meth:`dynsys.GDMap.compiled`), or the map itself when it has no
+    such hook.
+
+    Trajectories, orbit diagrams and Lyapunov spectra ask for it (basins too, with the rate of
+    their batch loop), so a user's map or model runs in their compiled loops without a
+    ``kernel`` of its own; when numba cannot compile it, one :class:`~dynsys.SlowPathWarning`
+    is given (with the speed ``numpy_rate(mapping)`` measures: by default one point at a time,
+    as these analyses call the map) and the map itself, the numpy path, is returned.
+    """
+    hook = getattr(mapping, "compiled", None)
+    return hook(numpy_rate=numpy_rate) if callable(hook) else mapping

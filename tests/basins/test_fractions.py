@@ -30,7 +30,7 @@ def _well_jacobian(x, lr):
 
 # GD on the double well L = (t1^2 - 1)^2 / 4 + t2^2 / 2: minima (+-1, 0), mirror symmetric
 WELL = dynsys.Map(_well_step, _well_jacobian, dim=2, params={"lr": 0.1}, name="double_well",
-                  vectorized=True)
+                  vectorized=True, jit=False)     # batch code numba does not compile: numpy
 
 
 def _root(a: float) -> float:

@@ -48,7 +48,7 @@ def test_model_variables_and_divergence_recorded_without_warnings():
 def test_compiled_and_python_paths_agree():
     m = dynsys.maps.henon(1.2, 0.3)
     plain = dynsys.Map(lambda x, a, b: np.array([1 - a * x[0] ** 2 + x[1], b * x[0]]), dim=2,
-                       params={"a": 1.2, "b": 0.3})
+                       params={"a": 1.2, "b": 0.3}, jit=False)
     a = dynsys.bifurcation_diagram(m, dynsys.linspace(0.3, 1.0, 7), x0=[0.1, 0.1], steps=60, keep=5,
                                    param="a")
     b = dynsys.bifurcation_diagram(plain, dynsys.linspace(0.3, 1.0, 7), x0=[0.1, 0.1], steps=60, keep=5,

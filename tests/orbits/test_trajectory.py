@@ -28,7 +28,7 @@ def test_compiled_and_python_paths_agree():
     model = dynsys.QuadraticRegression2D(0.05, 0.1)
     fast = dynsys.trajectory(model, [0.7, 5.0], lr=0.9, steps=2000)
     plain = dynsys.gd_map(model, 0.9)
-    slow_map = dynsys.Map(plain._step_fn, dim=2, params={"lr": 0.9})   # no kernel
+    slow_map = dynsys.Map(plain._step_fn, dim=2, params={"lr": 0.9}, jit=False)   # no kernel
     slow = dynsys.trajectory(slow_map, [0.7, 5.0], steps=2000)
     np.testing.assert_allclose(fast.theta.values, slow.x.values, rtol=1e-12, atol=1e-13)
 
