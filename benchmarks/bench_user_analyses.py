@@ -14,11 +14,9 @@ kernel compile again, see docs/tutorial.md section 7). Each round runs every con
 turn; the table gives min and median over rounds and the speed-up (numpy / compiled).
 
 Part 2, ``basins_fractions`` of the 2-D model (a built-in kernel) and of the user loss above,
-few starts and many step sizes, and many starts and few step sizes: numba set to one thread,
-two threads with the chunks one after another (numba's threads inside the loop, one per block
-of 2048 starts: the behaviour before), and two threads with the chunks' pieces on two threads
-of their own (the default from ``THREADS_AFTER`` point-steps on); the same call, interleaved,
-speed-ups against one thread in brackets. The results are checked to be identical. The load average is printed
+few starts and many step sizes, and many starts and few step sizes: numba set to one thread
+against two (the basin kernel shares every chunk's starts among its threads); the same call,
+interleaved, speed-ups against one thread in brackets. The results are checked to be identical. The load average is printed
 before and after; the machine may be shared, so compare ratios within one run.
 """
 
@@ -122,29 +120,20 @@ def part1(rounds: int, quick: bool) -> None:
 
 
 def part2(rounds: int, quick: bool) -> None:
-    from dynsys.basins import _fractions
-
     box = [(-3.0, 3.0), (-12.0, 12.0)]
     sizes = [(2000, dynsys.linspace(0.6, 1.6, 40)), (20_000 if quick else 50_000,
                                                     dynsys.linspace(0.6, 1.6, 6))]
     systems = {"builtin 2-D model": dynsys.QuadraticRegression2D(EPS),
                "user from_loss": user_model(None)}
     threads0 = numba.get_num_threads()
-    after0 = _fractions.THREADS_AFTER
-    # contenders: 1 thread; 2 threads with chunks one after another (numba's threads inside
-    # the loop: one block of 2048 starts per thread, as before); 2 threads, chunks on threads
-    modes = {"1 thread": (1, after0), "2 thr, chunks in turn": (2, 1 << 62),
-             "2 thr, chunks on threads": (2, 0)}
+    modes = {"1 thread": 1, "2 threads": 2}
 
     def run(system, n, values, mode):
-        threads, after = modes[mode]
-        numba.set_num_threads(threads)
-        _fractions.THREADS_AFTER = after
+        numba.set_num_threads(modes[mode])
         try:
             return timed(dynsys.basins_fractions, system, box, values, n=n, steps=2000)
         finally:
             numba.set_num_threads(threads0)
-            _fractions.THREADS_AFTER = after0
 
     print("\n## basins_fractions, steps=2000 (min/median of the rounds, s)")
     for n, values in sizes:

@@ -4,10 +4,7 @@ swept parameter with matched attractor ids (the global continuation of Attractor
 
 from __future__ import annotations
 
-import collections
-import concurrent.futures
 import dataclasses
-import itertools
 import json
 
 import numpy as np
@@ -15,25 +12,14 @@ import xarray as xr
 
 from .. import _validate as check
 from .._labels import provenance
-from .._numba import njit, numba
 from .._outcomes import Outcome
-from .._stopping import OrbitEnds
 from ..models import Model, gd_map, resolve_swept
 from ..systems._map import compiled
-from . import _kernels as K
 from ._attractors import AttractorKind, AttractorTable, label_chunk
-from . import _sweep
-from ._sweep import (Plan, _final_values, compute_chunk, empty_fields, family_mask,
-                     reduce_cycles)
+from ._sweep import Plan, compute_chunk, family_mask, reduce_cycles
 
 #: Starts per chunk (the unit of work and of progress).
 CHUNK_SAMPLES = 1 << 16
-#: Point-steps (starts x swept values x ``steps``) from which the compiled path runs its chunks
-#: on numba's threads in parallel (pieces of the next chunks on as many threads of our own, each
-#: piece single-threaded) rather than one chunk after another with numba's threads inside the
-#: loop (which has one block of starts, one thread, per 2048 starts): below it the extra
-#: compilation of the GIL-free loop (about a second) costs more than it saves.
-THREADS_AFTER = 1 << 26
 
 
 @dataclasses.dataclass
@@ -144,7 +130,6 @@ def basins_fractions(system, sampler, values=None, *, lr_range=None, n: int | No
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     report = _progress(progress)
     path = "kernel" if getattr(mapping, "kernel", None) is not None else "numpy"
-    workers = _workers(path, points.shape[0] * len(values) * rule.steps)
     rows = min(points.shape[0], CHUNK_SAMPLES)
     plan = SamplePlan(mapping=mapping, model=model, param=param, values=values,
                       axes=[np.arange(points.shape[0], dtype=float)], base=np.zeros(dim),
@@ -154,7 +139,8 @@ def basins_fractions(system, sampler, values=None, *, lr_range=None, n: int | No
     outcomes = np.empty((len(values), points.shape[0]), dtype=np.int8)
     where: list[dict] = [{} for _ in values]
     keys = plan.chunks()
-    for done, (key, out) in enumerate(_computed(plan, keys, workers), start=1):
+    for done, key in enumerate(keys, start=1):    # numba's threads share each chunk's starts
+        out = compute_chunk(plan, key)
         value = float(values[key[0]])
         loss = out.get("final_loss")
         family = (family_mask(plan, out["outcome"], loss) if loss is not None
@@ -170,78 +156,6 @@ def basins_fractions(system, sampler, values=None, *, lr_range=None, n: int | No
         if report is not None:
             report(done, len(keys))
     return _dataset(plan, table, ids, outcomes, where, confidence)
-
-
-def _workers(path: str, work: int) -> int:
-    """Return how many chunks run at once: numba's threads (``numba.set_num_threads``) for the
-    compiled path from :data:`THREADS_AFTER` point-steps on, else 1."""
-    threads = numba.get_num_threads()
-    return threads if path == "kernel" and threads > 1 and work >= THREADS_AFTER else 1
-
-
-@njit(nogil=True, error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-def _sweep_nogil(step, jac, has_jac, x0, p, rule, ends):
-    # the blocks of the basin sweep (kernels._map_sweep) one after another, without the GIL:
-    # the same loop per start, so the same results, on a thread of our own
-    code, period, used, final, ftle = ends
-    n = x0.shape[0]
-    for lo in range(0, n, K.BLOCK):
-        hi = min(n, lo + K.BLOCK)
-        K._map_block(step, jac, has_jac, x0[lo:hi], p, rule,
-                     (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
-
-
-def _pieces_of(n: int, steps: int) -> list[tuple[int, int]]:
-    """Return ``[(lo, hi), ...]`` covering ``range(n)`` in pieces of about
-    :data:`~._sweep.CALL_WORK` point-steps (one single-threaded call each)."""
-    size = max(1, _sweep.CALL_WORK // max(1, steps))
-    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
-
-
-def _submit(pool, plan: SamplePlan, key) -> tuple:
-    """Start chunk ``key`` on the pool: its orbits in pieces of about one call's work, each a
-    task filling its share of the chunk's arrays. Return ``(key, arrays, futures)``."""
-    vi, block = key
-    mapping = plan.map_at(float(plan.values[vi]))
-    out = empty_fields(plan.cells(block), plan)
-    ends = OrbitEnds(out["outcome"], out["period"], out["steps"], out["final"], out["lyapunov"])
-    kernel = mapping.kernel
-    has_jac = kernel.jacobian is not None
-    starts = np.ascontiguousarray(plan.start_points(block), dtype=float)
-    p = mapping.param_vector()
-    rule = plan.rule.kernel(mapping.step_scale)
-    futures = [pool.submit(_sweep_nogil, kernel.step, kernel.jacobian if has_jac else kernel.step,
-                           has_jac, starts[lo:hi], p, rule, tuple(a[lo:hi] for a in ends))
-               for lo, hi in _pieces_of(starts.shape[0], plan.rule.steps)]
-    return key, out, futures
-
-
-def _computed(plan: SamplePlan, keys, workers: int):
-    """Yield ``(key, chunk results)`` in the order of ``keys``: chunks computed one after
-    another (numba's threads inside the compiled loop), or, with ``workers > 1``, the pieces of
-    the next ``workers + 1`` chunks on ``workers`` threads of their own, each piece
-    single-threaded with the GIL released. The chunks are the same and orbits independent of
-    each other, so the results are the same."""
-    if workers <= 1:
-        for key in keys:
-            yield key, compute_chunk(plan, key)
-        return
-    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dynsys-fractions")
-    try:
-        todo = iter(keys)
-        window = collections.deque(_submit(pool, plan, key)
-                                   for key in itertools.islice(todo, workers + 1))
-        while window:
-            key, out, futures = window.popleft()
-            for future in futures:
-                future.result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                window.append(_submit(pool, plan, nxt))
-            _final_values(plan, out)
-            yield key, out
-    finally:      # Ctrl-C or an error: drop the pieces not started; running ones end soon
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _starts(sampler, dim: int, n, seed) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""``basins_fractions`` on numba's threads: the same fractions, attractor ids and points with one
-thread or two, chunks run one after another or in pieces on threads of their own, pieces of any
+"""``basins_fractions`` on numba's threads (the basin kernel shares every chunk's starts among
+them): the same fractions, attractor ids and points with one thread or two and pieces of any
 size; a user's map or loss runs the kernel numba compiles from it."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import dynsys
-from dynsys.basins import _fractions as F
 from dynsys.basins import _sweep as S
 from dynsys._numba import numba
 
@@ -47,20 +46,18 @@ def threads():
 
 @pytest.mark.parametrize("case", ["qr2d", "user map",
                                   pytest.param("user loss", marks=pytest.mark.slow)])
-def test_same_results_with_one_or_two_threads_and_any_chunks(case, threads, monkeypatch):
+def test_same_results_with_one_or_two_threads_and_any_pieces(case, threads, monkeypatch):
     make, box, values, kw = CASES[case]
     system = make()
     run = lambda: dynsys.basins_fractions(system, box, values, n=3000, seed=5, **kw)  # noqa: E731
     threads(1)
-    ref = run()                                         # one chunk per value, in turn
+    ref = run()
     assert ref.attrs["compute_path"] == ("auto_kernel" if case.startswith("user")
                                          else "kernel")
     assert ref.sizes["attractor_id"] >= 1 and ref.attractor.values.max() >= 0
-    monkeypatch.setattr(F, "THREADS_AFTER", 0)          # chunks on threads from any size on
-    for n_threads, call_work in ((1, S.CALL_WORK), (2, S.CALL_WORK), (2, 5000)):
+    for n_threads, call_work in ((2, S.CALL_WORK), (2, 5000)):
         threads(n_threads)
-        assert F._workers("kernel", 1) == n_threads
-        monkeypatch.setattr(S, "CALL_WORK", call_work)    # pieces of a chunk (one per task)
+        monkeypatch.setattr(S, "CALL_WORK", call_work)    # pieces of a chunk (one call each)
         got = run()
         for name in ("fraction", "attractor", "attractor_point", "attractor_period",
                      "attractor_kind", "outcome_fraction", "n_starts"):
@@ -68,36 +65,3 @@ def test_same_results_with_one_or_two_threads_and_any_chunks(case, threads, monk
                                           err_msg=f"{name}, {n_threads} threads, "
                                                   f"pieces of {call_work} point-steps")
         assert got.identical(ref)
-
-
-def test_two_threads_run_chunks_at_once(threads, monkeypatch):
-    """From THREADS_AFTER point-steps on, two threads run two chunks at a time (each chunk
-    single-threaded, the GIL released in the compiled loop)."""
-    import threading
-
-    seen = set()
-    real = F._submit
-
-    def spy(pool, plan, key):
-        submit = pool.submit
-
-        def tracked(fn, *args):
-            def run(*args):
-                seen.add(threading.current_thread().name)
-                return fn(*args)
-            return submit(run, *args)
-
-        pool.submit = tracked
-        return real(pool, plan, key)
-
-    monkeypatch.setattr(F, "_submit", spy)
-    monkeypatch.setattr(S, "CALL_WORK", 20_000)          # many pieces
-    monkeypatch.setattr(F, "THREADS_AFTER", 0)
-    threads(2)
-    make, box, values, kw = CASES["qr2d"]
-    dynsys.basins_fractions(make(), box, values, n=500, **kw)
-    assert len(seen) == 2 and all(name.startswith("dynsys-fractions") for name in seen)
-    seen.clear()
-    monkeypatch.setattr(F, "THREADS_AFTER", 1 << 62)     # small runs: one chunk after another
-    dynsys.basins_fractions(make(), box, values, n=500, **kw)
-    assert not seen
