@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 
@@ -171,19 +172,33 @@ def compute_chunk(plan: Plan, key: tuple[int, int], out: dict | None = None) -> 
     return out
 
 
-#: Cell-steps of one call of a compiled basin loop: a chunk is run in calls of about this much
-#: work (a fraction of a second; at least one kernel block per thread, so that no thread
-#: idles), so that Ctrl-C lands between them. Orbits are independent of each other, so the
-#: results do not depend on this.
+#: Cell-steps of the first call of a compiled basin loop if every cell ran all its steps (a
+#: fraction of a second at worst; at least one kernel block per thread, so that no thread
+#: idles), and the time each later call aims at: a chunk runs in calls sized from the time the
+#: previous call took (most orbits stop long before ``steps``, so a size fixed by the worst
+#: case would make thousands of millisecond calls, each paying the thread launch and its tail),
+#: so that Ctrl-C lands between them. Orbits are independent of each other, so the results do
+#: not depend on this.
 CALL_WORK = 1 << 24
+CALL_SECONDS = 0.25
 
 
-def _pieces(n: int, steps: int, unit: int = 1) -> list[tuple[int, int]]:
-    """Return ``[(lo, hi), ...]`` covering ``range(n)``: items of ``unit`` cells each, about
-    :data:`CALL_WORK` cell-steps per piece (at least a kernel block per thread)."""
-    least = -(-K.BLOCK * numba.get_num_threads() // unit)
-    size = max(1, least, CALL_WORK // max(1, steps * unit))
-    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+def _pieces(n: int, steps: int, unit: int = 1):
+    """Yield ``(lo, hi)`` pieces covering ``range(n)`` in items of ``unit`` cells: the first of
+    about :data:`CALL_WORK` worst-case cell-steps (at least a kernel block per thread), each
+    next one sized so that its call takes about :data:`CALL_SECONDS`, judged by the time the
+    caller spent on the previous piece (at most four times larger, at least half as large)."""
+    least = max(1, -(-K.BLOCK * numba.get_num_threads() // unit))
+    size = max(least, CALL_WORK // max(1, steps * unit))
+    lo = 0
+    while lo < n:
+        hi = min(n, lo + size)
+        tic = time.perf_counter()
+        yield lo, hi
+        took = time.perf_counter() - tic
+        lo = hi
+        grow = 4.0 if took <= 0 else min(4.0, max(0.5, CALL_SECONDS / took))
+        size = max(least, int(size * grow))
 
 
 def _part(ends: OrbitEnds, lo: int, hi: int) -> OrbitEnds:
