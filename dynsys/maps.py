@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate as check
 from ._numba import njit
-from .systems._map import Map, MapKernel
+from .systems import Map, MapKernel
 
 __all__ = ["logistic", "henon", "linear", "newton_cubic"]
 

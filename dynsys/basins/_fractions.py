@@ -14,7 +14,7 @@ from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import Outcome
 from ..models import Model, gd_map, resolve_swept
-from ..systems._map import compiled
+from ..systems import compiled
 from ._attractors import AttractorKind, AttractorTable, label_chunk
 from ._sweep import Plan, compute_chunk, family_mask, reduce_cycles
 

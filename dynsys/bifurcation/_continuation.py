@@ -24,9 +24,9 @@ import warnings
 import numpy as np
 
 from .. import _validate as check
-from ..models._base import Model
+from ..models import Model
 from ..models import GDMap, gd_map
-from ..systems._map import Map
+from ..systems import Map
 from . import _special_points as sp
 from ._normal_form import flip_coefficients
 from ._problem import FixedPointProblem, NewtonError, solve_state

@@ -14,10 +14,9 @@ from .._limits import require
 from .._numba import numba
 from .._outcomes import Outcome
 from .._specialise import specialise
-from ..models import resolve_swept
-from ..models._gd import loss_and_sharpness
-from ..systems._iterate import RADIUS
-from ..systems._map import compiled
+from .._stopping import ORBIT_RADIUS as RADIUS
+from ..models import loss_and_sharpness, resolve_swept
+from ..systems import compiled
 
 
 #: The compiled orbit-diagram loop, as module text specialised to a map's kernel and dimension

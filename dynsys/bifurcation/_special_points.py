@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._problem import NewtonError
-from ._result import KINDS
 
 #: A test function "vanishes at a node" when its defining quantity is this small (relative).
 VANISH_TOL = 1e-8

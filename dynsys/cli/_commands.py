@@ -290,12 +290,12 @@ def _eos(args) -> str:
     if args.lr is not None:
         kwargs["lr_range"] = args.lr
     if args.grid is not None:
-        from ..eos._region import _default_grid
+        from ..eos import default_region_grid
 
         lrs = value_range("--lr", kwargs.get("lr_range", library_default(eos_region,
                                                                           "lr_range")),
                           positive=True)
-        (lo1, hi1, _), (lo2, hi2, _) = _default_grid(model, lrs)
+        (lo1, hi1, _), (lo2, hi2, _) = default_region_grid(model, lrs)
         kwargs["grid"] = ((lo1, hi1, args.grid[0]), (lo2, hi2, args.grid[1]))
     kwargs["prove"] = bool(args.prove)
     region = eos_region(model, **kwargs)
@@ -328,7 +328,7 @@ def register_eos(sub):
 
 # -- reproduce ----------------------------------------------------------------------------
 def _reproduce(args) -> str:
-    from ..studies._reproduce import run_studies, summary_table
+    from ..studies import run_studies, summary_table
 
     def echo(line):
         print(line, flush=True)

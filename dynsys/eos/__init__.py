@@ -26,9 +26,10 @@ __all__ += ["expected_second_derivative", "ntk_eigenvalue_derivatives", "sigma_q
             "theorem2_monte_carlo"]
 from ._critical import eos_critical_eps, offset_root_eps, proved_critical_eps  # noqa: E402
 from ._maxbox import largest_box  # noqa: E402
-from ._region import Box, EoSRegion, eos_region  # noqa: E402
+from ._region import Box, EoSRegion, default_region_grid, eos_region  # noqa: E402
 
-__all__ += ["eos_region", "eos_critical_eps", "EoSRegion", "Box", "largest_box"]
+__all__ += ["eos_region", "eos_critical_eps", "EoSRegion", "Box", "largest_box",
+            "default_region_grid"]
 from ._damian import (TrackingStatus, edge_quantities, project_authors,  # noqa: E402
                       stable_set_tracking)
 

@@ -38,7 +38,7 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from ..models import SecondOrderRegression
-from ..models._base import Model
+from ..models import Model
 from ._damian import EdgeConstraint, TrackingStatus
 from ._damian import _project as _project_authors
 from ._derivatives import one_point, third_derivative  # noqa: F401  (re-exported)

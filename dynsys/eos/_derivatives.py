@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _validate as check
 from ..models import SecondOrderRegression
-from ..models._base import Model
+from ..models import Model
 
 
 def one_point(model, theta, name: str = "theta") -> np.ndarray:

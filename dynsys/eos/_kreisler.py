@@ -23,7 +23,7 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import FlagTable
-from ..orbits._trajectory import trajectory
+from ..orbits import trajectory
 from ..models import Model
 from ..models import qr2d_increase_threshold as _threshold
 from ..networks import spectrum_trajectory

@@ -134,8 +134,8 @@ def _default_delta(model) -> float:
     return float(hook())
 
 
-def _default_grid(model, lr_values) -> tuple:
-    """A positive-quadrant grid wide enough to hold the EoS set: the model's ``default_box``
+def default_region_grid(model, lr_values) -> tuple:
+    """Return a positive-quadrant grid wide enough to hold the EoS set: the model's ``default_box``
     at the smallest step size, its first axis as is and its second stretched by 3/2."""
     hook = getattr(model, "default_box", None)
     if hook is None:
@@ -239,7 +239,7 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
         raise TypeError(f"model must be a dynsys Model with 2 parameters, got {model!r}")
     lr_values = check.value_range("lr_range", lr_range, positive=True)
     delta = check.real("delta", _default_delta(model) if delta is None else delta, positive=True)
-    grid = check.grid("grid", _default_grid(model, lr_values) if grid is None else grid)
+    grid = check.grid("grid", default_region_grid(model, lr_values) if grid is None else grid)
     steps = check.integer("steps", steps, minimum=1)
     refine = check.integer("refine", refine, minimum=0)
     n_check = check.integer("n_check", n_check, minimum=1)

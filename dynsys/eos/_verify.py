@@ -8,8 +8,7 @@ import time
 import numpy as np
 
 from .. import _validate as check
-from ..rigorous import ProofStatus
-from ..rigorous._arb import gfs_lower, reprove_box, require_flint
+from ..rigorous import ProofStatus, gfs_lower, reprove_box, require_flint
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,9 +9,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _validate as check
-from ..systems import _numdiff
-from ..systems._map import MapKernel
-from ..systems._vectorise import BatchFunction
+from .. import systems
+from ..systems import BatchFunction, MapKernel, numerical_gradient, numerical_jacobian
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,14 +248,14 @@ class LossModel(Model):
         theta = self._theta(theta)
         if self._grad is not None:
             return self._grad(theta)
-        return _numdiff.gradient(self._loss, theta)
+        return numerical_gradient(self._loss, theta)
 
     def hessian(self, theta):
         theta = self._theta(theta)
         if self._hess is not None:
             h = self._hess(theta)
         else:
-            h = _numdiff.jacobian(self.grad, theta)
+            h = numerical_jacobian(self.grad, theta)
         return 0.5 * (h + np.swapaxes(h, -1, -2))
 
     def auto_gd_kernel(self, numpy_rate=None) -> MapKernel | None:
@@ -277,17 +276,15 @@ class LossModel(Model):
         """
         if self._jit is False:
             return None
-        from ..systems import _autojit
-
         eye = np.eye(self.dim)
 
         def build():
             try:
-                return _autojit.compile_gd_kernel(
+                return systems.compile_gd_kernel(
                     self._loss.func, None if self._grad is None else self._grad.func,
                     None if self._hess is None else self._hess.func, self.dim,
                     lambda x: x - self.grad(x), lambda x: eye - self.hessian(x))
-            except _autojit.Uncompilable as exc:
+            except systems.Uncompilable as exc:
                 return exc
 
         def warn():
@@ -296,22 +293,22 @@ class LossModel(Model):
 
                 rate = numpy_rate(gd_map(self, 1.0))
             else:
-                rate = _autojit.numpy_rate(lambda x: x - self.grad(x), self.dim)
-            _autojit.fallback_warning(f"model {self.name!r} (Model.from_loss)", str(result),
+                rate = systems.numpy_rate(lambda x: x - self.grad(x), self.dim)
+            systems.fallback_warning(f"model {self.name!r} (Model.from_loss)", str(result),
                                       rate)
             return True
 
         # memoised on the user's functions: models made from the same functions share it
         key = ("gd", self._grad.func if self._grad is not None else None,
                self._hess.func if self._hess is not None else None, self.dim)
-        result = _autojit.memoised(self._loss.func, key, build, valid=lambda k: _autojit.matches(
+        result = systems.memoised(self._loss.func, key, build, valid=lambda k: systems.matches(
             k, lambda x: x - self.grad(x), self.dim, [1.0]))
-        if not isinstance(result, _autojit.Uncompilable):
+        if not isinstance(result, systems.Uncompilable):
             return result
         if self._jit:
             raise ValueError(f"model {self.name!r} was made with jit=True but numba cannot "
                              f"compile it: {result}")
-        _autojit.memoised(self, "warned", warn)
+        systems.memoised(self, "warned", warn)
         return None
 
 

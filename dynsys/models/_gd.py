@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
-from ..systems._map import Map
+from ..systems import Map
 
 
 class GDMap(Map):

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _validate as check
 from .._numba import njit
-from ..systems._map import MapKernel
+from ..systems import MapKernel
 from . import _gfs_closed
 from ._base import RegressionModel
 

@@ -8,7 +8,7 @@ from .. import _validate as check
 from .._numba import njit
 import functools
 
-from ..systems._map import MapKernel
+from ..systems import MapKernel
 from . import _gfs_closed, _qr2d_kernels
 from ._base import GridKernel, RegressionModel
 

@@ -8,7 +8,7 @@ import xarray as xr
 from .. import _validate as check
 from .._labels import provenance
 from .._outcomes import Outcome
-from ..models._base import Model
+from ..models import Model
 
 
 def _spectrum(model, theta, k, v0, tol):

@@ -97,7 +97,7 @@ def mlp(X, Y, *, width: int = 32, depth: int = 2, activation: str = "tanh", seed
     >>> m.dim                          # (3 + 1) * 4 + (4 + 1) * 1
     21
     """
-    from ..models._jax import import_jax
+    from ..models import import_jax
 
     import_jax()
     import jax.numpy as jnp
@@ -116,7 +116,7 @@ def mlp(X, Y, *, width: int = 32, depth: int = 2, activation: str = "tanh", seed
         r = _forward(params, Xj, act) - Yj
         return 0.5 * jnp.sum(r * r) / n
 
-    from ..models._jax import from_jax
+    from ..models import from_jax
 
     label = name or f"mlp {activation} depth={depth} width={width} n={n}"
     return from_jax(mse, _init(sizes, seed), name=label,

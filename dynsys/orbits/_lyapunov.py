@@ -12,8 +12,8 @@ from .._specialise import specialise
 from .._xr import dataarray
 from .. import _stopping
 from .._outcomes import Outcome
-from ..systems._iterate import RADIUS
-from ..systems._map import compiled
+from .._stopping import ORBIT_RADIUS as RADIUS
+from ..systems import compiled
 from ..models import resolve_system
 
 

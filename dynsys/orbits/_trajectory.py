@@ -9,10 +9,9 @@ from .. import _validate as check
 from .._limits import require
 from .._labels import provenance
 from .._outcomes import Outcome
-from ..models._base import RegressionModel
-from ..models._gd import loss_and_sharpness, resolve_system
-from ..systems._iterate import RADIUS, orbit
-from ..systems._map import compiled
+from .._stopping import ORBIT_RADIUS as RADIUS
+from ..models import RegressionModel, loss_and_sharpness, resolve_system
+from ..systems import compiled, orbit
 
 
 def state_labels(system, model) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import LR_SHARPNESS, axis_label, finish, new_axes, pyplot, tex
+from ._style import LR_SHARPNESS, axis_label, finish, new_axes, tex
 
 _MODEL_VARIABLES = ("loss", "sharpness", "ntk_eigenvalue", "residual")
 _COLOURS = ["C0", "C1", "C2", "C3", "C4", "C5", "C6"]
@@ -191,7 +191,7 @@ def bifurcation(result, *, diagram=None, path=None, y: str | None = None, ax=Non
     """
     import xarray as xr
 
-    from ..bifurcation._result import ContinuationResult
+    from ..bifurcation import ContinuationResult
 
     if isinstance(result, xr.Dataset) and "sample" in result.dims and diagram is None:
         diagram, result = result, None

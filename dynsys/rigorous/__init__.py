@@ -7,7 +7,9 @@ lemma, :mod:`._pq` the interval kernel a model provides, :mod:`._cover` the box-
 a region, and :mod:`._arb` an independent re-proof in ball arithmetic (python-flint).
 """
 
+from ._arb import gfs_lower, reprove_box, require_flint
 from ._cover import ProofBudget, ProofStatus, prove_cover
 from ._pq import RescaledPlaneKernel
 
-__all__ = ["ProofBudget", "ProofStatus", "prove_cover", "RescaledPlaneKernel"]
+__all__ = ["ProofBudget", "ProofStatus", "prove_cover", "RescaledPlaneKernel", "reprove_box",
+           "gfs_lower", "require_flint"]

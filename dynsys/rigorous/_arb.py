@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import math
 
-try:  # optional dependency: pip install "dynsys[rigorous]"
-    import flint
-except ImportError:  # pragma: no cover - exercised only without the extra
-    flint = None
+#: the flint module, imported by :func:`require_flint` on first use (it takes about 0.1 s)
+flint = None
 
 
 def require_flint():
-    """Return the flint module, or raise ImportError saying how to install it."""
+    """Return the flint module (imported on first use), or raise ImportError saying how to
+    install it."""
+    global flint
     if flint is None:
-        raise ImportError("verify_certificate needs python-flint (ball arithmetic): "
-                          "pip install 'dynsys[rigorous]'")
+        try:  # optional dependency: pip install "dynsys[rigorous]"
+            import flint as module
+        except ImportError:  # pragma: no cover - exercised only without the extra
+            raise ImportError("verify_certificate needs python-flint (ball arithmetic): "
+                              "pip install 'dynsys[rigorous]'") from None
+        flint = module
     return flint
 
 

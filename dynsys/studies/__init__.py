@@ -19,4 +19,6 @@ STUDIES = ("proved_regions", "henon_orbit_counts", "network_kreisler", "network_
 #: Studies that need the ``jax`` extra: without JAX they print one line saying so and exit.
 NEEDS_JAX = ("network_kreisler", "network_eos")
 
-__all__ = ["STUDIES", "NEEDS_JAX"]
+from ._reproduce import run_studies, summary_table  # noqa: E402  (needs STUDIES)
+
+__all__ = ["STUDIES", "NEEDS_JAX", "run_studies", "summary_table"]

@@ -52,7 +52,7 @@ def run_studies(names=None, out="data", *, quick: bool = False, jobs: int | None
 
     Examples
     --------
-    >>> from dynsys.studies._reproduce import run_studies
+    >>> from dynsys.studies import run_studies
     >>> run_studies(["nothing"])
     Traceback (most recent call last):
     ...

@@ -19,18 +19,25 @@ import pathlib
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import plot
+from .._io import save
+from .._range import geomspace, linspace
+from .._version import __version__
+from ..basins import basins
+from ..eos import eos_region, offset_root_eps
+from ..models import QuadraticRegression2D
+from ..plot.style import finish, pyplot
 from ._common import parse_args
 
 
 def basins_overview(out: pathlib.Path, quick: bool = False):
     """Basins of the whole symmetric domain for a few step sizes (the picture U lives in)."""
-    model = dynsys.QuadraticRegression2D(0.05)
+    model = QuadraticRegression2D(0.05)
     n = 96 if quick else 256
-    ds = dynsys.basins(model, [0.5, 0.8, 1.0, 1.5], grid=((-3, 3, n), (-12, 12, n)),
-                       steps=20_000)
-    dynsys.save(ds, out / "basins_2d.nc")
-    dynsys.plot.basins(ds, path=out / "basins_2d.png")
+    ds = basins(model, [0.5, 0.8, 1.0, 1.5], grid=((-3, 3, n), (-12, 12, n)),
+                steps=20_000)
+    save(ds, out / "basins_2d.nc")
+    plot.basins(ds, path=out / "basins_2d.png")
     converged = ds.outcome == 0
     for lr in ds.lr.values:
         share = float(converged.sel(lr=lr).mean())
@@ -41,16 +48,16 @@ def basins_overview(out: pathlib.Path, quick: bool = False):
 def run(out: pathlib.Path, quick: bool = False):
     out.mkdir(parents=True, exist_ok=True)
     basins_overview(out, quick)
-    lr_range = dynsys.linspace(0.8, 1.25, 4 if quick else 10)
+    lr_range = linspace(0.8, 1.25, 4 if quick else 10)
     n = 32 if quick else 96
     n_check = 40 if quick else 300
     rows, headline = [], None
     for eps in (0.02, 0.05, 0.1):
-        model = dynsys.QuadraticRegression2D(eps)
+        model = QuadraticRegression2D(eps)
         t1_hi, t2_hi = 2.0 * np.sqrt(2.0 / 0.8), 3.0 * np.sqrt(2.0 / (eps * 0.8))
         grid = ((t1_hi / n, t1_hi, n), (t2_hi / n, t2_hi, n))
-        region = dynsys.eos_region(model, lr_range=lr_range, grid=grid, n_check=n_check,
-                                   refine=1 if quick else 4, seed=0, prove=False)
+        region = eos_region(model, lr_range=lr_range, grid=grid, n_check=n_check,
+                            refine=1 if quick else 4, seed=0, prove=False)
         print(f"eps={eps:g}: {region.summary()}")
         (a1, b1), (a2, b2) = region.U.bounds.values()
         rows.append({"eps": eps, "U_theta_1": (a1, b1), "U_theta_2": (a2, b2),
@@ -78,19 +85,19 @@ def run(out: pathlib.Path, quick: bool = False):
                              {"long_name": "fraction of the sweep with EoS behaviour"}),
         },
         coords={"eps": [r["eps"] for r in rows], "end": ["lo", "hi"]},
-        attrs={"dynsys_version": dynsys.__version__, "analysis": "eos_region_summary",
+        attrs={"dynsys_version": __version__, "analysis": "eos_region_summary",
                "target": 0.0, "lr_range": np.asarray([lr_range.start, lr_range.stop]), "grid_n": n},
     )
-    dynsys.save(headline, out / "eos_region.nc")
-    dynsys.save(summary, out / "eos_region_summary.nc")
-    dynsys.plot.eos_region(headline, path=out / "eos_region.png")
+    save(headline, out / "eos_region.nc")
+    save(summary, out / "eos_region_summary.nc")
+    plot.eos_region(headline, path=out / "eos_region.png")
 
     critical = []
     for delta in (0.02, 0.05):
-        ds = dynsys.offset_root_eps(delta,
-                                    eps_values=dynsys.geomspace(0.005, 0.3, 6 if quick else 12),
-                                     bisections=2 if quick else 5, grid_n=24 if quick else 64,
-                                     n_check=20 if quick else 100)
+        ds = offset_root_eps(delta,
+                             eps_values=geomspace(0.005, 0.3, 6 if quick else 12),
+                             bisections=2 if quick else 5, grid_n=24 if quick else 64,
+                             n_check=20 if quick else 100)
         print(f"delta={delta:g}: eps_c = {ds.attrs['eps_c']:.4g} +- "
               f"{ds.attrs['eps_c_uncertainty']:.2g} (leading order 2 delta = {2 * delta:g})")
         critical.append(ds.expand_dims(delta=[delta]))
@@ -102,13 +109,12 @@ def run(out: pathlib.Path, quick: bool = False):
     for key in ("eps_c", "eps_c_uncertainty", "eps_c_bracket", "delta", "predicted_eps_c",
                 "monotone", "system_params", "param_eps"):
         crit.attrs.pop(key, None)
-    dynsys.save(crit, out / "eos_critical_eps.nc")
+    save(crit, out / "eos_critical_eps.nc")
     _plot_critical(crit, out / "eos_critical_eps.png")
     return summary, crit
 
 
 def _plot_critical(crit, path):
-    from dynsys.plot._style import finish, pyplot
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))

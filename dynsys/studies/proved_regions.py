@@ -23,20 +23,26 @@ import time
 import numpy as np
 import xarray as xr
 
-import dynsys
+from .. import plot
+from .._io import save
+from .._range import linspace
+from .._version import __version__
+from ..basins import basins
+from ..eos import eos_region, proved_critical_eps
+from ..models import QuadraticRegression2D
 from ._common import parse_args
 
 EPS = (0.02, 0.05, 0.1, 0.2)
 
 
 def _region(eps: float, quick: bool):
-    model = dynsys.QuadraticRegression2D(eps)
+    model = QuadraticRegression2D(eps)
     if quick:
         # a small sweep around the default candidate of eps = 0.05
-        return dynsys.eos_region(model, lr_range=dynsys.linspace(0.55, 0.75, 3),
-                                 grid=((1.0, 2.4, 10), (8.2, 9.4, 10)), n_check=20,
-                                 check_steps=100_000, refine=0, search_steps=1)
-    return dynsys.eos_region(model)
+        return eos_region(model, lr_range=linspace(0.55, 0.75, 3),
+                          grid=((1.0, 2.4, 10), (8.2, 9.4, 10)), n_check=20,
+                          check_steps=100_000, refine=0, search_steps=1)
+    return eos_region(model)
 
 
 def run(out: pathlib.Path, quick: bool = False):
@@ -127,7 +133,7 @@ def run(out: pathlib.Path, quick: bool = False):
                              {"long_name": "proved enclosure of lr x sharpness at the limit",
                               "units": "1"})
     ds.attrs.update({
-        "dynsys_version": dynsys.__version__, "analysis": "proved_regions", "target": 0.0,
+        "dynsys_version": __version__, "analysis": "proved_regions", "target": 0.0,
         "method": "dynsys.eos_region (defaults; prove=True): largest box centre (1 +- h) "
                   "proved by certify_region (h doubled from 1e-4, then bisected); Lohner sets "
                   "in outward-rounded interval arithmetic on the rescaled plane",
@@ -137,7 +143,7 @@ def run(out: pathlib.Path, quick: bool = False):
         crits = []
         for c, bracket in ((1.0, (0.01, 8.0)), (0.6, (0.01, 0.4))):
             t = time.perf_counter()
-            crit = dynsys.proved_critical_eps(c=c, eps_bracket=bracket)
+            crit = proved_critical_eps(c=c, eps_bracket=bracket)
             b = crit.attrs["eps_c_bracket"]
             print(f"proved eps_c (delta = {c:g} eps): bracket [{b[0]:.4g}, {b[1]:.4g}] "
                   f"({time.perf_counter() - t:.0f} s; lower end proved, upper end: no region "
@@ -151,8 +157,8 @@ def run(out: pathlib.Path, quick: bool = False):
         both["c"].attrs.update({"long_name": "delta / eps", "units": "1"})
         both.attrs.pop("eps_c_bracket", None)
         both.attrs.pop("c", None)
-        dynsys.save(both, out / "proved_critical_eps.nc")
-    dynsys.save(ds, out / "proved_regions.nc")
+        save(both, out / "proved_critical_eps.nc")
+    save(ds, out / "proved_regions.nc")
     headline = regions.get(0.05)
     if headline is not None and headline.proved:
         _figure(headline, out / "proved_regions.png", quick)
@@ -164,12 +170,12 @@ def _figure(region, path, quick):
     lr = float(np.mean(cert.lr_interval))
     (a1, b1), (a2, b2) = region.candidate["U"].values()
     n = 80 if quick else 240
-    bg = dynsys.basins(dynsys.QuadraticRegression2D(cert.kernel.eps), [lr],
-                       grid=((a1 - 0.1 * (b1 - a1), b1 + 0.1 * (b1 - a1), n),
-                             (a2 - 0.1 * (b2 - a2), b2 + 0.1 * (b2 - a2), n)),
-                       steps=20_000)
-    dynsys.plot.proof_cover(cert, lr=lr, background=bg, candidate=((a1, b1), (a2, b2)),
-                            path=path)
+    bg = basins(QuadraticRegression2D(cert.kernel.eps), [lr],
+                grid=((a1 - 0.1 * (b1 - a1), b1 + 0.1 * (b1 - a1), n),
+                      (a2 - 0.1 * (b2 - a2), b2 + 0.1 * (b2 - a2), n)),
+                steps=20_000)
+    plot.proof_cover(cert, lr=lr, background=bg, candidate=((a1, b1), (a2, b2)),
+                     path=path)
 
 
 def main(argv=None):
