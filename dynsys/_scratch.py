@@ -56,26 +56,3 @@ def stack_array(typingctx, size):
 
     return _ARRAY(size), codegen
 
-
-_BOOLS = types.Array(types.boolean, 1, "C")
-
-
-@intrinsic
-def stack_bools(typingctx, size):
-    """Return an uninitialised boolean array of ``size`` elements (an integer constant) on the
-    stack of the calling compiled function."""
-    if not isinstance(size, types.IntegerLiteral) or size.literal_value < 0:
-        return None
-    n = int(size.literal_value)
-
-    def codegen(context, builder, signature, args):
-        byte = context.get_data_type(types.boolean)
-        data = cgutils.alloca_once(builder, byte, size=max(n, 1))
-        ary = context.make_array(_BOOLS)(context, builder)
-        intp = context.get_value_type(types.intp)
-        context.populate_array(ary, data=data, shape=[ir.Constant(intp, n)],
-                               strides=[ir.Constant(intp, 1)], itemsize=ir.Constant(intp, 1),
-                               meminfo=None)
-        return ary._getvalue()
-
-    return _BOOLS(size), codegen

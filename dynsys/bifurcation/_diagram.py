@@ -28,17 +28,25 @@ from ..systems._map import compiled
 #: Parameter values run in blocks of ``LANES`` (blocks in parallel). A block's states and
 #: parameters are kept structure-of-arrays (component ``c`` of lane ``i`` at ``c * LANES + i``)
 #: in buffers on the stack (:func:`dynsys._scratch.stack_array`; on the heap when they would be
-#: large), and every step applies the map to all lanes of the block in one loop: each lane's
-#: state and parameters are gathered into small stack arrays, ``step`` is applied to them and
-#: the image written back in place. Once ``step`` is inlined the small arrays live in registers
-#: and the loop over lanes vectorises across parameter values (the block's states stay in
-#: registers across steps when they fit). Divergence (rule 1 of :mod:`dynsys._stopping`) is
-#: tested every step but only accumulated into a flag per lane; at the end of every ``CHECK``
-#: steps a flagged lane is replayed alone from the window's start (its checkpoint) to find the
-#: exact first iterate beyond the radius, and is dropped (its later samples NaN). The steps
-#: before the kept window run without writing; samples are written after each of the last
-#: ``keep`` steps. One call runs a slice of the steps for a range of blocks (see
-#: :func:`_run_sliced`), so that Ctrl-C lands between calls.
+#: large), and every step applies the map to all lanes in one loop: each lane's state and
+#: parameters are gathered into small stack arrays, ``step`` is applied to them and the image
+#: is written back in place (no second buffer, no copy). Once ``step`` is inlined the small
+#: arrays live in registers and the loop over lanes vectorises across parameter values; the
+#: block's states stay in registers across the steps when they fit.
+#:
+#: Divergence (rule 1 of :mod:`dynsys._stopping`: ``not r2 <= radius2``, NaN included) is found
+#: exactly, at a window's cost of one addition per lane-step: over every ``CHECK`` steps each
+#: lane sums the squared norms ``r2`` of its images (computed as the rule computes them). The
+#: terms are >= 0 and rounding is monotone, so the sum is >= every term: an image beyond the
+#: radius makes the sum exceed ``radius2`` (or NaN, which stays NaN). A lane whose sum does is
+#: replayed alone from the window's start (its checkpoint) by ``first_exit``, which applies the
+#: rule to every image: it finds the first iterate beyond the radius, and the lane is dropped
+#: (its later samples NaN); or it finds none (the sum of bounded terms exceeded ``radius2``,
+#: possible only for orbits within a factor ``sqrt(CHECK)`` of the radius), and the block
+#: tests the rule at every step for the rest of the call instead. The steps before the kept
+#: window run without writing; samples are written after each of the last ``keep`` steps. One
+#: call runs a slice of the steps for a range of blocks (see :func:`_run_sliced`), so that
+#: Ctrl-C lands between calls.
 _LOOP = """
 
 @njit(cache=CACHE, error_model="numpy")
