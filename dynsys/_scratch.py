@@ -13,7 +13,7 @@ stored anywhere.
 Examples
 --------
 >>> import numpy as np
->>> from dynsys._numba import njit
+>>> from numba import njit
 >>> from dynsys._scratch import stack_array
 >>> @njit
 ... def norm2(a, b):
