@@ -113,7 +113,7 @@ def main():
     ref_out = np.empty((n, keep))
     contenders = {
         f"dynsys, logistic, {n} r x {steps} steps": lambda: dynsys.bifurcation_diagram(
-            logistic, (2.5, 4.0, n), x0=[0.3], steps=steps, keep=keep),
+            logistic, dynsys.linspace(2.5, 4.0, n), x0=[0.3], steps=steps, keep=keep),
         "numba reference (SIMD across r, blocks of 64)": lambda: logistic_reference(
             rs, 0.3, steps, keep, ref_out),
     }
@@ -128,7 +128,8 @@ def main():
     print("orbit diagram, logistic map (targets: reference / dynsys >= 0.5, pynamical / dynsys "
           ">= 5):")
     report(times, next(iter(contenders)))
-    ds = dynsys.bifurcation_diagram(logistic, (2.5, 4.0, n), x0=[0.3], steps=steps, keep=keep)
+    ds = dynsys.bifurcation_diagram(logistic, dynsys.linspace(2.5, 4.0, n), x0=[0.3],
+                                    steps=steps, keep=keep)
     logistic_reference(rs, 0.3, steps, keep, ref_out)
     print(f"  largest difference dynsys - reference: "
           f"{np.nanmax(np.abs(ds.x.values[..., 0] - ref_out)):.1e}")
@@ -138,8 +139,8 @@ def main():
     lrs = np.linspace(0.3, 1.6, n)
     times = interleaved({
         f"dynsys, 2-D model, {n} lr x {steps} steps (with loss, sharpness, NTK)":
-            lambda: dynsys.bifurcation_diagram(model, (0.3, 1.6, n), x0=theta0, steps=steps,
-                                               keep=keep),
+            lambda: dynsys.bifurcation_diagram(model, dynsys.linspace(0.3, 1.6, n), x0=theta0,
+                                               steps=steps, keep=keep),
         "plain numpy, vectorised over lr (states only)":
             lambda: numpy_orbit_diagram(0.05, lrs, theta0, steps, keep),
     }, rounds if args.quick else 3)
@@ -148,8 +149,8 @@ def main():
 
     plain = dynsys.Map(lambda x, r: r * x * (1 - x), dim=1, params={"r": 3.0})
     timed("orbit diagram, user map without kernel, 20 r x 1000 steps",
-          lambda: dynsys.bifurcation_diagram(plain, (2.5, 4.0, 20), x0=[0.3], steps=1000,
-                                             keep=10), repeat=1)
+          lambda: dynsys.bifurcation_diagram(plain, dynsys.linspace(2.5, 4.0, 20), x0=[0.3],
+                                             steps=1000, keep=10), repeat=1)
 
     def cascade():
         res = dynsys.continuation(dynsys.maps.logistic(2.8), [0.6], param="r",

@@ -13,6 +13,7 @@ from .._labels import provenance
 from .._limits import require
 from .._numba import numba
 from .._outcomes import Outcome
+from .._xr import dataset
 from .._specialise import specialise
 from .._stopping import ORBIT_RADIUS as RADIUS
 from ..models import loss_and_sharpness, resolve_swept
@@ -20,23 +21,40 @@ from ..systems import compiled
 
 
 #: The compiled orbit-diagram loop, as module text specialised to a map's kernel and dimension
-#: by :func:`dynsys._specialise.specialise` (``step`` is inlined, ``DIM`` a constant).
+#: by :func:`dynsys._specialise.specialise` (``step`` is inlined; ``DIM``, ``NPAR`` and the
+#: buffer sizes are constants).
 #:
-#: Parameter values run in blocks of ``LANES`` (blocks in parallel): every step applies the map to
-#: all lanes of a block in one loop (which vectorises across parameter values), the state
-#: ping-ponging between two arrays. Divergence (rule 1 of :mod:`dynsys._stopping`) is tested every
-#: step but only accumulated into a
-#: flag; at the end of every ``CHECK`` steps a flagged lane is replayed alone from the block's
-#: start to find the exact first iterate beyond the radius, and is dropped (its later samples
-#: NaN). Samples are written for the last ``keep`` iterates. One call runs a slice of the steps
-#: for a range of blocks (see :func:`_run_sliced`), so that Ctrl-C lands between calls.
+#: Parameter values run in blocks of ``LANES`` (blocks in parallel). A block's states and
+#: parameters are kept structure-of-arrays (component ``c`` of lane ``i`` at ``c * LANES + i``)
+#: in buffers on the stack (:func:`dynsys._scratch.stack_array`; on the heap when they would be
+#: large), and every step applies the map to all lanes in one loop: each lane's state and
+#: parameters are gathered into small stack arrays, ``step`` is applied to them and the image
+#: is written back in place (no second buffer, no copy). Once ``step`` is inlined the small
+#: arrays live in registers and the loop over lanes vectorises across parameter values; the
+#: block's states stay in registers across the steps when they fit.
+#:
+#: Divergence (rule 1 of :mod:`dynsys._stopping`: ``not r2 <= radius2``, NaN included) is found
+#: exactly, at a window's cost of one addition per lane-step: over every ``CHECK`` steps each
+#: lane sums the squared norms ``r2`` of its images (computed as the rule computes them). The
+#: terms are >= 0 and rounding is monotone, so the sum is >= every term: an image beyond the
+#: radius makes the sum exceed ``radius2`` (or NaN, which stays NaN). A lane whose sum does is
+#: replayed alone from the window's start (its checkpoint) by ``first_exit``, which applies the
+#: rule to every image: it finds the first iterate beyond the radius, and the lane is dropped
+#: (its later samples NaN); or it finds none (the sum of bounded terms exceeded ``radius2``,
+#: possible only for orbits within a factor ``sqrt(CHECK)`` of the radius), and the block
+#: tests the rule at every step for the rest of the call instead. The steps before the kept
+#: window run without writing; samples are written after each of the last ``keep`` steps. One
+#: call runs a slice of the steps for a range of blocks (see :func:`_run_sliced`), so that
+#: Ctrl-C lands between calls.
 _LOOP = """
 
 @njit(cache=CACHE, error_model="numpy")
 def first_exit(x0, p, t0, t1, radius2):
     # the first t in [t0, t1) whose iterate F^(t + 1 - t0)(x0) has diverged (t1: none)
-    x = x0.copy()
-    y = np.empty(DIM)
+    x = stack_array(DIM)
+    y = stack_array(DIM)
+    for c in range(DIM):
+        x[c] = x0[c]
     for t in range(t0, t1):
         step(x, p, y)
         r2 = 0.0
@@ -49,86 +67,159 @@ def first_exit(x0, p, t0, t1, radius2):
     return t1
 
 
+@njit(inline="always", error_model="numpy")
+def advance(xs, ps, acc, x, p, y):
+    # one step of every lane, in place, adding each image's squared norm to the lane's acc
+    for i in range(LANES):
+        for c in range(DIM):
+            x[c] = xs[c * LANES + i]
+        for j in range(NPAR):
+            p[j] = ps[j * LANES + i]
+        step(x, p, y)
+        r2 = 0.0
+        for c in range(DIM):
+            xs[c * LANES + i] = y[c]
+            r2 += y[c] * y[c]
+        acc[i] += r2
+
+
+@njit(inline="always", error_model="numpy")
+def advance_exact(xs, ps, acc, x, p, y, radius2):
+    # the same step, setting acc to NaN exactly where the image is beyond the radius
+    for i in range(LANES):
+        for c in range(DIM):
+            x[c] = xs[c * LANES + i]
+        for j in range(NPAR):
+            p[j] = ps[j * LANES + i]
+        step(x, p, y)
+        r2 = 0.0
+        for c in range(DIM):
+            xs[c * LANES + i] = y[c]
+            r2 += y[c] * y[c]
+        if diverged(r2, radius2):
+            acc[i] = np.nan
+
+
 @njit(cache=CACHE, parallel=True, error_model="numpy")
 def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, last):
     # steps [t0, t1) of blocks [blk0, blk1): one slice of the whole loop, the lanes' states
     # (state, padded to whole blocks) and their dead flags carried between calls; t0 and t1 are
     # multiples of CHECK (or t1 = steps), so the divergence checks fall where one call has them
-    n, npar = pmat.shape
+    n = pmat.shape[0]
     first = steps - keep
     for blk in prange(blk0, blk1):
         lo = blk * LANES
         m = min(n, lo + LANES) - lo
-        a = np.empty((LANES, DIM))
-        b = np.empty((LANES, DIM))
-        ck = np.empty((LANES, DIM))
-        ps = np.empty((LANES, npar))
-        bad = np.zeros(LANES, dtype=np.bool_)
-        n_dead = 0
+        xs = BUFFER(NX)                         # the block's states, lanes innermost
+        ck = BUFFER(NX)                         # their checkpoint (start of the window)
+        ps = BUFFER(NP)                         # parameters, lanes innermost
+        acc = stack_array(LANES)
+        x = stack_array(DIM)
+        y = stack_array(DIM)
+        p = stack_array(NPAR)
         for i in range(LANES):
             row = lo + min(i, m - 1)            # padding lanes repeat the last value
-            for j in range(npar):
-                ps[i, j] = pmat[row, j]
+            for j in range(NPAR):
+                ps[j * LANES + i] = pmat[row, j]
             for c in range(DIM):
-                a[i, c] = state[lo + i, c]
-                ck[i, c] = state[lo + i, c]
+                xs[c * LANES + i] = state[lo + i, c]
+        n_dead = 0
         for i in range(m):
             if dead[lo + i]:
                 n_dead += 1
+        exact = False
         t = t0
         while t < t1 and n_dead < m:
             k = min(CHECK, t1 - t)
+            for q in range(NX):
+                ck[q] = xs[q]
             for i in range(LANES):
-                bad[i] = False
-            for s in range(k):
-                for i in range(LANES):
-                    step(a[i], ps[i], b[i])
-                    r2 = 0.0
+                acc[i] = 0.0
+            pre = min(k, max(0, first - t))     # steps before the kept window
+            if exact:
+                for s in range(pre):
+                    advance_exact(xs, ps, acc, x, p, y, radius2)
+            else:
+                for s in range(pre):
+                    advance(xs, ps, acc, x, p, y)
+            for s in range(pre, k):
+                if exact:
+                    advance_exact(xs, ps, acc, x, p, y, radius2)
+                else:
+                    advance(xs, ps, acc, x, p, y)
+                for i in range(m):
+                    if not dead[lo + i]:
+                        for c in range(DIM):
+                            out[lo + i, t + s - first, c] = xs[c * LANES + i]
+            # a lane with not acc <= radius2 may have diverged in the window (an image beyond
+            # the radius makes its sum of squared norms exceed radius2, or NaN): replayed
+            n_flagged = 0
+            for i in range(LANES):
+                n_flagged += not acc[i] <= radius2
+            for i in range(m if n_flagged > 0 else 0):
+                if not acc[i] <= radius2 and not dead[lo + i]:
                     for c in range(DIM):
-                        r2 += b[i, c] * b[i, c]
-                    bad[i] |= diverged(r2, radius2)
-                if t + s >= first:
-                    for i in range(m):
-                        if not dead[lo + i]:
-                            for c in range(DIM):
-                                out[lo + i, t + s - first, c] = b[i, c]
-                a, b = b, a
-            for i in range(m):
-                if bad[i] and not dead[lo + i]:
-                    te = first_exit(ck[i], ps[i], t, t + k, radius2)
+                        x[c] = ck[c * LANES + i]
+                    for j in range(NPAR):
+                        p[j] = ps[j * LANES + i]
+                    te = first_exit(x, p, t, t + k, radius2)
+                    if te == t + k:             # bounded: the sum alone exceeded radius2
+                        exact = True            # test every step from now on (this call)
+                        continue
                     last[lo + i] = te
                     dead[lo + i] = True
                     n_dead += 1
                     for tt in range(max(te, first), t + k):
                         for c in range(DIM):
                             out[lo + i, tt - first, c] = np.nan
-            for i in range(LANES):
-                for c in range(DIM):
-                    ck[i, c] = a[i, c]
             t += k
         for i in range(LANES):
             for c in range(DIM):
-                state[lo + i, c] = a[i, c]
+                state[lo + i, c] = xs[c * LANES + i]
 """
 
 
 #: Parameter values per block of the compiled loop, and the steps between its divergence checks.
 LANES = 64
-CHECK = 16
-#: The most lane-steps per call of the compiled loop (about 0.05 s for the built-in maps on one
-#: core), and the time a call aims at: the steps per call start at ``CHECK`` and double while
-#: calls take under a quarter of it (halve above it), so that even a slow user kernel is cut
-#: into short calls and an interrupt (SIGINT) lands at the end of the running one.
-CALL_WORK = 1 << 24
+CHECK = 256
+#: The most float64 a block keeps on the stack (states, checkpoint, parameters: 64 KiB);
+#: larger maps keep them on the heap, in the same layout.
+STACK_FLOATS = 8192
+#: The most lane-steps per call of the compiled loop (about 0.02-0.1 s for the built-in maps on
+#: one core), the lane-steps of the first call at most (``CHECK`` steps of a group of blocks),
+#: and the time a call aims at: each next call is sized from the time the previous one took
+#: (at most :data:`CALL_GROWTH` times more steps, at least half as many), so that even a slow
+#: user kernel is cut into short calls and an interrupt (SIGINT) lands at the end of the running
+#: one, while a fast one runs in a few calls (each pays the thread launch).
+CALL_WORK = 1 << 27
+FIRST_WORK = 1 << 24
 CALL_SECONDS = 0.1
-
+CALL_GROWTH = 64.0
 
 def _diagram_kernel(kernel, dim: int):
     """Return the orbit-diagram loop specialised to ``kernel.step`` and ``dim`` (cached on disk
     when the step is importable)."""
-    head = f"DIM = {int(dim)}\nLANES = {LANES}\nCHECK = {CHECK}\n"
-    return specialise(head + _LOOP, "diagram", inline=("step", "diverged"),
-                      step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"))
+    dim = int(dim)
+    npar = len(kernel.param_names) + len(kernel.constants)
+    on_stack = (2 * dim + npar) * LANES <= STACK_FLOATS
+    head = (f"DIM = {dim}\nNPAR = {npar}\nLANES = {LANES}\nCHECK = {CHECK}\n"
+            f"NX = {dim * LANES}\nNP = {npar * LANES}\n")
+    source = _LOOP.replace("BUFFER", "stack_array" if on_stack else "np.empty")
+    return specialise(head + source, "diagram", inline=("step", "diverged"),
+                      step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"),
+                      stack_array=("dynsys._scratch", "stack_array"))
+
+
+def _step_time(probe, x0, p, n, radius2):
+    """Return the time of one step of the orbit of ``x0`` run alone by ``probe`` (the loop's
+    ``first_exit``), measured over at least ``n`` steps and 20 us (fewer if it diverges)."""
+    while True:
+        tic = time.perf_counter()
+        done = min(n, probe(x0, p, 0, n, radius2) + 1)
+        took = time.perf_counter() - tic
+        if took >= 2e-5 or done < n or n >= 1 << 20:
+            return max(took, 1e-9) / done
+        n *= 4
 
 
 def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last):
@@ -143,24 +234,31 @@ def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last):
     dead = np.zeros(nblk * LANES, dtype=np.bool_)
     last[:] = steps
     # blocks per call: all of them if CHECK steps of all fit, else a share (>= one per thread)
-    group = max(numba.get_num_threads(), CALL_WORK // (LANES * CHECK))
+    threads = numba.get_num_threads()
+    group = max(threads, min(FIRST_WORK, CALL_WORK) // (LANES * CHECK))
     cut = CHECK
+    probe = getattr(getattr(loop, "py_func", None), "__globals__", {}).get("first_exit")
+    if probe is not None and steps > CHECK:
+        # the first call from the time of one orbit's steps alone (no thread launch in it): a
+        # lane-step of the loop, vectorised across lanes, costs less than a step of one orbit
+        lanes = min(nblk, group) * LANES
+        per_step = _step_time(probe, x0, pmat[0], min(steps, CHECK), radius2)
+        cut = int(CALL_SECONDS * min(threads, nblk) / (per_step * lanes)) // CHECK * CHECK
     for blk0 in range(0, nblk, group):
         blk1 = min(nblk, blk0 + group)
         lanes = (blk1 - blk0) * LANES
+        most = max(CHECK, CALL_WORK // lanes // CHECK * CHECK)
+        cut = min(cut, most)
         t0 = 0
         while t0 < steps and not dead[blk0 * LANES:min(n, blk1 * LANES)].all():
             t1 = min(steps, t0 + cut)
             tic = time.perf_counter()
             loop(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, last)
             took = time.perf_counter() - tic
+            grow = CALL_GROWTH if took <= 0 else min(CALL_GROWTH,
+                                                     max(0.5, CALL_SECONDS / took))
+            cut = min(most, max(CHECK, int((t1 - t0) * grow) // CHECK * CHECK))
             t0 = t1
-            if took < CALL_SECONDS / 4 and 2 * cut * lanes <= CALL_WORK:
-                cut *= 2
-            elif took > CALL_SECONDS and cut > CHECK:
-                cut = max(CHECK, cut // 2 // CHECK * CHECK)
-            cut = min(cut, max(CHECK, CALL_WORK // lanes // CHECK * CHECK))
-
 
 def _at_samples(func, out, finite, n_out=None):
     """Return ``func`` evaluated at the finite samples of ``out`` (n, keep, dim), NaN elsewhere
@@ -306,15 +404,15 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
                                     _at_samples(lambda th: model.residual(th)[..., 0], out,
                                                 finite),
                                     {"long_name": "residual z"})
-    coords = {param: values, "sample": np.arange(steps - keep + 1, steps + 1),
-              "component": labels}
-    ds = xr.Dataset(data, coords=coords)
-    ds[param].attrs.update(long_name="step size" if param == "lr" else f"parameter {param}",
-                           units="1")
-    ds["sample"].attrs.update(long_name="iterate", units="1")
+    coords = {
+        param: ((param,), values, {"long_name": "step size" if param == "lr"
+                                   else f"parameter {param}", "units": "1"}),
+        "sample": (("sample",), np.arange(steps - keep + 1, steps + 1),
+                   {"long_name": "iterate", "units": "1"}),
+        "component": (("component",), np.array(labels)),
+    }
     described = model if is_model else mapping
-    ds.attrs.update(provenance(described, analysis="bifurcation_diagram", param=param,
-                               steps=steps, keep=keep, x0=x0, radius=radius,
-                               compiled=int(kernel is not None)))
-    ds.attrs.pop(f"param_{param}", None)    # the swept parameter is the coordinate
-    return ds
+    attrs = provenance(described, analysis="bifurcation_diagram", param=param, steps=steps,
+                       keep=keep, x0=x0, radius=radius, compiled=int(kernel is not None))
+    attrs.pop(f"param_{param}", None)       # the swept parameter is the coordinate
+    return dataset(data, coords, attrs)     # xr.Dataset(data, coords, attrs), without dask

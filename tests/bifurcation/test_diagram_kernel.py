@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dynsys
+from dynsys.bifurcation import _diagram
 
 
 def _plain_logistic():
@@ -109,3 +110,59 @@ def test_second_process_loads_the_diagram_loop_from_the_disk_cache(tmp_path):
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
     assert runs[0][0] == "1"
     assert runs[1] == ["0", "1"]
+
+
+def test_orbits_near_the_radius_take_the_exact_test_and_match_the_definition():
+    # radius 1: bounded logistic orbits (in [0, 1]) have window sums of x^2 far above 1, so the
+    # window test flags them without an exit; the blocks then test every step (and r > 4 exits)
+    values = np.linspace(2.5, 4.3, 150)
+    steps, keep, radius = 1300, 300, 1.0
+    ds = dynsys.bifurcation_diagram(dynsys.maps.logistic(), values, x0=[0.3], steps=steps,
+                                    keep=keep, radius=radius)
+    out, at = _direct(_plain_logistic(), "r", values, [0.3], steps, keep, radius=radius)
+    np.testing.assert_array_equal(ds.x.values, out)
+    np.testing.assert_array_equal(ds.diverged_at.values, at)
+    bounded = at < 0
+    window = (out[bounded, :_diagram.CHECK, 0] ** 2).sum(axis=1)
+    assert 0 < bounded.sum() < values.size and (window > radius ** 2).any()
+
+
+def test_heap_buffers_give_the_same_bits(monkeypatch):
+    # maps too large for the stack keep the lanes on the heap, in the same layout
+    henon = dynsys.maps.henon()
+    values = np.linspace(0.9, 1.6, 150)
+    kw = dict(x0=[0.1, 0.1], steps=700, keep=80, param="a", radius=1e10)
+    on_stack = dynsys.bifurcation_diagram(henon, values, **kw)
+    stack_loop = _diagram._diagram_kernel(henon.kernel, 2)
+    monkeypatch.setattr(_diagram, "STACK_FLOATS", 0)
+    assert _diagram._diagram_kernel(henon.kernel, 2) is not stack_loop
+    on_heap = dynsys.bifurcation_diagram(henon, values, **kw)
+    assert on_heap.x.values.tobytes() == on_stack.x.values.tobytes()
+    np.testing.assert_array_equal(on_heap.diverged_at.values, on_stack.diverged_at.values)
+
+
+@pytest.mark.slow
+def test_the_block_loop_is_vectorised_and_allocates_nothing(tmp_path):
+    # compiled afresh (numba inspects only what it compiled): the parallel body (the loop over
+    # a block's lanes and steps) does the map's arithmetic on vectors of doubles and neither
+    # allocates nor touches a reference count (the lanes live on the stack, not in row views)
+    code = textwrap.dedent("""
+        import re
+        import dynsys
+        from dynsys.bifurcation._diagram import _diagram_kernel
+        for m in (dynsys.maps.logistic(), dynsys.gd_map(dynsys.QuadraticRegression2D(0.1), 1.0)):
+            dynsys.bifurcation_diagram(m, [0.5, 0.6], x0=[0.3] * m.dim, steps=50, keep=5,
+                                       param=list(m.params)[0])
+            loop = _diagram_kernel(m.kernel, m.dim)
+            ir = "".join(loop.overloads[s].library.get_llvm_str() for s in loop.overloads)
+            body = re.findall(r"define [^\\n]*__numba_parfor_gufunc[^\\n]*[{].*?\\n[}]", ir,
+                              flags=re.S)[-1]
+            print(len(re.findall(r"fmul <\\d+ x double>", body)),
+                  len(re.findall(r"NRT_incref|NRT_decref|NRT_MemInfo", body)))
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    got = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    assert len(got) == 4, got
+    vector_muls, refcounts = [int(v) for v in got[::2]], [int(v) for v in got[1::2]]
+    assert all(v > 0 for v in vector_muls) and refcounts == [0, 0], got
