@@ -21,9 +21,6 @@ import xarray as xr
 _PLAIN_KINDS = frozenset("biufcUS")   # dtypes xarray stores as given (no conversion)
 # an xarray without Variable's fastpath takes the ordinary path everywhere (nothing breaks)
 _FASTPATH = "fastpath" in inspect.signature(xr.Variable.__init__).parameters
-# the constructor xarray's own methods use for a Dataset of checked parts (skips the merge of
-# ``xr.Dataset(...)``, 0.3-1 ms a call); without it the public path is taken
-_DIRECT = callable(getattr(xr.Dataset, "_construct_direct", None))
 
 
 def _plain(data) -> bool:
@@ -81,18 +78,7 @@ def dataset(data_vars: dict, coords: dict | None = None, attrs=None) -> xr.Datas
             index = xr.indexes.PandasIndex(pd.Index(var.values), name, coord_dtype=var.dtype)
             crd.update(index.create_variables({name: var}))
             indexes[name] = index
-    if _DIRECT and not (set(data) & set(crd)) and all(v.dims != (k,) for k, v in data.items()):
-        # what xr.Dataset(data, coords) builds from these (no name is both a variable and a
-        # coordinate, no data variable along a dimension of its name), without its merge:
-        # dimensions checked by xarray's own calculate_dimensions
-        return xr.Dataset._construct_direct({**data, **crd}, set(crd), attrs=_attrs(attrs),
-                                            indexes=indexes)
     return xr.Dataset(data, coords=xr.Coordinates(crd, indexes=indexes), attrs=attrs)
-
-
-def _attrs(attrs):
-    """The attrs dict a Dataset keeps for ``attrs`` (as ``xr.Dataset.__init__`` does)."""
-    return dict(attrs) if attrs else None
 
 
 def dataarray(data, dims, coords: dict | None = None, name=None, attrs=None) -> xr.DataArray:
