@@ -41,9 +41,14 @@ from ._numdiff import _STENCIL, _WEIGHTS
 __all__ = ["AutoKernel", "SlowPathWarning", "Uncompilable", "compile_map_kernel",
            "compile_gd_kernel", "fallback_warning", "matches", "memoised", "numpy_rate"]
 
-#: How many point-iterations per second the generic compiled loop runs, for the warning's
-#: comparison (measured on the 2-D model's GD kernel, one core).
-COMPILED_RATE = 1e7
+#: How many point-iterations per second the generic compiled loop runs on a user's own model,
+#: for the warning's comparison: ``(low, high)``, GD on a 2-D loss given without its gradient
+#: (a difference gradient inside numba) and with it. Measured by
+#: ``NUMBA_NUM_THREADS=1 python benchmarks/bench_user_model.py --quick`` (one core, load 3,
+#: December 2026): 5.7e6 and 8.3e7 (gradient returning an array) to 1.0e8 (a tuple) point-iterations/s (min
+#: of 7 rounds); the value 1e7 used before was measured on the built-in model's GD kernel
+#: through the loop before the tuple step (2.3e7 today).
+COMPILED_RATE = (5e6, 1e8)
 
 HOWTO = ("write it for one point (x a float64 array of shape (dim,), parameters as float "
          "arguments) with numpy/math functions on floats and arrays, return an array or a tuple, "
@@ -566,8 +571,9 @@ def fallback_warning(what: str, reason: str, rate: float, stacklevel: int | None
                      ) -> None:
     """Warn once that ``what`` runs the numpy path, why, and how slow it is (pointing at the
     first frame outside dynsys unless ``stacklevel`` is given)."""
+    low, high = COMPILED_RATE
     speed = (f"about {rate:.1e} point-iterations/s (the compiled loop runs about "
-             f"{COMPILED_RATE:.0e} per core)" if np.isfinite(rate) else "much slower")
+             f"{low:.0e} to {high:.0e} per core)" if np.isfinite(rate) else "much slower")
     warnings.warn(f"{what} could not be compiled by numba, so it runs on the numpy path at "
                   f"{speed}. Reason: {reason}. To get the fast path, {HOWTO}. Pass jit=False "
                   f"to silence this warning.", SlowPathWarning,
