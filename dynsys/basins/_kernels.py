@@ -14,10 +14,6 @@ window, the window itself with its tangent vector) runs alone from there to its 
 tests and checkpoints it would follow alone: the results are those of the rule
 (:mod:`dynsys._stopping`) bit for bit, whatever the order and the number of threads.
 
-When the Lyapunov window starts after the first block, a lane whose clock reaches it moves to
-a second lane set, the window set (run a block at a time when it is full, and drained at the
-end), so that the main set's blocks carry no tangent vector.
-
 The map's step is called on small scratch arrays (a view of a lane's row would cost two atomic
 reference-count updates per call), and the loops are compiled for each state dimension, so
 that the loops over components unroll (:func:`_loops`). A kernel with a tuple step (GD on a
@@ -125,105 +121,36 @@ def _loops(D: int, tup: int = 0):
 
     tblock = _tuple_block(D, tup - 1, block) if tup else None
 
-    @njit(error_model="numpy", cache=False)   # takes a dispatcher (not inlined: compile time)
-    def run_block(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save):
-        if tup:
-            tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save)
-        else:
-            block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
-
-    @njit(error_model="numpy", cache=False)   # takes a dispatcher (not inlined: compile time)
-    def lane_end(i, S, step, p, rule, ends, t_lyap, cap, xb, yb):
-        """The block-end tests of lane ``i`` of the set ``S``: return True if its orbit
-        stopped (written out, the lane freed), False if it runs on."""
-        X, C, V, lsum, grow, cnt, T, TC, EV, IDX, KB = S
-        code, period, used, final, ftle = ends
-        steps = rule.steps
-        radius2 = rule.radius2
-        n_lyap = steps - t_lyap
-        j = IDX[i]
-        t = T[i] + KB[i]
-        T[i] = t
-        since = t - TC[i]
-        oc = -1
-        r2 = 0.0
-        for c in range(D):
-            xb[c] = X[i, c]
-            r2 += xb[c] * xb[c]
-        if cnt[i] < t:
-            oc = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
-        else:
-            step(xb, p, yb)
-            jump2 = 0.0
-            back2 = 0.0
-            for c in range(D):
-                jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
-                back2 += (xb[c] - C[i, c]) * (xb[c] - C[i, c])
-            if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
-                oc = _PERIODIC
-        if oc >= 0:
-            code[j] = oc
-            period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
-            lam = np.nan
-        elif t >= steps:
-            lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
-            code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
-            period[j] = 0
-        else:
-            if since >= EV[i]:
-                TC[i] = t
-                EV[i] = min(2 * EV[i], cap)
-                for c in range(D):
-                    C[i, c] = xb[c]
-            KB[i] = rule_tests.block_length(t, steps, t_lyap)
-            return False
-        used[j] = cnt[i]
-        for c in range(D):
-            final[j, c] = xb[c]
-        ftle[j] = lam
-        IDX[i] = -1
-        KB[i] = 0
-        for c in range(D):
-            X[i, c] = np.nan
-        return True
-
-    @njit(error_model="numpy", inline="always")
-    def lane_set():
-        return (np.full((LANES, D), np.nan),   # states (NaN: an empty lane, frozen)
-                np.empty((LANES, D)),           # checkpoints
-                np.empty((LANES, D)),           # tangent vectors
-                np.zeros(LANES),                # sums of their log growths
-                np.ones(LANES),                 # (tuple step) growth since the last log
-                np.zeros(LANES, dtype=np.int64),      # iterations used
-                np.zeros(LANES, dtype=np.int64),      # clock
-                np.zeros(LANES, dtype=np.int64),      # checkpoint time
-                np.zeros(LANES, dtype=np.int64),      # checkpoint interval
-                np.full(LANES, -1, dtype=np.int64),   # start held (-1: a free lane)
-                np.zeros(LANES, dtype=np.int64))      # length of the lane's next block
-
     @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
     def worker(w, nthreads, step, tstep, jac, has_jac, x0, p, rule, ends):
+        code, period, used, final, ftle = ends
         n = x0.shape[0]
         steps = rule.steps
+        radius2 = rule.radius2
         cap = rule_tests.checkpoint_interval(rule.max_period)
         first = rule_tests.first_interval(rule.max_period)
         t_lyap = max(steps - rule.lyapunov_steps, 0)
-        # a lane that reaches a Lyapunov window starting after the first block moves to the
-        # window set, so that the main set's blocks carry no tangent
-        move = t_lyap >= COMPACT
+        n_lyap = steps - t_lyap
         xb = np.empty(D)
         yb = np.empty(D)
         scratch = (xb, yb, np.empty(D), np.empty((D, D)), np.empty(D), np.empty(D))
+        X = np.full((LANES, D), np.nan)   # states (NaN: an empty lane, frozen)
+        C = np.empty((LANES, D))          # checkpoints
+        V = np.empty((LANES, D))          # tangent vectors
+        lsum = np.zeros(LANES)                     # sums of their log growths
+        grow = np.ones(LANES)                      # (tuple step) growth since the last log
+        cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
+        T = np.zeros(LANES, dtype=np.int64)        # clock
+        TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
+        EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
+        IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: a free lane)
+        KB = np.zeros(LANES, dtype=np.int64)       # length of the lane's next block
+        S = (X, C, V, lsum, grow, cnt, T, TC, EV, IDX, KB)
         save = (np.empty((LANES, D)), np.empty((LANES, D)), np.empty(LANES),
                 np.empty(LANES, dtype=np.int64))
-        S = lane_set()
-        SW = lane_set()
-        X, C, V, lsum, grow, cnt, T, TC, EV, IDX, KB = S
-        IDXW = SW[9]
         pool = np.array([0, 0, w], dtype=np.int64)
         k0 = rule_tests.block_length(0, steps, t_lyap)
         active = 0
-        active_w = 0
         refill = True
         while True:
             # the free lanes take the next starts of the pool
@@ -251,50 +178,59 @@ def _loops(D: int, tup: int = 0):
                 active += 1
             if active == 0:
                 break
-            run_block(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save)
-            # the block-end tests of each lane; a lane that stops is written out and freed, one
-            # that reaches the window moves to the window set
+            if tup:
+                tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save)
+            else:
+                block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
+            # the block-end tests of each lane; a lane that stops is written out and freed
             for i in range(LANES):
-                if IDX[i] < 0:
+                j = IDX[i]
+                if j < 0:
                     continue
-                if lane_end(i, S, step, p, rule, ends, t_lyap, cap, xb, yb):
-                    active -= 1
-                    continue
-                if not (move and T[i] >= t_lyap):
-                    continue
-                while active_w == LANES:
-                    run_block(step, tstep, jac, has_jac, SW, p, rule, t_lyap, scratch, save)
-                    for k in range(LANES):
-                        if IDXW[k] >= 0 and lane_end(k, SW, step, p, rule, ends, t_lyap,
-                                                     cap, xb, yb):
-                            active_w -= 1
-                k = 0
-                while IDXW[k] >= 0:
-                    k += 1
-                XW, CW, VW, lsumw, groww, cntw, TW, TCW, EVW, _, KBW = SW
+                t = T[i] + KB[i]
+                T[i] = t
+                since = t - TC[i]
+                oc = -1
+                r2 = 0.0
                 for c in range(D):
-                    XW[k, c] = X[i, c]
-                    CW[k, c] = C[i, c]
-                    VW[k, c] = V[i, c]
-                lsumw[k] = lsum[i]
-                groww[k] = grow[i]
-                cntw[k] = cnt[i]
-                TW[k] = T[i]
-                TCW[k] = TC[i]
-                EVW[k] = EV[i]
-                IDXW[k] = IDX[i]
-                KBW[k] = KB[i]
-                active_w += 1
+                    xb[c] = X[i, c]
+                    r2 += xb[c] * xb[c]
+                if cnt[i] < t:
+                    oc = _DIVERGED if rule_tests.diverged(r2, radius2) else _CONVERGED
+                else:
+                    step(xb, p, yb)
+                    jump2 = 0.0
+                    back2 = 0.0
+                    for c in range(D):
+                        jump2 += (yb[c] - xb[c]) * (yb[c] - xb[c])
+                        back2 += (xb[c] - C[i, c]) * (xb[c] - C[i, c])
+                    if rule_tests.returned(back2, jump2, rule.rtol2, radius2):
+                        oc = _PERIODIC
+                if oc >= 0:
+                    code[j] = oc
+                    period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
+                    lam = np.nan
+                elif t >= steps:
+                    lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+                    code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
+                    period[j] = 0
+                else:
+                    if since >= EV[i]:
+                        TC[i] = t
+                        EV[i] = min(2 * EV[i], cap)
+                        for c in range(D):
+                            C[i, c] = xb[c]
+                    KB[i] = rule_tests.block_length(t, steps, t_lyap)
+                    continue
+                used[j] = cnt[i]
+                for c in range(D):
+                    final[j, c] = xb[c]
+                ftle[j] = lam
                 IDX[i] = -1
                 KB[i] = 0
                 for c in range(D):
                     X[i, c] = np.nan
                 active -= 1
-        while active_w > 0:
-            run_block(step, tstep, jac, has_jac, SW, p, rule, t_lyap, scratch, save)
-            for k in range(LANES):
-                if IDXW[k] >= 0 and lane_end(k, SW, step, p, rule, ends, t_lyap, cap, xb, yb):
-                    active_w -= 1
 
     @njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher
     def sweep(nthreads, step, tstep, jac, has_jac, x0, p, rule, ends):
