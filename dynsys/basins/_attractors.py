@@ -63,6 +63,11 @@ class AttractorTable:
         self._cells: dict = {}
         self._levels: set = set()
         self._wild: list[int] = []           # attractors with a non-finite point (no cell)
+        # the ids given to the quantised keys of label_chunk at the current parameter value,
+        # so that a key met again in a later chunk takes the id its first cell took, as it
+        # would in one chunk (ids independent of the chunk size)
+        self.keys: dict = {}
+        self.keys_value: float | None = None
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -213,9 +218,24 @@ def label_chunk(table: AttractorTable, value: float, outcome: np.ndarray, period
     """
     ids = np.full(outcome.shape, -1, dtype=np.int32)
     fam = family & (outcome == Outcome.CONVERGED)
+    chaos = outcome == Outcome.CHAOTIC
+    # the family and the chaotic set are single candidates, added at their first cell among
+    # the fixed points and cycles (so that new ids are numbered in cell order, and a chunk
+    # split gives the ids of one chunk)
+    single = []
     if fam.any():
-        first = np.flatnonzero(fam)[0]
-        ids[fam] = table.add(FAMILY, 1, final[first], value)
+        first = int(np.flatnonzero(fam)[0])
+        single.append((first, fam, FAMILY, 1, final[first]))
+    if chaos.any():
+        first = int(np.flatnonzero(chaos)[0])
+        single.append((first, chaos, CHAOTIC_SET, 0, final[first]))
+    single.sort(key=lambda c: c[0])
+
+    def add_single(before):
+        while single and single[0][0] < before:
+            _, where, kind, per, point = single.pop(0)
+            ids[where] = table.add(kind, per, point, value)
+
     fixed = (outcome == Outcome.CONVERGED) & ~fam
     cyc = outcome == Outcome.PERIODIC
     rep = final
@@ -232,16 +252,23 @@ def label_chunk(table: AttractorTable, value: float, outcome: np.ndarray, period
             scale = 1.0 + np.max(np.abs(rep[sel]), axis=1, keepdims=True)
             keys = np.round(rep[sel] / (quantum * scale)).astype(np.int64)
         keys = np.column_stack([period[sel].astype(np.int64), keys])
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         order = np.argsort(first)        # candidates in order of first cell, deterministic
         local = np.empty(first.size, dtype=np.int32)
+        if table.keys_value != float(value):
+            table.keys, table.keys_value = {}, float(value)
+        seen = table.keys
         for u in order:
-            cell = sel[first[u]]
-            kind = FIXED_POINT if outcome[cell] == Outcome.CONVERGED else CYCLE
-            local[u] = table.add(kind, int(period[cell]), rep[cell], value)
+            cell = int(sel[first[u]])
+            add_single(cell)
+            # a key met in an earlier chunk (same value) keeps the id its first cell took
+            # there, as in one chunk
+            key = uniq[u].tobytes()
+            hit = seen.get(key)
+            if hit is None:
+                kind = FIXED_POINT if outcome[cell] == Outcome.CONVERGED else CYCLE
+                hit = seen[key] = table.add(kind, int(period[cell]), rep[cell], value)
+            local[u] = hit
         ids[sel] = local[inverse.ravel()]
-    chaos = outcome == Outcome.CHAOTIC
-    if chaos.any():
-        first = np.flatnonzero(chaos)[0]
-        ids[chaos] = table.add(CHAOTIC_SET, 0, final[first], value)
+    add_single(outcome.size)
     return ids

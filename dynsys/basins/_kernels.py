@@ -16,7 +16,11 @@ tests and checkpoints it would follow alone: the results are those of the rule
 
 The map's step is called on small scratch arrays (a view of a lane's row would cost two atomic
 reference-count updates per call), and the loops are compiled for each state dimension, so
-that the loops over components unroll (:func:`_loops`). Models may bring a loop of their own
+that the loops over components unroll (:func:`_loops`). A kernel with a tuple step (GD on a
+user gradient that numba compiles for a tuple, :class:`~dynsys.systems.AutoKernel`'s
+``tstep``) runs the same tests on registers, with no scratch array, so the loop over the lanes
+vectorises; its Lyapunov window takes one log per block of the product of the step norms
+(:func:`_tuple_block`). Models may bring a loop of their own
 (the ``grid_kernel`` hook); the numpy fallback in :mod:`._sweep` runs the same rule on whole
 batches.
 """
@@ -47,10 +51,12 @@ _UNDECIDED, _CHAOTIC = int(Outcome.UNDECIDED), int(Outcome.CHAOTIC)
 _LOOPS: dict = {}
 
 
-def _loops(D: int):
-    """Return the parallel sweep compiled for state dimension ``D`` (built once per process)."""
-    if D in _LOOPS:
-        return _LOOPS[D]
+def _loops(D: int, tup: int = 0):
+    """Return the parallel sweep compiled for state dimension ``D`` (built once per process);
+    with ``tup > 0`` the lanes call the kernel's tuple step, with a parameter tuple of
+    ``tup - 1`` floats (see :func:`_tuple_block`)."""
+    if (D, tup) in _LOOPS:
+        return _LOOPS[D, tup]
 
     @njit(error_model="numpy", cache=False, inline="always")   # takes a dispatcher
     def tangent(step, jac, has_jac, x, y, p, v, jbuf, xh, yh):
@@ -86,7 +92,7 @@ def _loops(D: int):
         block length, 0 for an empty lane) and carries its tangent vector when its clock is in
         the Lyapunov window. A lane that stops (or has taken its steps) is frozen; a frozen
         state stops again at the same test, so no stop flag is kept."""
-        X, C, V, lsum, cnt, T, TC, EV, IDX, KB = S
+        X, C, V, lsum, grow, cnt, T, TC, EV, IDX, KB = S
         xb, yb, vb, jbuf, xh, yh = scratch
         radius2 = rule.radius2
         tol2 = rule.tol2
@@ -113,8 +119,10 @@ def _loops(D: int):
                     X[i, c] = xb[c] if st else yb[c]
                 cnt[i] += not st
 
+    tblock = _tuple_block(D, tup - 1, block) if tup else None
+
     @njit(error_model="numpy", cache=False)   # takes a dispatcher: not cacheable
-    def worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends):
+    def worker(w, nthreads, step, tstep, jac, has_jac, x0, p, rule, ends):
         code, period, used, final, ftle = ends
         n = x0.shape[0]
         steps = rule.steps
@@ -130,13 +138,16 @@ def _loops(D: int):
         C = np.empty((LANES, D))          # checkpoints
         V = np.empty((LANES, D))          # tangent vectors
         lsum = np.zeros(LANES)                     # sums of their log growths
+        grow = np.ones(LANES)                      # (tuple step) growth since the last log
         cnt = np.zeros(LANES, dtype=np.int64)      # iterations used
         T = np.zeros(LANES, dtype=np.int64)        # clock
         TC = np.zeros(LANES, dtype=np.int64)       # checkpoint time
         EV = np.zeros(LANES, dtype=np.int64)       # checkpoint interval
         IDX = np.full(LANES, -1, dtype=np.int64)   # start held (-1: a free lane)
         KB = np.zeros(LANES, dtype=np.int64)       # length of the lane's next block
-        S = (X, C, V, lsum, cnt, T, TC, EV, IDX, KB)
+        S = (X, C, V, lsum, grow, cnt, T, TC, EV, IDX, KB)
+        save = (np.empty((LANES, D)), np.empty((LANES, D)), np.empty(LANES),
+                np.empty(LANES, dtype=np.int64))
         pool = np.array([0, 0, w], dtype=np.int64)
         k0 = rule_tests.block_length(0, steps, t_lyap)
         active = 0
@@ -167,7 +178,10 @@ def _loops(D: int):
                 active += 1
             if active == 0:
                 break
-            block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
+            if tup:
+                tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save)
+            else:
+                block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
             # the block-end tests of each lane; a lane that stops is written out and freed
             for i in range(LANES):
                 j = IDX[i]
@@ -219,12 +233,110 @@ def _loops(D: int):
                 active -= 1
 
     @njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher
-    def sweep(nthreads, step, jac, has_jac, x0, p, rule, ends):
+    def sweep(nthreads, step, tstep, jac, has_jac, x0, p, rule, ends):
         for w in prange(nthreads):
-            worker(w, nthreads, step, jac, has_jac, x0, p, rule, ends)
+            worker(w, nthreads, step, tstep, jac, has_jac, x0, p, rule, ends)
 
-    _LOOPS[D] = sweep
+    _LOOPS[D, tup] = sweep
     return sweep
+
+
+_TUPLE_BLOCK = """
+def tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save):
+    X, C, V, lsum, grow, cnt, T, TC, EV, IDX, KB = S
+    radius2 = rule.radius2
+    tol2 = rule.tol2
+    pt = ({pt},)
+    window = False
+    for i in range(LANES):
+        window |= (T[i] >= t_lyap) & (KB[i] > 0)
+    if not window:
+        for s in range(COMPACT):
+            for i in range(LANES):
+{load}
+                r2 = 0.0{r2}
+                y = tstep(({xs},), pt)
+                jump2 = 0.0{jump2}
+                st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= KB[i])
+{store}
+                cnt[i] += not st
+        return
+    SX, SV, SL, SC = save
+    for i in range(LANES):
+        for c in range(D):
+            SX[i, c] = X[i, c]
+            SV[i, c] = V[i, c]
+        SL[i] = lsum[i]
+        SC[i] = cnt[i]
+    for s in range(COMPACT):
+        for i in range(LANES):
+{load}
+                r2 = 0.0{r2}
+                y = tstep(({xs},), pt)
+                jump2 = 0.0{jump2}
+                st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= KB[i])
+                inw = (T[i] >= t_lyap) & (not st)
+                h = 1e-7 * (1.0 + np.sqrt(r2))
+{vload}
+                z = tstep(({xh},), pt)
+{diff}
+                nrm = np.sqrt(0.0{nrm2})
+{vstore}
+                grow[i] = grow[i] * nrm if inw else grow[i]
+{store}
+                cnt[i] += not st
+    bad = False
+    for i in range(LANES):
+        g = grow[i]
+        bad |= not (1e-280 < g < 1e280)
+        lsum[i] += np.log(g)
+        grow[i] = 1.0
+    if bad:
+        # a tangent grew or shrank too far for one product over the block: the block again,
+        # with a log every step
+        for i in range(LANES):
+            for c in range(D):
+                X[i, c] = SX[i, c]
+                V[i, c] = SV[i, c]
+            lsum[i] = SL[i]
+            cnt[i] = SC[i]
+        block(step, jac, has_jac, S, p, rule, t_lyap, scratch)
+"""
+
+
+def _tuple_block(D: int, NP: int, block):
+    """Return the block of the lane set for a kernel with a tuple step ``tstep(x, p) -> y``
+    (``x``, ``y`` and ``p`` tuples of ``D``, ``D`` and ``NP`` floats: an :class:`~dynsys.systems.AutoKernel` of GD on a
+    user gradient that numba compiles for a tuple), written out for dimension ``D``.
+
+    The state is the same as :func:`_loops`'s ``block`` computes (the same operations in the
+    same order, on registers instead of scratch arrays, so that the loop over the lanes
+    vectorises). A block with no lane in the Lyapunov window takes no tangent. Otherwise every
+    lane carries its tangent vector (branch-free; used only where the lane is in the window):
+    the same forward difference of the step, normalised each step, but the log of its growth is
+    taken once per block (of the product of the step norms), not every step. If a product
+    leaves ``[1e-280, 1e280]`` the block is run again by ``block`` (a log every step).
+    """
+    comp = range(D)
+    sub = {
+        "load": "\n".join(f"                x{c} = X[i, {c}]" for c in comp),
+        "xs": ", ".join(f"x{c}" for c in comp),
+        "pt": ", ".join(f"p[{k}]" for k in range(NP)),
+        "r2": "".join(f" + x{c} * x{c}" for c in comp),
+        "jump2": "".join(f" + (y[{c}] - x{c}) * (y[{c}] - x{c})" for c in comp),
+        "store": "\n".join(f"                X[i, {c}] = x{c} if st else y[{c}]" for c in comp),
+        "vload": "\n".join(f"                v{c} = V[i, {c}]" for c in comp),
+        "xh": ", ".join(f"x{c} + h * v{c}" for c in comp),
+        "diff": "\n".join(f"                a{c} = (z[{c}] - y[{c}]) / h" for c in comp),
+        "nrm2": "".join(f" + a{c} * a{c}" for c in comp),
+        "vstore": "\n".join(f"                V[i, {c}] = a{c} / nrm if inw else v{c}"
+                            for c in comp),
+    }
+    src = _TUPLE_BLOCK.format(**sub)
+    namespace = {"np": np, "LANES": LANES, "COMPACT": COMPACT, "D": D, "block": block,
+                 "diverged": rule_tests.diverged, "converged": rule_tests.converged}
+    exec(compile(src, f"<dynsys tuple block, dimension {D}>", "exec"), namespace)  # noqa: S102
+    return njit(error_model="numpy", cache=False, inline="always")(namespace["tblock"])
 
 
 @njit(error_model="numpy", inline="always")
@@ -254,9 +366,12 @@ def map_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     if x0.shape[0] == 0:
         return
     has_jac = kernel.jacobian is not None
-    _loops(x0.shape[1])(numba.get_num_threads(), kernel.step,
-                        kernel.jacobian if has_jac else kernel.step, has_jac, x0, p,
-                        rule.kernel(step_scale), tuple(ends))
+    tstep = getattr(kernel, "tstep", None)
+    tup = 1 + len(p) if tstep is not None and not has_jac else 0
+    _loops(x0.shape[1], tup)(numba.get_num_threads(), kernel.step,
+                             tstep if tup else kernel.step,
+                             kernel.jacobian if has_jac else kernel.step, has_jac, x0, p,
+                             rule.kernel(step_scale), tuple(ends))
 
 
 @njit(parallel=True, error_model="numpy", cache=False)   # takes a dispatcher

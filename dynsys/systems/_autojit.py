@@ -22,7 +22,10 @@ that takes them (see :mod:`dynsys.basins._kernels`): those recompile in each new
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import textwrap
 from collections.abc import Callable
 import re
 import time
@@ -38,9 +41,14 @@ from ._numdiff import _STENCIL, _WEIGHTS
 __all__ = ["AutoKernel", "SlowPathWarning", "Uncompilable", "compile_map_kernel",
            "compile_gd_kernel", "fallback_warning", "matches", "memoised", "numpy_rate"]
 
-#: How many point-iterations per second the generic compiled loop runs, for the warning's
-#: comparison (measured on the 2-D model's GD kernel, one core).
-COMPILED_RATE = 1e7
+#: How many point-iterations per second the generic compiled loop runs on a user's own model,
+#: for the warning's comparison: ``(low, high)``, GD on a 2-D loss given without its gradient
+#: (a difference gradient inside numba) and with it. Measured by
+#: ``NUMBA_NUM_THREADS=1 python benchmarks/bench_user_model.py --quick`` (one core, load 3,
+#: December 2026): 5.7e6 and 8.3e7 (gradient returning an array) to 1.0e8 (a tuple) point-iterations/s (min
+#: of 7 rounds); the value 1e7 used before was measured on the built-in model's GD kernel
+#: through the loop before the tuple step (2.3e7 today).
+COMPILED_RATE = (5e6, 1e8)
 
 HOWTO = ("write it for one point (x a float64 array of shape (dim,), parameters as float "
          "arguments) with numpy/math functions on floats and arrays, return an array or a tuple, "
@@ -60,12 +68,16 @@ class AutoKernel(MapKernel):
     (a function defined in a REPL or notebook cell cannot be cached); ``source`` names the
     functions it was built from; ``final(states, loss, sharpness)`` (GD on a user loss) fills
     the loss and the sharpness at final states (NaN where not finite), as the numpy
-    ``model.loss`` and ``model.sharpness`` compute them.
+    ``model.loss`` and ``model.sharpness`` compute them; ``tstep(x, p) -> y`` (GD on a user
+    gradient that numba also compiles for ``x`` a tuple of floats) is the step on tuples, equal
+    to ``step`` bit for bit on the sample points, which the generic basin loop runs on
+    registers (see :mod:`dynsys.basins._kernels`).
     """
 
     cached: bool = False
     source: str = ""
     final: Callable | None = None
+    tstep: Callable | None = None
 
 
 # -- results memoised per user function (so that one warning is given, and one compilation) ----
@@ -441,8 +453,91 @@ def _compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobi
     _check(kstep, python_step, dim, (dim,), p, "gradient step")
     if kjac is not None:
         _check(kjac, python_jacobian, dim, (dim, dim), p, "Jacobian of the gradient step")
+    ktstep = None
+    if grad is not None and kjac is None:
+        variant = _tuple_return(grad)
+        if variant is not None:
+            ktstep = _tuple_step(numba.njit(variant), dim, kstep)
+        if ktstep is None:
+            ktstep = _tuple_step(ug, dim, kstep)
     names = "/".join(getattr(f, "__name__", "?") for f in (loss, grad, hessian) if f is not None)
-    return AutoKernel(kstep, kjac, ("lr",), (), cached=cached, source=names, final=kfinal)
+    return AutoKernel(kstep, kjac, ("lr",), (), cached=cached, source=names, final=kfinal,
+                      tstep=ktstep)
+
+
+class _ArrayReturnToTuple(ast.NodeTransformer):
+    """``return np.array([a, b, ...])`` (or ``numpy.array``, ``np.asarray``) -> ``return (a, b,
+    ...)``; counts the rewrites."""
+
+    def __init__(self):
+        self.count = 0
+
+    def visit_Return(self, node):
+        v = node.value
+        if (isinstance(v, ast.Call) and len(v.args) == 1 and not v.keywords
+                and isinstance(v.args[0], (ast.List, ast.Tuple))
+                and isinstance(v.func, ast.Attribute) and v.func.attr in ("array", "asarray")
+                and isinstance(v.func.value, ast.Name) and v.func.value.id in ("np", "numpy")):
+            node.value = ast.Tuple(elts=v.args[0].elts, ctx=ast.Load())
+            self.count += 1
+        return node
+
+
+def _tuple_return(func):
+    """Return a copy of the user's Python function ``func`` whose ``return np.array([...])``
+    statements return the tuple of the same entries instead (the gradient then costs no
+    allocation), or None (no such return, no source, a lambda or a decorated function).
+    The copy is only used when its step equals the original's bit for bit (:func:`_tuple_step`)."""
+    func = getattr(func, "py_func", func)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fdef = tree.body[0]
+    if fdef.decorator_list or fdef.name != func.__name__:
+        return None
+    rewrite = _ArrayReturnToTuple()
+    rewrite.visit(fdef)
+    if rewrite.count == 0:
+        return None
+    namespace = dict(func.__globals__)
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        try:
+            namespace[name] = cell.cell_contents
+        except ValueError:
+            return None
+    try:
+        exec(compile(ast.fix_missing_locations(tree),           # noqa: S102
+                     f"<dynsys tuple-returning copy of {func.__name__}>", "exec"), namespace)
+    except Exception:
+        return None
+    return namespace[fdef.name]
+
+
+def _tuple_step(ugrad, dim: int, kstep):
+    """Return GD on the user's compiled gradient ``ugrad`` for ``x`` a tuple of ``dim`` floats
+    (``tstep(x, p) -> tuple``, ``p = (lr,)``), or None when numba cannot compile the gradient for a tuple
+    (``x @ A``, ``x.shape``, ... need an array) or the result differs from ``kstep``'s by a bit
+    on the sample points."""
+    src = ("def tstep(x, p):\n    lr = p[0]\n    g = grad(x)\n    return ("
+           + "".join(f"x[{i}] - lr * _component(g, {i}), " for i in range(dim)) + ")\n")
+    tstep = _exec(src, "tstep", {"grad": ugrad})
+    p = np.array([1.0])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for x in _samples(dim):
+                ref = np.empty(dim)
+                with np.errstate(all="ignore"):
+                    kstep(x, p, ref)
+                    got = np.array(tstep(tuple(float(v) for v in x), (1.0,)), dtype=float)
+                if not np.array_equal(got, ref, equal_nan=True):
+                    return None
+    except Exception:
+        return None
+    return tstep
 
 
 def numpy_rate(batch_step, dim: int, n: int = 512) -> float:
@@ -476,8 +571,9 @@ def fallback_warning(what: str, reason: str, rate: float, stacklevel: int | None
                      ) -> None:
     """Warn once that ``what`` runs the numpy path, why, and how slow it is (pointing at the
     first frame outside dynsys unless ``stacklevel`` is given)."""
+    low, high = COMPILED_RATE
     speed = (f"about {rate:.1e} point-iterations/s (the compiled loop runs about "
-             f"{COMPILED_RATE:.0e} per core)" if np.isfinite(rate) else "much slower")
+             f"{low:.0e} to {high:.0e} per core)" if np.isfinite(rate) else "much slower")
     warnings.warn(f"{what} could not be compiled by numba, so it runs on the numpy path at "
                   f"{speed}. Reason: {reason}. To get the fast path, {HOWTO}. Pass jit=False "
                   f"to silence this warning.", SlowPathWarning,

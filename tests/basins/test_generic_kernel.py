@@ -1,6 +1,7 @@
 """The generic compiled basin loop (lanes refilled from per-thread pools) against the loop it
 replaced (blocks of 2048 points drained with a compaction every 16 steps, copied below): the same
-outcome, period, steps, final state and Lyapunov exponent, bit for bit, for every start, over
+outcome, period, steps, final state and Lyapunov exponent, bit for bit, for every start (the
+exponent to 1e-12 where the loop runs a user gradient on tuples, which logs once per block), over
 maps and user models, step sizes and budgets that exercise divergence, convergence, cycles, the
 Lyapunov window and the end of the budget."""
 
@@ -263,6 +264,12 @@ def test_generic_kernel_bit_for_bit_against_previous_loop(rule):
         old_sweep(m.kernel, x0, m.param_vector(), rule, ref, m.step_scale)
         for field in OrbitEnds._fields:
             a, b = getattr(new, field), getattr(ref, field)
+            if field == "ftle" and getattr(m.kernel, "tstep", None) is not None:
+                # the tuple-step loop takes one log per block of the product of the step
+                # norms (the reference: one log per step): the same to round-off
+                assert np.array_equal(np.isnan(a), np.isnan(b)), name
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, err_msg=name)
+                continue
             assert a.tobytes() == b.tobytes(), f"{name}: {field} differs"
         seen.update(np.unique(new.code).tolist())
     if rule.steps >= 300:       # the cases exercise every outcome
@@ -300,3 +307,64 @@ def test_generic_kernel_empty_and_tiny_inputs():
         old_sweep(m.kernel, x0, m.param_vector(), RULES[0], ref)
         for field in OrbitEnds._fields:
             assert getattr(new, field).tobytes() == getattr(ref, field).tobytes(), field
+
+
+def _array_loss(t):
+    return t[0] * t[0] + 0.5 * t[1] * t[1]
+
+
+def _array_grad(t):
+    g = t.copy()
+    g[0] *= 2.0
+    return g
+
+
+def test_tuple_step_loop_runs_for_a_user_gradient():
+    """A user gradient numba compiles for a tuple gets the tuple step (the fast loop); one that
+    needs an array (``x.copy()``) does not, and runs the array loop."""
+    fl = dynsys.Model.from_loss(user_loss, grad=user_grad, dim=2, name="bits_grad")
+    assert _compiled(dynsys.gd_map(fl, 1.0)).kernel.tstep is not None
+    fq = dynsys.Model.from_loss(_array_loss, grad=_array_grad, dim=2, name="array_grad")
+    mq = dynsys.gd_map(fq, 0.3).compiled()
+    assert mq.kernel is not None and mq.kernel.tstep is None
+    x0 = np.random.default_rng(5).uniform(-1.0, 1.0, (100, 2))
+    ends = _ends(100, 2)
+    K.map_sweep(mq.kernel, x0, mq.param_vector(), RULES[0], ends)
+    assert (ends.code == _CONVERGED).all()
+
+
+def test_tuple_step_lyapunov_against_the_exact_hessian():
+    """The finite-time Lyapunov exponent of the tuple-step loop (forward difference of the
+    step, one log per block) against an independent one: the orbit iterated in numpy with the
+    tangent carried by the exact Jacobian ``I - lr H`` of the loss, a log every step. Agree to
+    1e-6 (the forward difference's error) on every start that runs out of steps."""
+    def hess(t):
+        z = 0.5 * (t[0] ** 2 - EPS * t[1] ** 2)
+        return np.array([[t[0] ** 2 + z, -EPS * t[0] * t[1]],
+                         [-EPS * t[0] * t[1], EPS ** 2 * t[1] ** 2 - EPS * z]])
+
+    fl = dynsys.Model.from_loss(user_loss, grad=user_grad, dim=2, name="bits_grad")
+    lr = 1.0
+    m = _compiled(dynsys.gd_map(fl, lr))
+    assert m.kernel.tstep is not None
+    rule = dynsys.StoppingRule(steps=400, lyapunov_steps=300)
+    x0 = np.random.default_rng(11).uniform([-3.0, -12.0], [3.0, 12.0], (3000, 2))
+    ends = _ends(len(x0), 2)
+    K.map_sweep(m.kernel, x0, m.param_vector(), rule, ends)
+    ran_out = np.flatnonzero(np.isin(ends.code, [_UNDECIDED, _CHAOTIC]))
+    assert ran_out.size >= 20
+    worst = 0.0
+    for j in ran_out[:60]:
+        x = x0[j].copy()
+        v = np.array([1.0, 0.0])
+        total = 0.0
+        for t in range(rule.steps):
+            if t >= rule.steps - rule.lyapunov_steps:
+                v = (np.eye(2) - lr * hess(x)) @ v
+                nrm = np.linalg.norm(v)
+                total += np.log(nrm)
+                v /= nrm
+            x = x - lr * np.asarray(user_grad(x), dtype=float)
+        np.testing.assert_array_equal(x, ends.final[j])
+        worst = max(worst, abs(total / rule.lyapunov_steps - ends.ftle[j]))
+    assert worst < 1e-6, worst
