@@ -120,7 +120,7 @@ class Certificate:
             {
                 "p": (("box", "bound"), self.boxes[:, :2],
                       {"long_name": "box in p = lr theta_1^2", "units": "1"}),
-                "q": (("box", "bound"), self.boxes[:, 2:],
+                "q": (("box", "bound"), self.boxes[:, 2:4],
                       {"long_name": "box in q = eps lr theta_2^2", "units": "1"}),
                 "status": ("box", self.status.astype(np.int8),
                            ProofStatus.cf_attrs("proof status of the box")),

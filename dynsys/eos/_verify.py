@@ -212,7 +212,8 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
         if not covered:
             problems.append("the proved boxes do not cover the region")
         enc = cert.enclosure
-        if not (enc[0] <= np.min(cert.limit[proved, 0]) and enc[1] >= np.max(cert.limit[proved, 1])):
+        if len(proved) and not (enc[0] <= np.min(cert.limit[proved, 0])
+                                and enc[1] >= np.max(cert.limit[proved, 1])):
             problems.append("the region's enclosure does not contain the boxes' enclosures")
     for i in proved:
         lo, hi = cert.limit[i]
