@@ -21,7 +21,9 @@ class Certificate:
     """A proof (or refutation) of edge-of-stability behaviour on ``U x lr_interval``.
 
     ``boxes`` (n, 4) are the plane boxes ``(p_lo, p_hi, q_lo, q_hi)`` of a cover of the region's
-    image in the rescaled plane (``p = lr theta_1^2``, ``q = eps lr theta_2^2``); ``status`` their
+    image in the rescaled plane (``p = lr theta_1^2``, ``q = eps lr theta_2^2``); with a nonzero
+    target, (n, 6) boxes ``(p_lo, p_hi, q_lo, q_hi, e_lo, e_hi)`` in the space of ``(p, q, e =
+    lr x target)``; ``status`` their
     :class:`~dynsys.rigorous.ProofStatus`; ``limit`` (n, 2) the proved enclosure of
     ``lr x sharpness`` at the limit (NaN unless proved); ``terminal_step`` the step at which the
     last piece of a box became terminal; ``failing_start`` (n, 3) a start ``(theta_1, theta_2,
@@ -118,7 +120,7 @@ class Certificate:
             {
                 "p": (("box", "bound"), self.boxes[:, :2],
                       {"long_name": "box in p = lr theta_1^2", "units": "1"}),
-                "q": (("box", "bound"), self.boxes[:, 2:],
+                "q": (("box", "bound"), self.boxes[:, 2:4],
                       {"long_name": "box in q = eps lr theta_2^2", "units": "1"}),
                 "status": ("box", self.status.astype(np.int8),
                            ProofStatus.cf_attrs("proof status of the box")),
@@ -140,6 +142,9 @@ class Certificate:
             },
             coords={"box": ("box", np.arange(n)), **bound},
         )
+        if self.boxes.shape[1] == 6:
+            ds["e"] = (("box", "bound"), self.boxes[:, 4:],
+                       {"long_name": "box in e = lr x target", "units": "1"})
         cb, cl = self.lemma_cells()
         ds["cell_p"] = (("cell", "bound"), cb[:, :2],
                         {"long_name": "lattice cell proved for reuse, in p (proof order)",
@@ -261,13 +266,14 @@ def certify_region(system, U, lr_interval, delta, *, budget: ProofBudget | None 
                       stop_on_refute=bool(stop_on_refute))
     rows = res["rows"]
     n = len(rows)
+    width = len(res["hull"])
     limit = np.array([r["limit"] for r in rows], dtype=float).reshape(n, 2)
     status = np.array([int(r["status"]) for r in rows], dtype=np.int8)
     # each proved enclosure is already padded by the kernel (room for the re-check in ball
     # arithmetic; docs/math.md section 8)
     return Certificate(
         model=system, U=U, lr_interval=lr_interval, delta=delta,
-        boxes=np.array([r["box"] for r in rows], dtype=float).reshape(n, 4),
+        boxes=np.array([r["box"] for r in rows], dtype=float).reshape(n, width),
         status=status, limit=limit,
         terminal_step=np.array([r["terminal_step"] for r in rows], dtype=np.int64),
         failing_start=np.array([r["failing_start"] for r in rows], dtype=float).reshape(n, 3),

@@ -42,8 +42,9 @@ class Verification:
                f"in ball arithmetic ({self.wall_time:.1f} s)"
 
 
-def _image_may_meet(box, U, lr_interval, eps, flint) -> bool:
-    """Ball-arithmetic test: False only when the plane box provably misses the image."""
+def _image_may_meet(box, U, lr_interval, eps, flint, target=0.0) -> bool:
+    """Ball-arithmetic test: False only when the box (of the plane, or of ``(p, q, e)`` with a
+    nonzero target) provably misses the image."""
     (a_lo, a_hi), (b_lo, b_hi) = U
 
     def sq(lo, hi):
@@ -65,19 +66,25 @@ def _image_may_meet(box, U, lr_interval, eps, flint) -> bool:
         highs.append(flint.arb(box[1]) / s1[0])
     if not s2[0] <= 0:
         highs.append(flint.arb(box[3]) / (e * s2[0]))
+    if len(box) > 4 and target != 0:
+        ends = (box[4], box[5]) if target > 0 else (box[5], box[4])
+        lows.append(flint.arb(ends[0]) / target)
+        highs.append(flint.arb(ends[1]) / target)
     # disjoint only if some lower bound certainly exceeds some upper bound
     return not any(lo > hi for lo in lows for hi in highs)
 
 
-def _covered(boxes, U, lr_interval, eps, hull, max_depth, flint) -> bool:
-    """Whether the union of ``boxes`` provably contains the image of U x lr_interval."""
+def _covered(boxes, U, lr_interval, eps, hull, max_depth, flint, target=0.0) -> bool:
+    """Whether the union of ``boxes`` (rows ``(lo_0, hi_0, lo_1, hi_1, ...)``) provably
+    contains the image of U x lr_interval."""
     if not len(boxes):
         return False
+    dims = boxes.shape[1] // 2
     # start from the cover's bounding box, after checking (in balls) that it holds the image
-    bbox = (float(boxes[:, 0].min()), float(boxes[:, 1].max()), float(boxes[:, 2].min()),
-            float(boxes[:, 3].max()))
-    p_lo, p_hi, q_lo, q_hi = hull
-    if not (p_lo >= bbox[0] and p_hi <= bbox[1] and q_lo >= bbox[2] and q_hi <= bbox[3]):
+    bbox = tuple(float(boxes[:, 2 * k].min()) if h == 0 else float(boxes[:, 2 * k + 1].max())
+                 for k in range(dims) for h in range(2))
+    if not all(hull[2 * k] >= bbox[2 * k] and hull[2 * k + 1] <= bbox[2 * k + 1]
+               for k in range(dims)):
         return False
     # split a box not inside one cover box at an edge of a cover box that cuts it (the one
     # nearest its middle), so the recursion follows the cover's own edges wherever they lie
@@ -91,33 +98,35 @@ def _covered(boxes, U, lr_interval, eps, hull, max_depth, flint) -> bool:
         if pops > limit:
             return False
         b = stack.pop()
-        if not _image_may_meet(b, U, lr_interval, eps, flint):
+        if not _image_may_meet(b, U, lr_interval, eps, flint, target):
             continue
-        inside = ((boxes[:, 0] <= b[0]) & (boxes[:, 1] >= b[1])
-                  & (boxes[:, 2] <= b[2]) & (boxes[:, 3] >= b[3]))
+        inside = np.ones(len(boxes), bool)
+        over = np.ones(len(boxes), bool)
+        for k in range(dims):
+            inside &= (boxes[:, 2 * k] <= b[2 * k]) & (boxes[:, 2 * k + 1] >= b[2 * k + 1])
+            over &= (boxes[:, 2 * k] < b[2 * k + 1]) & (boxes[:, 2 * k + 1] > b[2 * k])
         if inside.any():
             continue
-        over = ((boxes[:, 0] < b[1]) & (boxes[:, 1] > b[0])
-                & (boxes[:, 2] < b[3]) & (boxes[:, 3] > b[2]))
         ob = boxes[over]
-        plo, phi, qlo, qhi = b
-        cuts_p = ob[:, :2].ravel()
-        cuts_p = cuts_p[(cuts_p > plo) & (cuts_p < phi)]
-        cuts_q = ob[:, 2:].ravel()
-        cuts_q = cuts_q[(cuts_q > qlo) & (cuts_q < qhi)]
-        if len(cuts_p) and (not len(cuts_q) or phi - plo >= qhi - qlo):
-            m = float(cuts_p[np.argmin(np.abs(cuts_p - 0.5 * (plo + phi)))])
-            stack += [(plo, m, qlo, qhi), (m, phi, qlo, qhi)]
-        elif len(cuts_q):
-            m = float(cuts_q[np.argmin(np.abs(cuts_q - 0.5 * (qlo + qhi)))])
-            stack += [(plo, phi, qlo, m), (plo, phi, m, qhi)]
-        else:
+        # cut the widest side that an edge of a cover box cuts (the first of equal ones)
+        best = None
+        for k in range(dims):
+            lo, hi = b[2 * k], b[2 * k + 1]
+            cuts = ob[:, 2 * k:2 * k + 2].ravel()
+            cuts = cuts[(cuts > lo) & (cuts < hi)]
+            if len(cuts) and (best is None or hi - lo > best[1]):
+                best = (k, hi - lo, float(cuts[np.argmin(np.abs(cuts - 0.5 * (lo + hi)))]))
+        if best is None:
             return False
+        k, _, m = best
+        stack += [b[:2 * k] + (b[2 * k], m) + b[2 * k + 2:],
+                  b[:2 * k] + (m, b[2 * k + 1]) + b[2 * k + 2:]]
     return True
 
 
-def _plane_hull(U, lr_interval, eps, flint):
-    """Balls enclosing the extreme values of p and q over the region."""
+def _plane_hull(U, lr_interval, eps, flint, target=0.0):
+    """Balls enclosing the extreme values of p and q (and e = lr x target, if nonzero) over
+    the region."""
     (a_lo, a_hi), (b_lo, b_hi) = U
     m1 = max(abs(a_lo), abs(a_hi))
     m2 = max(abs(b_lo), abs(b_hi))
@@ -127,8 +136,10 @@ def _plane_hull(U, lr_interval, eps, flint):
     e = flint.arb(eps)
     p = (l_lo * flint.arb(n1) ** 2, l_hi * flint.arb(m1) ** 2)
     q = (e * l_lo * flint.arb(n2) ** 2, e * l_hi * flint.arb(m2) ** 2)
-
-    return (p[0], p[1], q[0], q[1])
+    if target == 0:
+        return (p[0], p[1], q[0], q[1])
+    ends = sorted([l_lo * target, l_hi * target], key=lambda b: float(b.mid()))
+    return (p[0], p[1], q[0], q[1], ends[0], ends[1])
 
 
 def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
@@ -176,6 +187,7 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     split_width = check.real("split_width", split_width, positive=True)
     kernel = cert.kernel
     eps = float(kernel.eps)
+    target = float(getattr(kernel, "target", 0.0))
     problems = []
     status = np.asarray(cert.status)
     proved = np.flatnonzero(status == int(ProofStatus.PROVED))
@@ -184,19 +196,24 @@ def verify_certificate(cert, *, sample: int | None = None, seed: int = 0,
     prec = flint.ctx.prec
     flint.ctx.prec = 256          # products of a few doubles are then exact
     try:
-        hull = _plane_hull(cert.U, cert.lr_interval, eps, flint)
+        hull = _plane_hull(cert.U, cert.lr_interval, eps, flint, target)
     finally:
         flint.ctx.prec = prec
     covered = False
+    if boxes.ndim != 2 or boxes.shape[1] != (4 if target == 0 else 6):
+        problems.append(f"boxes of shape {boxes.shape}: expected (n, {4 if target == 0 else 6})")
+        boxes = np.zeros((0, 4 if target == 0 else 6))
+        proved = proved[:0]
     if cert.verdict != "proved":
         problems.append(f"the certificate does not claim a proof (verdict {cert.verdict})")
     else:
         covered = _covered(boxes[proved], cert.U, cert.lr_interval, eps, hull,
-                           int(np.max(cert.depth, initial=0)) + 16, flint)
+                           int(np.max(cert.depth, initial=0)) + 16, flint, target)
         if not covered:
             problems.append("the proved boxes do not cover the region")
         enc = cert.enclosure
-        if not (enc[0] <= np.min(cert.limit[proved, 0]) and enc[1] >= np.max(cert.limit[proved, 1])):
+        if len(proved) and not (enc[0] <= np.min(cert.limit[proved, 0])
+                                and enc[1] >= np.max(cert.limit[proved, 1])):
             problems.append("the region's enclosure does not contain the boxes' enclosures")
     for i in proved:
         lo, hi = cert.limit[i]

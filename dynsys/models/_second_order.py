@@ -252,12 +252,14 @@ class QuadraticRegression2D(SecondOrderRegression):
 
     @property
     def interval_kernel(self):
-        """The rigorous enclosure of GD orbits (target 0, eps > 0: the rescaled plane), or
-        None: with a nonzero target the step size does not drop out and no kernel exists yet."""
-        if self.target != 0.0 or not self.eps > 0.0:
+        """The rigorous enclosure of GD orbits for eps > 0 (None otherwise): with target 0 the
+        rescaled plane (the step size drops out), else the space of ``(p, q, e = lr x target)``."""
+        if not self.eps > 0.0:
             return None
-        from ..rigorous import RescaledPlaneKernel   # imported when first asked (issue 16)
+        from ..rigorous import RescaledPlaneKernel, RescaledSpaceKernel   # imported when asked
 
+        if self.target != 0.0:
+            return RescaledSpaceKernel(self.eps, target=self.target)
         return RescaledPlaneKernel(self.eps)
 
     def __repr__(self) -> str:

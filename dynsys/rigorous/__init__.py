@@ -9,7 +9,8 @@ a region, and :mod:`._arb` an independent re-proof in ball arithmetic (python-fl
 
 from ._arb import gfs_lower, reprove_box, require_flint
 from ._cover import ProofBudget, ProofStatus, prove_cover
-from ._pq import RescaledPlaneKernel
+from ._pq import RescaledPlaneKernel, RescaledSpaceKernel, gfs_root
 
-__all__ = ["ProofBudget", "ProofStatus", "prove_cover", "RescaledPlaneKernel", "reprove_box",
+__all__ = ["ProofBudget", "ProofStatus", "prove_cover", "RescaledPlaneKernel", "RescaledSpaceKernel",
+           "gfs_root", "reprove_box",
            "gfs_lower", "require_flint"]

@@ -34,27 +34,34 @@ def _ball(lo: float, hi: float):
     return a.union(b)
 
 
-def _jac(P, Q, eps):
-    x = (P - Q) / 2
+def _jac(P, Q, eps, e=0):
+    x = (P - Q) / 2 - e
     a = 1 - x
     b = 1 + eps * x
     return [[a * (a - P), P * a], [eps * Q * b, b * (b - eps * Q)]]
 
 
-def _fmap(P, Q, eps):
-    x = (P - Q) / 2
+def _jac_e(P, Q, eps, e):
+    """Derivatives of the map in ``e`` (``x = (p - q)/2 - e``)."""
+    x = (P - Q) / 2 - e
+    return [2 * (1 - x) * P, -2 * eps * (1 + eps * x) * Q]
+
+
+def _fmap(P, Q, eps, e=0):
+    x = (P - Q) / 2 - e
     return (1 - x) ** 2 * P, (1 + eps * x) ** 2 * Q
 
 
-def lemma(xb, sb, eps):
-    """Terminal lemma in balls: return the enclosure of the limit sigma, or None."""
+def lemma(xb, sb, eps, eb=0):
+    """Terminal lemma in balls (``e = lr x target`` in the ball ``eb``): return the enclosure
+    of the limit sigma, or None."""
     r = xb.abs_upper()
     if not r < 1:
         return None
     xr = flint.arb(0, 0).union(r).union(-r)
 
     def mg(sig):
-        P, Q = sig + xr, sig - xr
+        P, Q = sig + xr + eb, sig - xr - eb
         m = 1 - (P + eps * Q) + (xr / 2) * (P - eps * eps * Q)
         g = -P + eps * Q + (xr / 2) * (P + eps * eps * Q)
         return m.abs_upper(), g.abs_upper()
@@ -185,22 +192,27 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
     require_flint()
     eps_b = flint.arb(eps)
     lo_t, hi_t = flint.arb(target[0]), flint.arb(target[1])
-    plo, phi, qlo, qhi = box
+    plo, phi, qlo, qhi = box[:4]
     cp, cq = (plo + phi) / 2, (qlo + qhi) / 2
+    # with a target, e = ec + de (de a ball) and the set is c + A R + a de, a a float column
+    ec = 0.0 if len(box) == 4 else (box[4] + box[5]) / 2
+    de = flint.arb(0) if len(box) == 4 else _ball(box[4], box[5]) - ec
+    with_e = len(box) > 4
     start = ([flint.arb(cp), flint.arb(cq)], [[1.0, 0.0], [0.0, 1.0]],
-             [_ball(plo, phi) - cp, _ball(qlo, qhi) - cq], 0)
+             [_ball(plo, phi) - cp, _ball(qlo, qhi) - cq], 0, [0.0, 0.0], ec, de)
     stack = [start]
     pieces = 1
     union = None
     while stack:
-        c, A, R, k = stack.pop()
+        c, A, R, k, a, ec, de = stack.pop()
+        eb = ec + de
         best = None
         first = -1
         split = False
         prev_w = None
         while True:
             if cells is not None and best is None:
-                X0 = [c[i] + sum(A[i][j] * R[j] for j in range(2)) for i in range(2)]
+                X0 = [c[i] + sum(A[i][j] * R[j] for j in range(2)) + a[i] * de for i in range(2)]
                 hit = _in_cells(X0, c, A, R, cells, max_order)
                 bounds = target if claimed is None else claimed
                 if hit is not None and hit[0] >= max(bounds[0], target[0]) \
@@ -211,12 +223,15 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
             # x = (p - q)/2 and sigma = (p + q)/2 over the set, without wrapping
             xb = (c[0] - c[1]) / 2 + sum(((A[0][j] - A[1][j]) / 2) * R[j] for j in range(2))
             sb = (c[0] + c[1]) / 2 + sum(((A[0][j] + A[1][j]) / 2) * R[j] for j in range(2))
+            if with_e:
+                xb = xb + ((flint.arb(a[0]) - a[1]) / 2 - 1) * de - ec
+                sb = sb + ((flint.arb(a[0]) + a[1]) / 2) * de
             terminal_now = False
             if xb.abs_upper() <= terminal_x:
-                s = lemma(xb, sb, eps_b)
+                s = lemma(xb, sb, eps_b, eb)
                 if s is not None:
                     terminal_now = True
-                    lim = (1 + eps_b) * s
+                    lim = (1 + eps_b) * s + (1 - eps_b) * eb
                     first = k if first < 0 else first
                     best = lim if best is None else (best.intersection(lim)
                                                      if best.overlaps(lim) else lim)
@@ -236,7 +251,7 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
             if k >= max_steps:
                 return False, best, "step budget"
             X = [c[i] + sum(A[i][j] * R[j].union(flint.arb(0)) for j in range(2))
-                 for i in range(2)]
+                 + a[i] * de.union(flint.arb(0)) for i in range(2)]
             if not all(xi.is_finite() and xi.abs_upper() <= radius for xi in X):
                 return False, None, "escaped"
             width = max(float(2 * X[i].rad()) for i in range(2))
@@ -245,20 +260,38 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
                     return False, None, "piece budget"
                 j = 0 if (float(R[0].rad()) * (abs(A[0][0]) + abs(A[1][0]))
                           >= float(R[1].rad()) * (abs(A[0][1]) + abs(A[1][1]))) else 1
+                if with_e and float(de.rad()) * (abs(a[0]) + abs(a[1])) > \
+                        float(R[j].rad()) * (abs(A[0][j]) + abs(A[1][j])):
+                    # halves of de, each recentred: e_c' = e_c + mh, c' = c + a mh
+                    m = flint.arb(de.mid())
+                    for half in (de.lower().union(m), m.union(de.upper())):
+                        mh = float(half.mid())
+                        cn = [c[i] + a[i] * flint.arb(mh) for i in range(2)]
+                        ecn = ec + mh
+                        den = (ec + half) - ecn       # the half's e range, about e_c'
+                        stack.append((cn, [row[:] for row in A], list(R), k, list(a), ecn, den))
+                    pieces += 1
+                    best = None
+                    break
                 m = flint.arb(R[j].mid())
                 for half in (R[j].lower().union(m), m.union(R[j].upper())):
                     mh = float(half.mid())
                     Rn = list(R)
                     Rn[j] = half - mh
                     cn = [c[i] + A[i][j] * flint.arb(mh) for i in range(2)]
-                    stack.append((cn, [row[:] for row in A], Rn, k))
+                    stack.append((cn, [row[:] for row in A], Rn, k, list(a), ec, de))
                 pieces += 1
                 best = None       # the halves carry the proof on
                 break
-            J = _jac(X[0], X[1], eps_b)
+            J = _jac(X[0], X[1], eps_b, eb)
             mc = [flint.arb(c[i].mid()) for i in range(2)]
-            f = _fmap(mc[0], mc[1], eps_b)
+            f = _fmap(mc[0], mc[1], eps_b, flint.arb(ec))
             v = [f[i] + J[i][0] * (c[0] - mc[0]) + J[i][1] * (c[1] - mc[1]) for i in range(2)]
+            if with_e:
+                je = _jac_e(X[0], X[1], eps_b, eb)
+                N = [J[i][0] * a[0] + J[i][1] * a[1] + je[i] for i in range(2)]
+                a = [float(N[i].mid()) for i in range(2)]
+                v = [v[i] + (N[i] - a[i]) * de for i in range(2)]
             M = [[J[i][0] * A[0][j] + J[i][1] * A[1][j] for j in range(2)] for i in range(2)]
             mid = [[float(M[i][j].mid()) for j in range(2)] for i in range(2)]
             jmid = [[float(J[i][j].mid()) for j in range(2)] for i in range(2)]
@@ -279,9 +312,35 @@ def reprove_box(box, eps: float, target, *, split_width: float, max_pieces: int,
 
 
 def gfs_lower(box, eps: float):
-    """A ball enclosing lr x GFS sharpness at the box's lower corner, or None if p or q <= 0."""
+    """A ball enclosing lr x GFS sharpness at the box's lower corner (target 0), or below it
+    (a box ``(p, q, e)`` with ``e_lo >= 0``), or None if p or q <= 0 (or ``e_lo < 0``).
+
+    With a target the flow keeps ``p^eps q`` and ends at ``p = q + 2e``, with value
+    ``(1 + eps) r + 2e``, ``r`` the root of ``eps log(r + 2e) + log r = eps log p + log q``; a
+    float guess is lowered until the left side is, in balls, below the right, so the true root
+    exceeds it (the value grows with p, q and, for ``e >= 0``, with e: docs/math.md, section 8).
+    """
     require_flint()
     if box[0] <= 0 or box[2] <= 0:
         return None
     e = flint.arb(eps)
-    return (1 + e) * ((e * flint.arb(box[0]).log() + flint.arb(box[2]).log()) / (1 + e)).exp()
+    if len(box) == 4:
+        return (1 + e) * ((e * flint.arb(box[0]).log() + flint.arb(box[2]).log())
+                          / (1 + e)).exp()
+    if box[4] < 0:
+        return None
+    eb = flint.arb(box[4])
+    rhs = e * flint.arb(box[0]).log() + flint.arb(box[2]).log()
+    c = float(rhs.mid())
+    lo, hi = 0.0, max(box[0], box[2]) + 1.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if eps * math.log(mid + 2 * box[4]) + math.log(mid) < c else (lo, mid)
+    r = lo * (1 - 1e-12)
+    for _ in range(60):
+        if r > 0 and e * (flint.arb(r) + 2 * eb).log() + flint.arb(r).log() < rhs:
+            return (1 + e) * r + 2 * eb
+        r *= 1 - 1e-9
+    return None

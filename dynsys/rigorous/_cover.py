@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 
 import numpy as np
@@ -79,24 +80,28 @@ class ProofBudget:
 
 
 def _split(box):
-    """Bisect a plane box across its longer side."""
-    plo, phi, qlo, qhi = box
-    if phi - plo >= qhi - qlo:
-        m = 0.5 * (plo + phi)
-        return (plo, m, qlo, qhi), (m, phi, qlo, qhi)
-    m = 0.5 * (qlo + qhi)
-    return (plo, phi, qlo, m), (plo, phi, m, qhi)
+    """Bisect a box ``(lo_0, hi_0, lo_1, hi_1, ...)`` across its longest side (the first of
+    equal ones)."""
+    box = tuple(box)
+    widths = [box[2 * k + 1] - box[2 * k] for k in range(len(box) // 2)]
+    k = int(np.argmax(widths))
+    lo, hi = box[2 * k], box[2 * k + 1]
+    m = 0.5 * (lo + hi)
+    return box[:2 * k] + (lo, m) + box[2 * k + 2:], box[:2 * k] + (m, hi) + box[2 * k + 2:]
 
 
 def initial_cover(hull, width: float) -> list[tuple]:
-    """Return the plane hull cut into a grid of boxes of side at most ``width``."""
-    plo, phi, qlo, qhi = hull
-    n_p = max(1, int(np.ceil((phi - plo) / width)))
-    n_q = max(1, int(np.ceil((qhi - qlo) / width)))
-    pe = np.linspace(plo, phi, n_p + 1)
-    qe = np.linspace(qlo, qhi, n_q + 1)
-    pe[0], pe[-1], qe[0], qe[-1] = plo, phi, qlo, qhi
-    return [(pe[i], pe[i + 1], qe[j], qe[j + 1]) for i in range(n_p) for j in range(n_q)]
+    """Return the hull ``(lo_0, hi_0, lo_1, hi_1, ...)`` cut into a grid of boxes of side at
+    most ``width`` (the first axis outermost)."""
+    edges = []
+    for k in range(len(hull) // 2):
+        lo, hi = hull[2 * k], hull[2 * k + 1]
+        n = max(1, int(np.ceil((hi - lo) / width)))
+        ed = np.linspace(lo, hi, n + 1)
+        ed[0], ed[-1] = lo, hi
+        edges.append(ed)
+    return [tuple(v for k, i in enumerate(idx) for v in (edges[k][i], edges[k][i + 1]))
+            for idx in itertools.product(*[range(len(ed) - 1) for ed in edges])]
 
 
 def prove_cover(kernel, U, lr_interval, target, budget: ProofBudget, *, is_failure,
@@ -117,7 +122,7 @@ def prove_cover(kernel, U, lr_interval, target, budget: ProofBudget, *, is_failu
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     cells, funnel = None, {}
-    if budget.reuse and hasattr(kernel, "prove_lattice"):
+    if budget.reuse and getattr(kernel, "prove_lattice", None) is not None:
         # set-oriented reuse: prove lattice cells along the orbits first (docs/math.md,
         # section 8); a cover box whose enclosure lands in proved cells is then done
         cells = kernel.lattice(U, lr_interval, target, budget.cell_level)

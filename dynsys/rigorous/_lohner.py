@@ -47,10 +47,21 @@ MAX_CELLS = 64
 
 
 @njit
-def _pq_map(plo, phi, qlo, qhi, eps):
-    """Enclosure of the image of the box [plo, phi] x [qlo, qhi] (term by term)."""
+def _x_of(plo, phi, qlo, qhi, elo, ehi):
+    """Enclosure of ``x = (p - q)/2 - e`` (``e = lr x target``; exactly ``(p - q)/2`` when
+    ``e`` is the point 0, so the target-0 kernel is unchanged bit for bit)."""
     dlo, dhi = isub(plo, phi, qlo, qhi)
     xlo, xhi = iscale(0.5, dlo, dhi)
+    if elo != 0.0 or ehi != 0.0:
+        xlo, xhi = isub(xlo, xhi, elo, ehi)
+    return xlo, xhi
+
+
+@njit
+def _pq_map(plo, phi, qlo, qhi, eps, elo, ehi):
+    """Enclosure of the image of the box [plo, phi] x [qlo, qhi] (term by term), for every
+    ``e`` in [elo, ehi]."""
+    xlo, xhi = _x_of(plo, phi, qlo, qhi, elo, ehi)
     alo, ahi = isub(1.0, 1.0, xlo, xhi)
     exlo, exhi = iscale(eps, xlo, xhi)
     blo, bhi = iadd(1.0, 1.0, exlo, exhi)
@@ -62,10 +73,10 @@ def _pq_map(plo, phi, qlo, qhi, eps):
 
 
 @njit
-def _pq_jacobian(plo, phi, qlo, qhi, eps, J):
-    """Interval Jacobian of the map on the box; J has shape (2, 2, 2) (row, col, lo/hi)."""
-    dlo, dhi = isub(plo, phi, qlo, qhi)
-    xlo, xhi = iscale(0.5, dlo, dhi)
+def _pq_jacobian(plo, phi, qlo, qhi, eps, elo, ehi, J):
+    """Interval Jacobian in (p, q) of the map on the box, for every ``e`` in [elo, ehi]; J has
+    shape (2, 2, 2) (row, col, lo/hi)."""
+    xlo, xhi = _x_of(plo, phi, qlo, qhi, elo, ehi)
     alo, ahi = isub(1.0, 1.0, xlo, xhi)           # 1 - x
     exlo, exhi = iscale(eps, xlo, xhi)
     blo, bhi = iadd(1.0, 1.0, exlo, exhi)         # 1 + eps x
@@ -80,10 +91,14 @@ def _pq_jacobian(plo, phi, qlo, qhi, eps, J):
 
 
 @njit
-def _mr(a, b, c, d, eps):
-    """Enclosures of m and g of the terminal lemma on x in [a, b], sigma in [c, d]."""
-    plo, phi = iadd(c, d, a, b)          # p = sigma + x
-    qlo, qhi = isub(c, d, a, b)          # q = sigma - x
+def _mr(a, b, c, d, eps, elo, ehi):
+    """Enclosures of m and g of the terminal lemma on x in [a, b], sigma in [c, d], e in
+    [elo, ehi]."""
+    plo, phi = iadd(c, d, a, b)          # p = sigma + x (+ e)
+    qlo, qhi = isub(c, d, a, b)          # q = sigma - x (- e)
+    if elo != 0.0 or ehi != 0.0:
+        plo, phi = iadd(plo, phi, elo, ehi)
+        qlo, qhi = isub(qlo, qhi, elo, ehi)
     eqlo, eqhi = iscale(eps, qlo, qhi)
     e2 = up(eps * eps)
     e2lo = down(eps * eps)
@@ -104,10 +119,11 @@ def _mr(a, b, c, d, eps):
 
 
 @njit
-def terminal_lemma(xlo, xhi, slo, shi, eps):
+def terminal_lemma(xlo, xhi, slo, shi, eps, elo=0.0, ehi=0.0):
     """Return ``(ok, s_lo, s_hi)``: whether the terminal lemma holds for the set
-    ``x in [xlo, xhi], sigma in [slo, shi]`` and, if so, an enclosure of the common limit of
-    ``p`` and ``q`` of every orbit from it.
+    ``x in [xlo, xhi], sigma in [slo, shi]`` (and ``e = lr x target`` in ``[elo, ehi]``) and,
+    if so, an enclosure of the limit of ``sigma = (p + q)/2`` of every orbit from it (with
+    ``e = 0`` the common limit of ``p`` and ``q``).
 
     With ``r = max |x|``, ``D`` a trial drift bound and ``T = [-r, r] x [slo - D, shi + D]``:
     if ``|m| <= rho < 1`` and ``|g| <= G`` on ``T`` and ``r G / (1 - rho) <= D``, then every orbit
@@ -117,13 +133,13 @@ def terminal_lemma(xlo, xhi, slo, shi, eps):
     r = max(abs(xlo), abs(xhi))
     if not (r < 1.0) or not (shi - slo < 1e300):
         return False, 0.0, 0.0
-    rho0, g0 = _mr(-r, r, slo, shi, eps)
+    rho0, g0 = _mr(-r, r, slo, shi, eps, elo, ehi)
     if not (rho0 < 1.0):
         return False, 0.0, 0.0
     trial = up(2.0 * up(r * g0) / down(1.0 - rho0)) + 1e-300
     lo_t = down(slo - trial)
     hi_t = up(shi + trial)
-    rho, g = _mr(-r, r, lo_t, hi_t, eps)
+    rho, g = _mr(-r, r, lo_t, hi_t, eps, elo, ehi)
     if not (rho < 1.0):
         return False, 0.0, 0.0
     need = up(up(r * g) / down(1.0 - rho))
@@ -133,8 +149,9 @@ def terminal_lemma(xlo, xhi, slo, shi, eps):
 
 
 @njit
-def _hull(clo, chi, A, rlo, rhi, with_zero, out):
-    """out[i] = [c_i] + sum_j A_ij R_j (R_j widened to contain 0 when with_zero)."""
+def _hull(clo, chi, A, rlo, rhi, with_zero, out, ev):
+    """out[i] = [c_i] + sum_j A_ij R_j (+ a_i de, see :func:`_e_range`; R_j and de widened to
+    contain 0 when with_zero)."""
     for i in range(2):
         lo, hi = clo[i], chi[i]
         for j in range(2):
@@ -144,13 +161,37 @@ def _hull(clo, chi, A, rlo, rhi, with_zero, out):
                 b = max(b, 0.0)
             tlo, thi = iscale(A[i, j], a, b)
             lo, hi = iadd(lo, hi, tlo, thi)
+        if ev[1] != 0.0 or ev[2] != 0.0:
+            a, b = ev[1], ev[2]
+            if with_zero:
+                a = min(a, 0.0)
+                b = max(b, 0.0)
+            tlo, thi = iscale(ev[3 + i], a, b)
+            lo, hi = iadd(lo, hi, tlo, thi)
         out[i, 0] = lo
         out[i, 1] = hi
 
 
 @njit
+def _e_range(ev):
+    """The interval of ``e = e_c + de`` of a set whose parameter state is ``ev = (e_c, de_lo,
+    de_hi, a_0, a_1)``: the set is ``[c] + A R + a de`` (``a`` the float column carrying the
+    dependence on e; exactly [0, 0] for target 0)."""
+    if ev[0] == 0.0 and ev[1] == 0.0 and ev[2] == 0.0:
+        return 0.0, 0.0
+    return iadd(ev[0], ev[0], ev[1], ev[2])
+
+
+@njit
 def _xs(clo, chi, A, rlo, rhi):
     """Enclosures of x = (p - q)/2 and sigma = (p + q)/2 over the set (no wrapping)."""
+    return _xs_e(clo, chi, A, rlo, rhi, np.zeros(5))
+
+
+@njit
+def _xs_e(clo, chi, A, rlo, rhi, ev):
+    """Enclosures of x = (p - q)/2 - e and sigma = (p + q)/2 over the set ``[c] + A R + a de``
+    (no wrapping: x uses the correlation of p - q with e through ``a``)."""
     dlo, dhi = isub(clo[0], chi[0], clo[1], chi[1])
     xlo, xhi = iscale(0.5, dlo, dhi)
     slo, shi = iadd(clo[0], chi[0], clo[1], chi[1])
@@ -163,6 +204,18 @@ def _xs(clo, chi, A, rlo, rhi):
         alo, ahi = iadd(A[0, j], A[0, j], A[1, j], A[1, j])
         alo, ahi = iscale(0.5, alo, ahi)
         tlo, thi = imul(alo, ahi, rlo[j], rhi[j])
+        slo, shi = iadd(slo, shi, tlo, thi)
+    if ev[0] != 0.0 or ev[1] != 0.0 or ev[2] != 0.0:
+        # x = ... + ((a_0 - a_1)/2 - 1) de - e_c, sigma = ... + (a_0 + a_1)/2 de
+        alo, ahi = isub(ev[3], ev[3], ev[4], ev[4])
+        alo, ahi = iscale(0.5, alo, ahi)
+        alo, ahi = isub(alo, ahi, 1.0, 1.0)
+        tlo, thi = imul(alo, ahi, ev[1], ev[2])
+        xlo, xhi = iadd(xlo, xhi, tlo, thi)
+        xlo, xhi = isub(xlo, xhi, ev[0], ev[0])
+        alo, ahi = iadd(ev[3], ev[3], ev[4], ev[4])
+        alo, ahi = iscale(0.5, alo, ahi)
+        tlo, thi = imul(alo, ahi, ev[1], ev[2])
         slo, shi = iadd(slo, shi, tlo, thi)
     return xlo, xhi, slo, shi
 
@@ -210,13 +263,25 @@ def _try_basis(a00, a10, a01, a11, M, rlo, rhi, Ainv, B, bound):
 def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W, parallelepiped):
     """Advance the set ``[c] + A R`` by one step, in place (``clo == chi`` afterwards).
 
-    ``X``, ``J``, ``M``, ``B``, ``Ainv``, ``W`` (shape (4, 2)) are work arrays. Returns False when an intermediate
-    stopped being finite (the caller treats the set as escaped)."""
-    _hull(clo, chi, A, rlo, rhi, True, X)
-    _pq_jacobian(X[0, 0], X[0, 1], X[1, 0], X[1, 1], eps, J)
+    ``X``, ``J``, ``M``, ``B``, ``Ainv``, ``W`` (shape (4, 2)) are work arrays. Returns False
+    when an intermediate stopped being finite (the caller treats the set as escaped)."""
+    return lohner_step_e(clo, chi, A, rlo, rhi, eps, np.zeros(5), X, J, M, B, Ainv, W,
+                         parallelepiped)
+
+
+@njit
+def lohner_step_e(clo, chi, A, rlo, rhi, eps, ev, X, J, M, B, Ainv, W, parallelepiped):
+    """:func:`lohner_step` for the set ``[c] + A R + a de`` of the map with ``e = e_c + de``
+    (``ev`` as in :func:`_e_range`, updated in place): the third state ``e`` has ``e' = e``, so
+    only its column ``a`` moves, ``a' = mid(J a + J_e)``, and the rest ``(J a + J_e - a') de``
+    joins the centre's error (a 3-D Lohner step whose e row is exact)."""
+    elo, ehi = _e_range(ev)
+    with_e = ev[1] != 0.0 or ev[2] != 0.0
+    _hull(clo, chi, A, rlo, rhi, True, X, ev)
+    _pq_jacobian(X[0, 0], X[0, 1], X[1, 0], X[1, 1], eps, elo, ehi, J)
     c0 = 0.5 * (clo[0] + chi[0])
     c1 = 0.5 * (clo[1] + chi[1])
-    f0lo, f0hi, f1lo, f1hi = _pq_map(c0, c0, c1, c1, eps)
+    f0lo, f0hi, f1lo, f1hi = _pq_map(c0, c0, c1, c1, eps, ev[0], ev[0])
     # v = F(c_hat) + J ([c] - c_hat)
     vlo = W[0]
     vhi = W[1]
@@ -229,6 +294,30 @@ def lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W, parallelepiped)
         vlo[i], vhi[i] = iadd(vlo[i], vhi[i], tlo, thi)
         tlo, thi = imul(J[i, 1, 0], J[i, 1, 1], d1lo, d1hi)
         vlo[i], vhi[i] = iadd(vlo[i], vhi[i], tlo, thi)
+    if with_e:
+        # d p'/d e = 2 (1 - x) p, d q'/d e = -2 eps (1 + eps x) q, on the hull
+        xlo, xhi = _x_of(X[0, 0], X[0, 1], X[1, 0], X[1, 1], elo, ehi)
+        alo, ahi = isub(1.0, 1.0, xlo, xhi)
+        g0lo, g0hi = imul(alo, ahi, X[0, 0], X[0, 1])
+        g0lo, g0hi = iscale(2.0, g0lo, g0hi)
+        exlo, exhi = iscale(eps, xlo, xhi)
+        blo, bhi = iadd(1.0, 1.0, exlo, exhi)
+        g1lo, g1hi = imul(blo, bhi, X[1, 0], X[1, 1])
+        g1lo, g1hi = iscale(-2.0 * eps, g1lo, g1hi)
+        for i in range(2):
+            nlo, nhi = (g0lo, g0hi) if i == 0 else (g1lo, g1hi)
+            tlo, thi = iscale(ev[3], J[i, 0, 0], J[i, 0, 1])
+            nlo, nhi = iadd(nlo, nhi, tlo, thi)
+            tlo, thi = iscale(ev[4], J[i, 1, 0], J[i, 1, 1])
+            nlo, nhi = iadd(nlo, nhi, tlo, thi)
+            a_new = 0.5 * (nlo + nhi)
+            nlo, nhi = isub(nlo, nhi, a_new, a_new)
+            tlo, thi = imul(nlo, nhi, ev[1], ev[2])
+            vlo[i], vhi[i] = iadd(vlo[i], vhi[i], tlo, thi)
+            if not np.isfinite(a_new):
+                return False
+            W[2, i] = a_new
+        ev[3], ev[4] = W[2, 0], W[2, 1]
     # M = J A
     for i in range(2):
         for j in range(2):
@@ -392,10 +481,11 @@ def _init_set(plo, phi, qlo, qhi, clo, chi, A, rlo, rhi):
 
 
 @njit
-def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_pieces,
+def enclose_box(plo, phi, qlo, qhi, eps, elo, ehi, target_lo, target_hi, split_width, max_pieces,
                 max_depth, max_steps, terminal_x, enclosure_tol, radius, cache, cache_lim,
                 origin, h, max_order, max_cells, pad):
-    """Follow the box ``[plo, phi] x [qlo, qhi]`` until every piece is terminal or one fails.
+    """Follow the box ``[plo, phi] x [qlo, qhi]`` until every piece is terminal or one fails,
+    for every ``e = lr x target`` in ``[elo, ehi]`` (``[0, 0]``: target 0).
 
     Returns ``(status, terminal_step, lim_lo, lim_hi, pieces, depth, steps)``: the outcome
     (``PIECE_*``; the first failing piece ends the search), the largest step at which a piece
@@ -428,7 +518,13 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
     B = np.empty((2, 2, 2))
     Ainv = np.empty((2, 2, 2))
     W = np.empty((4, 2))
+    ev = np.zeros(5)
+    sev = np.zeros((_STACK, 5))
+    if elo != 0.0 or ehi != 0.0:
+        ev[0] = 0.5 * (elo + ehi)
+        ev[1], ev[2] = isub(elo, ehi, ev[0], ev[0])
     _init_set(plo, phi, qlo, qhi, clo, chi, A, rlo, rhi)
+    sev[0, :] = ev
     top = 0
     sclo[0, :] = clo
     schi[0, :] = chi
@@ -443,6 +539,7 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
     lim_lo = np.inf
     lim_hi = -np.inf
     onelo, onehi = iadd(1.0, 1.0, eps, eps)
+    ome_lo, ome_hi = isub(1.0, 1.0, eps, eps)
     while top > 0:
         top -= 1
         clo[:] = sclo[top]
@@ -450,6 +547,8 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
         A[:, :] = sA[top]
         rlo[:] = srlo[top]
         rhi[:] = srhi[top]
+        ev[:] = sev[top]
+        pelo, pehi = _e_range(ev)
         k = sstep[top]
         depth = sdepth[top]
         have = False
@@ -461,7 +560,7 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
         from_cache = False
         while True:
             if use_cache and not have:
-                _hull(clo, chi, A, rlo, rhi, False, X)
+                _hull(clo, chi, A, rlo, rhi, False, X, ev)
                 hit, hlo, hhi = cache_lookup(clo, chi, A, rlo, rhi, X, cache, cache_lim,
                                              origin, h, max_order, max_cells)
                 if hit:
@@ -474,13 +573,18 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
                     if best_lo >= target_lo and best_hi <= target_hi:
                         break
                     return PIECE_BUDGET, k, lim_lo, lim_hi, pieces, deepest, total
-            xlo, xhi, slo, shi = _xs(clo, chi, A, rlo, rhi)
+            xlo, xhi, slo, shi = _xs_e(clo, chi, A, rlo, rhi, ev)
             terminal_now = False
             if max(abs(xlo), abs(xhi)) <= terminal_x:
-                ok, s_lo, s_hi = terminal_lemma(xlo, xhi, slo, shi, eps)
+                ok, s_lo, s_hi = terminal_lemma(xlo, xhi, slo, shi, eps, pelo, pehi)
                 if ok:
+                    # lr x sharpness = p + eps q = (1 + eps) sigma + (1 - eps) e at x = 0
                     llo, _ = imul(onelo, onehi, s_lo, s_lo)
                     _, lhi = imul(onelo, onehi, s_hi, s_hi)
+                    if pelo != 0.0 or pehi != 0.0:
+                        tlo, thi = imul(ome_lo, ome_hi, pelo, pehi)
+                        llo = down(llo + tlo)
+                        lhi = up(lhi + thi)
                     if first_terminal < 0:
                         first_terminal = k
                     have = True
@@ -507,18 +611,47 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
                 break     # the set grew out of the terminal set: its best enclosure stands
             if k >= max_steps:
                 return PIECE_BUDGET, k, lim_lo, lim_hi, pieces, deepest, total
-            _hull(clo, chi, A, rlo, rhi, False, X)
+            _hull(clo, chi, A, rlo, rhi, False, X, ev)
             width = max(X[0, 1] - X[0, 0], X[1, 1] - X[1, 0])
             if not (max(abs(X[0, 0]), abs(X[0, 1]), abs(X[1, 0]), abs(X[1, 1])) <= radius):
                 return PIECE_ESCAPED, k, lim_lo, lim_hi, pieces, deepest, total
             if force_split or (width > split_width and not have):
                 if depth >= max_depth or pieces >= max_pieces or top + 2 > _STACK:
                     return PIECE_BUDGET, k, lim_lo, lim_hi, pieces, deepest, total
-                # bisect R along its widest direction; recentre each half
+                # bisect R (or de) along its widest direction; recentre each half
                 j = 0
                 if (rhi[1] - rlo[1]) * (abs(A[0, 1]) + abs(A[1, 1])) > \
                         (rhi[0] - rlo[0]) * (abs(A[0, 0]) + abs(A[1, 0])):
                     j = 1
+                if (ev[2] - ev[1]) * (abs(ev[3]) + abs(ev[4])) > \
+                        (rhi[j] - rlo[j]) * (abs(A[0, j]) + abs(A[1, j])):
+                    j = 2
+                if j == 2:
+                    # halves of de; the new centre e_c' = e_c + mh shifts c by a (e_c' - e_c)
+                    mid = 0.5 * (ev[1] + ev[2])
+                    for h in range(2):
+                        a = ev[1] if h == 0 else mid
+                        b = mid if h == 0 else ev[2]
+                        ec = ev[0] + 0.5 * (a + b)
+                        slo_, shi_ = isub(ec, ec, ev[0], ev[0])
+                        tlo, thi = iadd(ev[0], ev[0], a, b)      # the half's e range
+                        sev[top, 0] = ec
+                        sev[top, 1], _ = isub(tlo, tlo, ec, ec)
+                        _, sev[top, 2] = isub(thi, thi, ec, ec)
+                        sev[top, 3], sev[top, 4] = ev[3], ev[4]
+                        sA[top] = A
+                        for i in range(2):
+                            ulo, uhi = iscale(ev[3 + i], slo_, shi_)
+                            sclo[top, i], schi[top, i] = iadd(clo[i], chi[i], ulo, uhi)
+                            srlo[top, i] = rlo[i]
+                            srhi[top, i] = rhi[i]
+                        sstep[top] = k
+                        sdepth[top] = depth + 1
+                        top += 1
+                    pieces += 1
+                    deepest = max(deepest, depth + 1)
+                    have = False
+                    break
                 mid = 0.5 * (rlo[j] + rhi[j])
                 for h in range(2):
                     a = rlo[j] if h == 0 else mid
@@ -531,6 +664,7 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
                         srlo[top, i] = rlo[i]
                         srhi[top, i] = rhi[i]
                     srlo[top, j], srhi[top, j] = isub(a, b, mh, mh)
+                    sev[top, :] = ev
                     sstep[top] = k
                     sdepth[top] = depth + 1
                     top += 1
@@ -538,7 +672,7 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
                 deepest = max(deepest, depth + 1)
                 have = False
                 break
-            if not lohner_step(clo, chi, A, rlo, rhi, eps, X, J, M, B, Ainv, W, True):
+            if not lohner_step_e(clo, chi, A, rlo, rhi, eps, ev, X, J, M, B, Ainv, W, True):
                 return PIECE_ESCAPED, k, lim_lo, lim_hi, pieces, deepest, total
             k += 1
             total += 1
@@ -554,16 +688,18 @@ def enclose_box(plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_
 
 
 @njit(parallel=True)
-def enclose_boxes(boxes, eps, target_lo, target_hi, split_width, max_pieces, max_depth,
+def enclose_boxes(boxes, eps, ebox, target_lo, target_hi, split_width, max_pieces, max_depth,
                   max_steps, terminal_x, enclosure_tol, radius, status, terminal, limit,
                   pieces, depth, steps, cache, cache_lim, origin, h, max_order, max_cells, pad):
-    """:func:`enclose_box` for every row ``(plo, phi, qlo, qhi)`` of ``boxes``, in parallel over
+    """:func:`enclose_box` for every row ``(plo, phi, qlo, qhi)`` of ``boxes`` with the
+    interval ``ebox[n] = (elo, ehi)`` of ``e = lr x target``, in parallel over
     the rows (each box is independent: its sets are local, the cache is only read, and every
     operation rounds outwards by ``nextafter``, so no rounding mode is shared between threads;
     the result does not depend on the number of threads)."""
     for n in numba.prange(boxes.shape[0]):
         s, t, lo, hi, pc, dp, st = enclose_box(
-            boxes[n, 0], boxes[n, 1], boxes[n, 2], boxes[n, 3], eps, target_lo, target_hi,
+            boxes[n, 0], boxes[n, 1], boxes[n, 2], boxes[n, 3], eps, ebox[n, 0], ebox[n, 1],
+            target_lo, target_hi,
             split_width, max_pieces, max_depth, max_steps, terminal_x, enclosure_tol, radius,
             cache, cache_lim, origin, h, max_order, max_cells, pad)
         status[n] = s
@@ -593,9 +729,9 @@ def prove_cells(cells, eps, target_lo, target_hi, split_width, max_pieces, max_d
         qlo = origin[1] + j * h
         qhi = origin[1] + (j + 1) * h
         s, t, lo, hi, pc, dp, st = enclose_box(
-            plo, phi, qlo, qhi, eps, target_lo, target_hi, split_width, max_pieces, max_depth,
-            max_steps, terminal_x, enclosure_tol, radius, cache, cache_lim, origin, h, count,
-            MAX_CELLS, pad)
+            plo, phi, qlo, qhi, eps, 0.0, 0.0, target_lo, target_hi, split_width, max_pieces,
+            max_depth, max_steps, terminal_x, enclosure_tol, radius, cache, cache_lim, origin, h,
+            count, MAX_CELLS, pad)
         status[n] = s
         steps[n] = st
         pieces[n] = pc

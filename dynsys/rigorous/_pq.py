@@ -129,19 +129,24 @@ class RescaledPlaneKernel:
         """Return the Lohner enclosure of every plane box (see ``enclose_box``); with
         ``cache`` (a :class:`~dynsys.rigorous._funnel.ProvedCells`) a set may also end inside
         proved cells."""
-        boxes = np.ascontiguousarray(boxes, dtype=float).reshape(-1, 4)
+        boxes, ebox = self._pq_and_e(boxes)
         n = len(boxes)
         out = {"piece_status": np.zeros(n, np.int64), "terminal_step": np.zeros(n, np.int64),
                "limit": np.zeros((n, 2)), "pieces": np.zeros(n, np.int64),
                "depth": np.zeros(n, np.int64), "steps": np.zeros(n, np.int64)}
         if n:
-            enclose_boxes(boxes, self.eps, float(target[0]), float(target[1]),
+            enclose_boxes(boxes, self.eps, ebox, float(target[0]), float(target[1]),
                           budget.split_width, budget.max_pieces, budget.max_split_depth,
                           budget.max_steps, budget.terminal_x, budget.enclosure_tol,
                           budget.radius, out["piece_status"], out["terminal_step"],
                           out["limit"], out["pieces"], out["depth"], out["steps"],
                           *_cache_args(cache))
         return out
+
+    def _pq_and_e(self, boxes):
+        """The plane boxes (n, 4) and the intervals (n, 2) of ``e = lr x target`` (here 0)."""
+        boxes = np.ascontiguousarray(boxes, dtype=float).reshape(-1, 4)
+        return boxes, np.zeros((len(boxes), 2))
 
     def gfs_lr_sharpness_lower(self, box) -> float:
         """Return a lower bound of ``lr x`` (gradient-flow-solution sharpness) over the plane
@@ -242,3 +247,80 @@ class RescaledPlaneKernel:
         stats["proved"] = cells.count
         stats["time"] = time.perf_counter() - t0
         return stats
+
+
+@dataclasses.dataclass(frozen=True)
+class RescaledSpaceKernel(RescaledPlaneKernel):
+    """Interval kernel of GD on ``z = (theta_1^2 - eps theta_2^2)/2 - target``.
+
+    With ``p = lr theta_1^2``, ``q = eps lr theta_2^2`` and ``e = lr x target`` (constant along
+    an orbit) one GD step is ``(p, q) -> ((1 - x)^2 p, (1 + eps x)^2 q)``, ``x = (p - q)/2 - e``,
+    and ``lr x sharpness`` at a limit (``x = 0``, ``sigma = (p + q)/2``) is
+    ``(1 + eps) sigma + (1 - eps) e``. So the region maps to the space of ``(p, q, e)``; its
+    boxes are ``(p_lo, p_hi, q_lo, q_hi, e_lo, e_hi)``, and each is enclosed by the compiled
+    plane kernel with ``e`` an interval parameter (docs/math.md, section 8). Same protocol as
+    :class:`RescaledPlaneKernel` (items 1 to 4, boxes of six numbers), without the lattice of
+    proved cells (``prove_lattice`` is None: ``budget.reuse`` has no effect yet).
+    """
+
+    target: float = 0.0
+    name: str = "rescaled_space"
+    prove_lattice = None
+
+    def plane_box(self, U, lr_interval) -> tuple:
+        """Return ``(p_lo, p_hi, q_lo, q_hi, e_lo, e_hi)`` containing the image of U x
+        lr_interval."""
+        p_lo, p_hi, q_lo, q_hi = super().plane_box(U, lr_interval)
+        a, b = self.target * lr_interval[0], self.target * lr_interval[1]
+        return p_lo, p_hi, q_lo, q_hi, _dn(min(a, b)), _upf(max(a, b))
+
+    def _lr_window(self, box, U, lr_interval) -> tuple[float, float]:
+        lo, hi = super()._lr_window(box[:4], U, lr_interval)
+        E = self.target
+        if len(box) > 4 and E != 0.0:
+            a, b = (box[4], box[5]) if E > 0 else (box[5], box[4])
+            lo = max(lo, _dn(a / E))
+            hi = min(hi, _upf(b / E))
+        return lo, hi
+
+    def may_meet(self, boxes, U, lr_interval) -> np.ndarray:
+        """Return, per box of the space, False only when it provably misses the image."""
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 6)
+        lo_hi = [self._lr_window(box, U, lr_interval) for box in boxes]
+        return np.array([lo <= hi for lo, hi in lo_hi], dtype=bool)
+
+    def _pq_and_e(self, boxes):
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 6)
+        return np.ascontiguousarray(boxes[:, :4]), np.ascontiguousarray(boxes[:, 4:])
+
+    def gfs_lr_sharpness_lower(self, box) -> float:
+        """Return a lower bound of ``lr x`` (gradient-flow-solution sharpness) over the box.
+
+        The flow keeps ``C = p^eps q`` and ends where ``x = 0``, i.e. ``p = q + 2e``, with
+        ``lr x sharpness = (1 + eps) q + 2e``, ``q`` the root of ``(q + 2e)^eps q = C``. That
+        value grows with ``C`` (so with ``p`` and ``q``) and, for ``e >= 0``, with ``e`` (its
+        derivative in ``e`` is ``2 - 2 eps (1 + eps) q/((1 + eps) q + 2e) > 0``): the lower
+        corner gives the bound. Boxes with ``e_lo < 0`` get 0 (not proved). The root is found
+        by bisection in floating point, lowered by a relative 1e-10, and re-checked in ball
+        arithmetic by :func:`dynsys.verify_certificate`.
+        """
+        p, q, e = box[0], box[2], box[4]
+        if p <= 0 or q <= 0 or e < 0:
+            return 0.0
+        return gfs_root(p, q, e, self.eps) * (1 - 1e-10)
+
+
+def gfs_root(p: float, q: float, e: float, eps: float) -> float:
+    """Return ``(1 + eps) r + 2e`` with ``r > 0`` the root of ``eps log(r + 2e) + log r =
+    eps log p + log q`` (float bisection; ``e >= 0``)."""
+    c = eps * math.log(p) + math.log(q)
+    lo, hi = 0.0, max(p, q) + 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if mid > 0 and eps * math.log(mid + 2 * e) + math.log(mid) < c:
+            lo = mid
+        else:
+            hi = mid
+    return (1 + eps) * lo + 2 * e

@@ -125,7 +125,7 @@ def test_bad_input_names_the_argument(kwargs, name):
         dynsys.certify_region(M05, args["U"], args["lr_interval"], args["delta"])
 
 
-@pytest.mark.parametrize("model", [dynsys.QuadraticRegression2D(0.05, 0.3),
+@pytest.mark.parametrize("model", [dynsys.QuadraticRegression2D(0.0, 0.3),
                                    dynsys.ScalarNetwork(2)])
 def test_model_without_interval_kernel(model):
     with pytest.raises(TypeError, match="system.*interval kernel"):
