@@ -223,7 +223,8 @@ def certify_region(system, U, lr_interval, delta, *, budget: ProofBudget | None 
     satisfies ``2 - delta <= lr x sharpness <= 2``, and the gradient-flow solution from the
     start is sharper than ``2/lr``. The region ``U x lr_interval`` is mapped by the system's
     interval kernel (the ``interval_kernel`` hook; for the 2-D model with target 0 the rescaled
-    plane, where one enclosure covers every step size) and its image covered by boxes. Each box
+    plane, where one enclosure covers every step size; with a nonzero target boxes of
+    ``(p, q, e = lr x target)``) and its image covered by boxes. Each box
     is enclosed rigorously (interval arithmetic rounded outwards, Lohner sets with adaptive
     bisection, the terminal lemma) and is *proved*, *refuted* (a concrete start of the region in
     it fails under plain iteration; it is recorded) or *undecided* (neither, at the maximum
