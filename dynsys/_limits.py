@@ -4,7 +4,9 @@ refuses with a ValueError naming the argument and the estimate when that exceeds
 The limit is half of the memory available to this process when the call is made (``MemAvailable``
 of ``/proc/meminfo``, capped by a cgroup ``memory.max``), or what
 :func:`set_memory_limit` or the environment variable ``DYNSYS_MEMORY_LIMIT`` (bytes, or with a
-suffix ``K``, ``M``, ``G``, ``T``: ``DYNSYS_MEMORY_LIMIT=64G``) set. Sweeps written to a
+suffix ``K``, ``M``, ``G``, ``T``: ``DYNSYS_MEMORY_LIMIT=64G``) set. The available memory is
+read at most every :data:`MAX_AGE` seconds (a reading takes three file reads, 20-60 us, which
+a millisecond call should not pay twice). Sweeps written to a
 ``store=`` are out of core: only one chunk at a time is held, so only the chunk counts.
 
 Examples
@@ -22,6 +24,7 @@ steps: the result would take about 7.63 MiB (1000001 states x
 from __future__ import annotations
 
 import os
+import time
 
 ENV = "DYNSYS_MEMORY_LIMIT"
 #: Fraction of the available memory one result may take by default.
@@ -29,10 +32,23 @@ FRACTION = 0.5
 _FALLBACK = 8 * 2**30            # when the available memory cannot be read
 _limit: int | None = None
 _SUFFIX = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+#: Seconds for which a reading of the available memory is reused.
+MAX_AGE = 0.5
+_reading = (-float("inf"), 0)     # (time.monotonic() of the last reading, bytes)
 
 
 def available_memory() -> int:
-    """Return the memory available to this process, in bytes (best effort)."""
+    """Return the memory available to this process, in bytes (best effort; a reading at most
+    :data:`MAX_AGE` seconds old)."""
+    global _reading
+    now = time.monotonic()
+    if now - _reading[0] <= MAX_AGE:
+        return _reading[1]
+    _reading = (now, _read_available())
+    return _reading[1]
+
+
+def _read_available() -> int:
     avail = None
     try:
         with open("/proc/meminfo") as fh:

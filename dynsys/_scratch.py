@@ -31,7 +31,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["stack_array"]
+__all__ = ["fma", "stack_array"]
 
 _ARRAY = types.Array(types.float64, 1, "C")
 
@@ -56,3 +56,30 @@ def stack_array(typingctx, size):
 
     return _ARRAY(size), codegen
 
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """Return ``a * b + c`` rounded once (LLVM's ``llvm.fma.f64``: one instruction where the
+    CPU has FMA, vectorised with the loop around it), for float64 ``a``, ``b``, ``c``.
+
+    It rounds differently from ``a * b + c`` (two roundings), which is why the compiled loops
+    never contract on their own: they use it only where one rounding is known to be enough.
+
+    Examples
+    --------
+    >>> from numba import njit
+    >>> @njit
+    ... def f(a, b, c):
+    ...     return fma(a, b, c)
+    >>> a = 1.0 + 2.0 ** -30
+    >>> float(f(a, a, -(1.0 + 2.0 ** -29))) == 2.0 ** -60
+    True
+    """
+    if not all(t == types.float64 for t in (a, b, c)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen

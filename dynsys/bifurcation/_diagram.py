@@ -35,7 +35,9 @@ from ..systems import compiled
 #:
 #: Divergence (rule 1 of :mod:`dynsys._stopping`: ``not r2 <= radius2``, NaN included) is found
 #: exactly, at a window's cost of one addition per lane-step: over every ``CHECK`` steps each
-#: lane sums the squared norms ``r2`` of its images (computed as the rule computes them). The
+#: lane sums the squared norms ``r2`` of its images (computed as the rule computes them; for a
+#: one-dimensional map the square and the addition are one fused multiply-add, rounded once,
+#: whose result is >= the rule's rounded square as well). The
 #: terms are >= 0 and rounding is monotone, so the sum is >= every term: an image beyond the
 #: radius makes the sum exceed ``radius2`` (or NaN, which stays NaN). A lane whose sum does is
 #: replayed alone from the window's start (its checkpoint) by ``first_exit``, which applies the
@@ -43,7 +45,8 @@ from ..systems import compiled
 #: (its later samples NaN); or it finds none (the sum of bounded terms exceeded ``radius2``,
 #: possible only for orbits within a factor ``sqrt(CHECK)`` of the radius), and the block
 #: tests the rule at every step for the rest of the call instead. The steps before the kept
-#: window run without writing; samples are written after each of the last ``keep`` steps. One
+#: window run without writing; samples are written after each of the last ``keep`` steps (a
+#: dropped lane's samples from its exit on are written NaN, so ``out`` needs no filling). One
 #: call runs a slice of the steps for a range of blocks (see :func:`_run_sliced`), so that
 #: Ctrl-C lands between calls.
 _LOOP = """
@@ -76,11 +79,16 @@ def advance(xs, ps, acc, x, p, y):
         for j in range(NPAR):
             p[j] = ps[j * LANES + i]
         step(x, p, y)
-        r2 = 0.0
-        for c in range(DIM):
-            xs[c * LANES + i] = y[c]
-            r2 += y[c] * y[c]
-        acc[i] += r2
+        if DIM == 1:
+            # one rounding: fma(y, y, acc) >= round(y * y), the rule's r2 (acc >= 0)
+            xs[i] = y[0]
+            acc[i] = fma(y[0], y[0], acc[i])
+        else:
+            r2 = 0.0
+            for c in range(DIM):
+                xs[c * LANES + i] = y[c]
+                r2 += y[c] * y[c]
+            acc[i] += r2
 
 
 @njit(inline="always", error_model="numpy")
@@ -169,7 +177,7 @@ def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, la
                     last[lo + i] = te
                     dead[lo + i] = True
                     n_dead += 1
-                    for tt in range(max(te, first), t + k):
+                    for tt in range(max(te, first), steps):     # every later sample
                         for c in range(DIM):
                             out[lo + i, tt - first, c] = np.nan
             t += k
@@ -207,7 +215,8 @@ def _diagram_kernel(kernel, dim: int):
     source = _LOOP.replace("BUFFER", "stack_array" if on_stack else "np.empty")
     return specialise(head + source, "diagram", inline=("step", "diverged"),
                       step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"),
-                      stack_array=("dynsys._scratch", "stack_array"))
+                      stack_array=("dynsys._scratch", "stack_array"),
+                      fma=("dynsys._scratch", "fma"))
 
 
 def _step_time(probe, x0, p, n, radius2):
@@ -362,10 +371,12 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
     n = values.size
     require("keep", 8 * n * keep * mapping.dim * 2,
             f"{n} values x {keep} kept iterates x {mapping.dim} float64, and their loss")
-    out = np.full((n, keep, mapping.dim), np.nan)
     last = np.empty(n, dtype=np.int64)
     mapping = compiled(mapping)      # a kernel numba compiles from a user's functions
     kernel = mapping.kernel
+    # the compiled loop writes every sample (NaN after an exit); the Python loop does not
+    shape = (n, keep, mapping.dim)
+    out = np.empty(shape) if kernel is not None else np.full(shape, np.nan)
     if kernel is not None:
         base = mapping.param_vector()
         pmat = np.repeat(base[None, :], n, axis=0)

@@ -166,3 +166,30 @@ def test_the_block_loop_is_vectorised_and_allocates_nothing(tmp_path):
     assert len(got) == 4, got
     vector_muls, refcounts = [int(v) for v in got[::2]], [int(v) for v in got[1::2]]
     assert all(v > 0 for v in vector_muls) and refcounts == [0, 0], got
+
+
+@pytest.mark.parametrize("fill", [7.0, -1e300, 0.0])
+def test_the_loop_writes_every_sample_whatever_out_held(fill):
+    # bifurcation_diagram hands the loop an unfilled array: every sample must be written, NaN
+    # after an exit, in the window of the exit and in every later one (orbits with r > 4 leave
+    # the radius before the kept samples and at times spread over several CHECK windows)
+    m = dynsys.maps.logistic()
+    values = 4.0 + np.geomspace(1e-7, 1e-2, 200)
+    steps, keep = 1500, 1400
+    n = values.size
+    pmat = np.repeat(m.param_vector()[None, :], n, axis=0)
+    pmat[:, 0] = values
+    nblk = -(-n // _diagram.LANES)
+    loop = _diagram._diagram_kernel(m.kernel, 1)
+    outs = []
+    for value in (np.nan, fill):
+        state = np.full((nblk * _diagram.LANES, 1), 0.3)
+        dead = np.zeros(nblk * _diagram.LANES, dtype=np.bool_)
+        out = np.full((n, keep, 1), value)
+        last = np.full(n, steps, dtype=np.int64)
+        loop(state, dead, pmat, 0, steps, 0, nblk, steps, keep, 1e60, out, last)
+        outs.append(out)
+    np.testing.assert_array_equal(outs[1], outs[0])
+    early = np.isnan(outs[0][:, 0, 0]).sum()
+    assert 0 < early < n and np.isnan(outs[0][:, -1, 0]).sum() > early
+    assert np.isnan(outs[0][:, _diagram.CHECK * 2, 0]).sum() < np.isnan(outs[0][:, -1, 0]).sum()
