@@ -27,6 +27,7 @@ import numpy as np
 from numba import prange
 
 import dynsys
+from _common import interleaved  # noqa: E402
 
 
 @numba.njit(parallel=True, cache=True)
@@ -63,18 +64,6 @@ def numpy_orbit_diagram(eps, lrs, theta0, steps, keep):
             if t >= steps - keep:
                 out[t - steps + keep, :, 0], out[t - steps + keep, :, 1] = a, b
     return out
-
-
-def interleaved(funcs: dict, rounds: int) -> dict:
-    for func in funcs.values():
-        func()
-    times = {name: [] for name in funcs}
-    for _ in range(rounds):
-        for name, func in funcs.items():
-            t0 = time.perf_counter()
-            func()
-            times[name].append(time.perf_counter() - t0)
-    return times
 
 
 def report(times: dict, base: str) -> None:

@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 import dynsys
+from _common import interleaved  # noqa: E402
 
 
 def numba_reference_source() -> str:
@@ -85,20 +86,6 @@ def numba_reference():
     sys.modules["lyapunov_reference"] = module
     spec.loader.exec_module(module)
     return module.henon_deferred
-
-
-def interleaved(funcs: dict, rounds: int) -> dict:
-    """Run every function once per round, in turn (after one untimed warm-up call each);
-    return name -> list of times."""
-    for func in funcs.values():
-        func()
-    times = {name: [] for name in funcs}
-    for _ in range(rounds):
-        for name, func in funcs.items():
-            t0 = time.perf_counter()
-            func()
-            times[name].append(time.perf_counter() - t0)
-    return times
 
 
 def best_time(func, repeat: int) -> tuple[float, object]:

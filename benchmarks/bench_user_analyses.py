@@ -30,8 +30,7 @@ import numba
 import numpy as np
 
 import dynsys
-
-EPS = 0.1
+from _common import EPS, user_grad, user_hess, user_loss  # noqa: E402
 
 
 def henon_step(x, a, b):
@@ -40,22 +39,6 @@ def henon_step(x, a, b):
 
 def henon_jac(x, a, b):
     return np.array([[-2.0 * x[0], b], [1.0, 0.0]])
-
-
-def user_loss(t):
-    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
-    return 0.5 * z * z
-
-
-def user_grad(t):
-    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
-    return np.array([z * t[0], -EPS * z * t[1]])
-
-
-def user_hess(t):
-    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
-    off = -EPS * t[0] * t[1]
-    return np.array([[t[0] * t[0] + z, off], [off, EPS * EPS * t[1] * t[1] - EPS * z]])
 
 
 def user_map(jit):

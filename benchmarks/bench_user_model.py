@@ -37,27 +37,11 @@ import time
 import numpy as np
 
 import dynsys
+from _common import EPS, user_grad, user_grad_tuple, user_loss  # noqa: E402
 from dynsys._stopping import OrbitEnds
 from dynsys.basins import _api
 from dynsys.basins._kernels import map_sweep
 from dynsys.basins._sweep import numpy_sweep
-
-EPS = 0.1
-
-
-def user_loss(t):
-    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
-    return 0.5 * z * z
-
-
-def user_grad(t):
-    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
-    return np.array([z * t[0], -EPS * z * t[1]])
-
-
-def user_grad_tuple(t):
-    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
-    return z * t[0], -EPS * z * t[1]
 
 
 def main():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import dynsys
+from _user_functions import poly_jac, poly_step, qr2d_grad, qr2d_hess, qr2d_loss
 from dynsys.systems import _numdiff
 
 
@@ -478,42 +479,17 @@ def test_auto_gd_kernel_against_numpy_gd(any_model, rng):
             np.testing.assert_allclose(jac, f.jacobian(x), rtol=1e-12, atol=1e-13)
 
 
-# user functions where numba and numpy do the same arithmetic (+, -, *): bit for bit
-def _poly_step(x, a, b):
-    return np.array([a - x[0] * x[0] + b * x[1], x[0]])
-
-
-def _poly_jac(x, a, b):
-    return np.array([[-2.0 * x[0], b], [1.0, 0.0]])
-
-
-def _qr2d_loss(t):                 # the 2-D model's loss, eps = 0.1, target 0, by hand
-    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
-    return 0.5 * z * z
-
-
-def _qr2d_grad(t):
-    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
-    return np.array([z * t[0], -0.1 * z * t[1]])
-
-
-def _qr2d_hess(t):                 # J^T J + z diag(1, -eps), J = (t_1, -eps t_2)
-    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
-    off = -0.1 * t[0] * t[1]
-    return np.array([[t[0] * t[0] + z, off], [off, 0.01 * t[1] * t[1] - 0.1 * z]])
-
-
 @pytest.mark.parametrize("system", ["henon_by_hand", "qr2d_by_hand", "qr2d_loss_only"])
 def test_auto_kernel_sweep_equals_numpy_sweep_bit_for_bit(system, rng):
     """Compiled from user functions and run on numpy, the basin loop gives the same outcome,
     period, steps and final state, to the last bit, when the arithmetic is the same."""
     rule = dynsys.StoppingRule(steps=800, tol=1e-10, radius=1e4, lyapunov_steps=100)
     if system == "henon_by_hand":
-        m = dynsys.Map(_poly_step, _poly_jac, dim=2, params={"a": 1.4, "b": 0.3})
+        m = dynsys.Map(poly_step, poly_jac, dim=2, params={"a": 1.4, "b": 0.3})
         x0 = rng.uniform(-2.0, 2.0, (400, 2))
     else:
-        grad, hess = (_qr2d_grad, _qr2d_hess) if system == "qr2d_by_hand" else (None, None)
-        m = dynsys.gd_map(dynsys.Model.from_loss(_qr2d_loss, grad=grad, hessian=hess, dim=2),
+        grad, hess = (qr2d_grad, qr2d_hess) if system == "qr2d_by_hand" else (None, None)
+        m = dynsys.gd_map(dynsys.Model.from_loss(qr2d_loss, grad=grad, hessian=hess, dim=2),
                           1.0)
         x0 = rng.uniform(-3.0, 3.0, (400, 2)) * [1.0, 3.0]
     fast_map = _compiled_or_skip(m)
@@ -571,10 +547,10 @@ def test_uncompilable_function_warns_once_and_runs_numpy():
 
 
 def test_basins_of_user_loss_use_the_auto_kernel():
-    model = dynsys.Model.from_loss(_qr2d_loss, grad=_qr2d_grad, dim=2, name="qr2d_by_hand")
+    model = dynsys.Model.from_loss(qr2d_loss, grad=qr2d_grad, dim=2, name="qr2d_by_hand")
     grid = ((-2.0, 2.0, 12), (-4.0, 4.0, 10))
     fast = dynsys.basins(model, [0.8, 1.6], grid=grid, steps=1500)
-    slow = dynsys.basins(dynsys.Model.from_loss(_qr2d_loss, grad=_qr2d_grad, dim=2,
+    slow = dynsys.basins(dynsys.Model.from_loss(qr2d_loss, grad=qr2d_grad, dim=2,
                                                 name="qr2d_by_hand", jit=False),
                          [0.8, 1.6], grid=grid, steps=1500)
     assert fast.attrs["compute_path"] == "auto_kernel"
@@ -586,7 +562,7 @@ def test_basins_of_user_loss_use_the_auto_kernel():
         np.testing.assert_array_equal(np.isnan(fast[name].values), np.isnan(slow[name].values))
         np.testing.assert_allclose(fast[name].values, slow[name].values, rtol=1e-12,
                                    atol=1e-14, err_msg=name)
-    for loss_only in (dynsys.Model.from_loss(_qr2d_loss, dim=2), ):
+    for loss_only in (dynsys.Model.from_loss(qr2d_loss, dim=2), ):
         mapping = dynsys.gd_map(loss_only, 1.0).compiled()
         states = np.array([[0.3, 2.0], [1.5, -0.5], [np.nan, 1.0], [2.0, 0.0]])
         loss, sharp = np.empty(4), np.empty(4)

@@ -10,41 +10,18 @@ import pytest
 import scipy.special
 
 import dynsys
-
-
-# user functions where numba and numpy do the same arithmetic (+, -, *): bit for bit
-def _henon_step(x, a, b):
-    return np.array([a - x[0] * x[0] + b * x[1], x[0]])
-
-
-def _henon_jac(x, a, b):
-    return np.array([[-2.0 * x[0], b], [1.0, 0.0]])
-
-
-def _loss(t):                      # the 2-D model's loss, eps = 0.1, target 0, by hand
-    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
-    return 0.5 * z * z
-
-
-def _grad(t):
-    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
-    return np.array([z * t[0], -0.1 * z * t[1]])
-
-
-def _hess(t):                      # J^T J + z diag(1, -eps), J = (t_1, -eps t_2)
-    z = 0.5 * (t[0] * t[0] - 0.1 * t[1] * t[1])
-    off = -0.1 * t[0] * t[1]
-    return np.array([[t[0] * t[0] + z, off], [off, 0.01 * t[1] * t[1] - 0.1 * z]])
+from _user_functions import poly_jac, poly_step, qr2d_grad, qr2d_hess, qr2d_loss
 
 
 def _maps(jit):
-    return dynsys.Map(_henon_step, _henon_jac, dim=2, params={"a": 1.4, "b": 0.3}, jit=jit)
+    return dynsys.Map(poly_step, poly_jac, dim=2, params={"a": 1.4, "b": 0.3}, jit=jit)
 
 
 def _model(jit, derivatives=True):
     if derivatives:
-        return dynsys.Model.from_loss(_loss, grad=_grad, hessian=_hess, dim=2, jit=jit)
-    return dynsys.Model.from_loss(_loss, dim=2, jit=jit)
+        return dynsys.Model.from_loss(qr2d_loss, grad=qr2d_grad, hessian=qr2d_hess, dim=2,
+                                      jit=jit)
+    return dynsys.Model.from_loss(qr2d_loss, dim=2, jit=jit)
 
 
 def _quiet(fn, *args, **kwargs):

@@ -1,0 +1,56 @@
+"""Pieces shared by the benchmark scripts (imported by them as ``_common``; the scripts run as
+``python benchmarks/NAME.py``, which puts this folder on ``sys.path``).
+
+* :func:`interleaved`: every contender once per round, in turn, after one untimed warm-up;
+* the user's 2-D loss of ``bench_user_model.py`` and ``bench_user_analyses.py``: the 2-D
+  model's loss (eps = :data:`EPS`, target 0) written by hand as a user would, with its
+  gradient (as an array or a tuple) and Hessian.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+#: eps of the hand-written 2-D loss.
+EPS = 0.1
+
+
+def interleaved(funcs: dict, rounds: int) -> dict:
+    """Return name -> list of ``rounds`` wall times: every function runs once per round, in
+    turn, after one untimed warm-up call each (compilation, caches)."""
+    for func in funcs.values():
+        func()
+    times = {name: [] for name in funcs}
+    for _ in range(rounds):
+        for name, func in funcs.items():
+            t0 = time.perf_counter()
+            func()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def user_loss(t):
+    """``L = z^2 / 2`` with ``z = (t_1^2 - EPS t_2^2) / 2``."""
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    return 0.5 * z * z
+
+
+def user_grad(t):
+    """The gradient of :func:`user_loss`, an array."""
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    return np.array([z * t[0], -EPS * z * t[1]])
+
+
+def user_grad_tuple(t):
+    """The gradient of :func:`user_loss`, a tuple (numba compiles it to registers)."""
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    return z * t[0], -EPS * z * t[1]
+
+
+def user_hess(t):
+    """The Hessian of :func:`user_loss`."""
+    z = 0.5 * (t[0] * t[0] - EPS * t[1] * t[1])
+    off = -EPS * t[0] * t[1]
+    return np.array([[t[0] * t[0] + z, off], [off, EPS * EPS * t[1] * t[1] - EPS * z]])
