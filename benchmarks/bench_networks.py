@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
 import dynsys
+from _common import interleaved  # noqa: E402
 from dynsys.models._jax import KRYLOV
 from dynsys.models._lanczos import lanczos_top
 
@@ -169,14 +169,9 @@ def overhead(quick, repeat):
     lams = runs["lanczos"]()                     # compiles
     runs["power"]()
     err = np.max(np.abs(lams[1:] - ds.sharpness.values[1:]) / ds.sharpness.values[1:])
-    times = {k: [] for k in runs}
     load = [os.getloadavg()[0]]
-    for _ in range(repeat):                      # interleaved
-        for key, fn in runs.items():
-            t0 = time.perf_counter()
-            fn()
-            times[key].append(time.perf_counter() - t0)
-        load.append(os.getloadavg()[0])
+    times = interleaved(runs, repeat)
+    load.append(os.getloadavg()[0])
     med = {k: np.median(v) for k, v in times.items()}
     print(f"[1] P = {net.dim}, {steps} GD steps + top-eigenvalue update every step "
           f"({int(counts.sum())} HVPs: {counts[0]} at the start, {counts[1:].mean():.1f} per "
@@ -201,19 +196,14 @@ def lanczos_vs_dense(quick, repeat):
     net = dynsys.networks.mlp(X, Y, width=width, depth=2, activation="tanh", seed=0)
     theta = net.theta0
     start = np.random.default_rng(0).standard_normal(net.dim)
-    net.top_fused(theta, start, tol=1e-10)       # compiles
-    net.hessian_at(theta)
-    t_dense, t_lanczos, t_fused = [], [], []
-    for _ in range(repeat):                      # interleaved
-        t0 = time.perf_counter()
-        dense = np.linalg.eigvalsh(net.hessian_at(theta))[-1]
-        t_dense.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        vals, _, info = net.top_eigenpairs(theta, 1, tol=1e-10, return_info=True)
-        t_lanczos.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        lam, _u, n_fused, _ok = net.top_fused(theta, start, tol=1e-10)
-        t_fused.append(time.perf_counter() - t0)
+    dense = np.linalg.eigvalsh(net.hessian_at(theta))[-1]
+    vals, _, info = net.top_eigenpairs(theta, 1, tol=1e-10, return_info=True)
+    lam, _u, n_fused, _ok = net.top_fused(theta, start, tol=1e-10)
+    times = interleaved({
+        "dense": lambda: np.linalg.eigvalsh(net.hessian_at(theta))[-1],
+        "lanczos": lambda: net.top_eigenpairs(theta, 1, tol=1e-10, return_info=True),
+        "fused": lambda: net.top_fused(theta, start, tol=1e-10)}, repeat)
+    t_dense, t_lanczos, t_fused = times["dense"], times["lanczos"], times["fused"]
     a, b, c = min(t_lanczos), min(t_dense), min(t_fused)
     print(f"[2] P = {net.dim}: Lanczos {vals[0]:.12f} ({info['n_hvp']} HVPs, {a * 1e3:.1f} ms), "
           f"compiled Lanczos {float(lam):.12f} ({int(n_fused)} HVPs, {c * 1e3:.1f} ms), "
