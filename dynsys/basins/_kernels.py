@@ -32,6 +32,7 @@ from numba import prange
 
 from .._numba import njit, numba
 from .._outcomes import Outcome
+from .._scratch import stack_array
 from .._stopping import COMPACT
 from .. import _stopping_nb as rule_tests
 
@@ -41,6 +42,9 @@ BLOCK = 2048
 LANES = 16
 #: Starts a worker takes from its pool at a time (chunk ``w``, ``w + T``, ... of worker ``w``).
 CHUNK = 256
+#: Most lanes a worker parks at the Lyapunov window (see ``worker`` in :func:`_loops`; about
+#: 1.5 MiB for D = 2); a lane that reaches the window when the park is full runs on in place.
+PARK = 1 << 14
 
 _CONVERGED, _PERIODIC, _DIVERGED = int(Outcome.CONVERGED), int(Outcome.PERIODIC), int(
     Outcome.DIVERGED)
@@ -150,19 +154,46 @@ def _loops(D: int, tup: int = 0):
                 np.empty(LANES, dtype=np.int64))
         pool = np.array([0, 0, w], dtype=np.int64)
         k0 = rule_tests.block_length(0, steps, t_lyap)
+        # lanes that reach the Lyapunov window wait in the park (their whole state) while the
+        # pool lasts, so that the lane set's blocks before the window carry no tangent; once
+        # the pool is empty the free lanes take them back and run their windows together
+        cap = min(PARK, -(-n // nthreads) + CHUNK) if t_lyap > 0 else 0
+        PX = np.empty((cap, D))
+        PC = np.empty((cap, D))
+        PV = np.empty((cap, D))
+        PL = np.empty(cap)
+        PI = np.empty((cap, 5), dtype=np.int64)     # cnt, T, TC, EV, IDX
+        parked = 0
+        taken = 0
         active = 0
         refill = True
         while True:
-            # the free lanes take the next starts of the pool
+            # the free lanes take the next starts of the pool, then the parked lanes
             for i in range(LANES):
-                if not refill:
-                    break
                 if IDX[i] >= 0:
+                    continue
+                if not refill:
+                    if taken == parked:
+                        break
+                    q = taken
+                    taken += 1
+                    for c in range(D):
+                        X[i, c] = PX[q, c]
+                        C[i, c] = PC[q, c]
+                        V[i, c] = PV[q, c]
+                    lsum[i] = PL[q]
+                    cnt[i] = PI[q, 0]
+                    T[i] = PI[q, 1]
+                    TC[i] = PI[q, 2]
+                    EV[i] = PI[q, 3]
+                    IDX[i] = PI[q, 4]
+                    KB[i] = rule_tests.block_length(T[i], steps, t_lyap)
+                    active += 1
                     continue
                 j = _take(pool, nthreads, n)
                 if j < 0:
                     refill = False
-                    break
+                    continue
                 for c in range(D):
                     X[i, c] = x0[j, c]
                     C[i, c] = x0[j, c]
@@ -221,6 +252,22 @@ def _loops(D: int, tup: int = 0):
                         for c in range(D):
                             C[i, c] = xb[c]
                     KB[i] = rule_tests.block_length(t, steps, t_lyap)
+                    if refill and t >= t_lyap and parked < cap:
+                        for c in range(D):
+                            PX[parked, c] = X[i, c]
+                            PC[parked, c] = C[i, c]
+                            PV[parked, c] = V[i, c]
+                            X[i, c] = np.nan
+                        PL[parked] = lsum[i]
+                        PI[parked, 0] = cnt[i]
+                        PI[parked, 1] = t
+                        PI[parked, 2] = TC[i]
+                        PI[parked, 3] = EV[i]
+                        PI[parked, 4] = j
+                        parked += 1
+                        IDX[i] = -1
+                        KB[i] = 0
+                        active -= 1
                     continue
                 used[j] = cnt[i]
                 for c in range(D):
@@ -251,15 +298,27 @@ def tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save):
     for i in range(LANES):
         window |= (T[i] >= t_lyap) & (KB[i] > 0)
     if not window:
+        # the lanes' states, block lengths and step counts in stack arrays, components apart
+        # (kept in registers over the block; counts and lengths as floats, exact here)
+{falloc}
+        kb = stack_array(LANES)
+        cf = stack_array(LANES)
+        for i in range(LANES):
+{fload}
+            kb[i] = KB[i]
+            cf[i] = 0.0
         for s in range(COMPACT):
             for i in range(LANES):
-{load}
+{fget}
                 r2 = 0.0{r2}
                 y = tstep(({xs},), pt)
                 jump2 = 0.0{jump2}
-                st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= KB[i])
-{store}
-                cnt[i] += not st
+                st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= kb[i])
+{fstore}
+                cf[i] += 0.0 if st else 1.0
+        for i in range(LANES):
+{fsave}
+            cnt[i] += int(cf[i])
         return
     SX, SV, SL, SC = save
     for i in range(LANES):
@@ -331,10 +390,16 @@ def _tuple_block(D: int, NP: int, block):
         "nrm2": "".join(f" + a{c} * a{c}" for c in comp),
         "vstore": "\n".join(f"                V[i, {c}] = a{c} / nrm if inw else v{c}"
                             for c in comp),
+        "falloc": "\n".join(f"        f{c} = stack_array(LANES)" for c in comp),
+        "fload": "\n".join(f"            f{c}[i] = X[i, {c}]" for c in comp),
+        "fget": "\n".join(f"                x{c} = f{c}[i]" for c in comp),
+        "fstore": "\n".join(f"                f{c}[i] = x{c} if st else y[{c}]" for c in comp),
+        "fsave": "\n".join(f"            X[i, {c}] = f{c}[i]" for c in comp),
     }
     src = _TUPLE_BLOCK.format(**sub)
     namespace = {"np": np, "LANES": LANES, "COMPACT": COMPACT, "D": D, "block": block,
-                 "diverged": rule_tests.diverged, "converged": rule_tests.converged}
+                 "diverged": rule_tests.diverged, "converged": rule_tests.converged,
+                 "stack_array": stack_array}
     exec(compile(src, f"<dynsys tuple block, dimension {D}>", "exec"), namespace)  # noqa: S102
     return njit(error_model="numpy", cache=False, inline="always")(namespace["tblock"])
 

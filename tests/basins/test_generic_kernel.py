@@ -368,3 +368,26 @@ def test_tuple_step_lyapunov_against_the_exact_hessian():
         np.testing.assert_array_equal(x, ends.final[j])
         worst = max(worst, abs(total / rule.lyapunov_steps - ends.ftle[j]))
     assert worst < 1e-6, worst
+
+
+@pytest.mark.parametrize("park", [0, 5])
+def test_a_full_park_changes_no_bit(park, monkeypatch):
+    """Lanes that reach the Lyapunov window wait in a park of at most ``PARK`` lanes; when it is
+    full (or has no room at all) the rest run their windows in place: the same results."""
+    rule = RULES[0]
+    cases = [c for c in _maps() if c[0] in ("henon", "from_loss+grad lr=1.0")]
+    refs = []
+    for _, mapping, x0 in cases:
+        m = _compiled(mapping)
+        ref = _ends(x0.shape[0], m.dim)
+        K.map_sweep(m.kernel, np.ascontiguousarray(x0), m.param_vector(), rule, ref)
+        refs.append(ref)
+    monkeypatch.setattr(K, "PARK", park)
+    monkeypatch.setattr(K, "_LOOPS", {})          # compiled again with the small park
+    for (name, mapping, x0), ref in zip(cases, refs, strict=True):
+        m = _compiled(mapping)
+        new = _ends(x0.shape[0], m.dim)
+        K.map_sweep(m.kernel, np.ascontiguousarray(x0), m.param_vector(), rule, new)
+        for field in OrbitEnds._fields:
+            assert getattr(new, field).tobytes() == getattr(ref, field).tobytes(), (name, field)
+    assert (refs[0].code == _UNDECIDED).any() or (refs[0].code == _CHAOTIC).any()
