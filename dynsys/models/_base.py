@@ -182,7 +182,10 @@ class Model(abc.ABC):
         basin fractions, trajectories, orbit diagrams and Lyapunov spectra run in the compiled
         loops. Only the given functions are compiled: a missing gradient is
         the same five-point difference of ``loss`` inside numba (``4 P`` loss calls per step:
-        give ``grad`` for speed), a missing Hessian the difference of the gradient. If they do
+        give ``grad`` for speed; for ``P <= 8`` the loss is called on tuples, which lets the
+        basin loop vectorise, when that gives the same bits), a missing Hessian the difference
+        of the gradient. A ``grad`` that returns a tuple (or ``np.array([...])`` of its
+        entries, rewritten to a tuple when that gives the same bits) is the fastest. If they do
         not compile, one :class:`~dynsys.SlowPathWarning` says why and the numpy path runs;
         ``jit=True`` makes that an error and ``jit=False`` keeps the numpy path.
 

@@ -322,6 +322,26 @@ def grad(x):
     return g
 """
 
+#: Largest dimension for which a loss without a gradient gets the tuple step (its source grows
+#: as ``dim ** 2``).
+TUPLE_FD_DIM = 8
+
+
+def _fd_tuple_grad(dim: int) -> str:
+    """Return the source of ``_FD_GRAD`` written out for ``x`` a tuple of ``dim`` floats (the
+    loss called on tuples; the same operations in the same order)."""
+    lines = ["def grad(x):"]
+    for j in range(dim):
+        lines.append(f"    h{j} = REL * max(1.0, abs(x[{j}]))")
+        for k in range(4):
+            pt = ", ".join(f"x[{j}] + S{k} * h{j}" if i == j else f"x[{i}]" for i in range(dim))
+            lines.append(f"    f{j}_{k} = _component(loss(({pt},)), 0)")
+    lines.append("    return (" + "".join(
+        f"(W0 * f{j}_0 + W1 * f{j}_1 + W2 * f{j}_2 + W3 * f{j}_3) / h{j}, "
+        for j in range(dim)) + ")")
+    return "\n".join(lines) + "\n"
+
+
 _USER_GRAD = """
 def grad(x):
     y = ugrad(x)
@@ -460,6 +480,10 @@ def _compile_gd_kernel(loss, grad, hessian, dim: int, python_step, python_jacobi
             ktstep = _tuple_step(numba.njit(variant), dim, kstep)
         if ktstep is None:
             ktstep = _tuple_step(ug, dim, kstep)
+    elif kjac is None and dim <= TUPLE_FD_DIM:
+        # the same five-point differences with the loss called on tuples (no array at all)
+        ktstep = _tuple_step(_exec(_fd_tuple_grad(dim), "grad", {**consts, "loss": ul}), dim,
+                             kstep)
     names = "/".join(getattr(f, "__name__", "?") for f in (loss, grad, hessian) if f is not None)
     return AutoKernel(kstep, kjac, ("lr",), (), cached=cached, source=names, final=kfinal,
                       tstep=ktstep)
