@@ -7,6 +7,8 @@ Lyapunov window and the end of the budget."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from numba import prange
@@ -391,3 +393,31 @@ def test_a_full_park_changes_no_bit(park, monkeypatch):
         for field in OrbitEnds._fields:
             assert getattr(new, field).tobytes() == getattr(ref, field).tobytes(), (name, field)
     assert (refs[0].code == _UNDECIDED).any() or (refs[0].code == _CHAOTIC).any()
+
+
+def _matrix_loss(t):
+    return 0.5 * (t @ t)             # needs an array: no tuple step
+
+
+def test_tuple_step_for_a_loss_without_gradient():
+    """A loss alone gets the tuple step (its five-point differences called on tuples) when numba
+    compiles it for a tuple; one that needs an array does not, and both run."""
+    fl = dynsys.Model.from_loss(user_loss, dim=2, name="bits_loss_only")
+    m = _compiled(dynsys.gd_map(fl, 1.0))
+    assert m.kernel.tstep is not None
+    fm = dynsys.Model.from_loss(_matrix_loss, dim=2, name="matrix_loss")
+    mm = _compiled(dynsys.gd_map(fm, 0.3))
+    assert mm.kernel.tstep is None
+    # the tuple step against the array step of the same kernel: the same bits
+    x0 = np.random.default_rng(6).uniform(-3.0, 3.0, (500, 2))
+    runs = []
+    for kernel in (m.kernel, dataclasses.replace(m.kernel, tstep=None)):
+        ends = _ends(500, 2)
+        K.map_sweep(kernel, x0, m.param_vector(), RULES[0], ends)
+        runs.append(ends)
+    for field in ("code", "period", "used", "final"):
+        assert getattr(runs[0], field).tobytes() == getattr(runs[1], field).tobytes(), field
+    assert len(np.unique(runs[0].code)) >= 2
+    ends = _ends(500, 2)
+    K.map_sweep(mm.kernel, x0, mm.param_vector(), RULES[0], ends)
+    assert (ends.code == _CONVERGED).any()
