@@ -48,7 +48,9 @@ def largest_proved_box(model, lo, hi, delta, centres, *, budget: ProofBudget | N
     proof. Each proof runs with ``budget`` (cover boxes, time; ``stop_on_refute``): a box the
     budget cannot prove counts as not proved. Boxes grow about a fixed centre, so every box
     tried contains the smaller ones; the box returned is the largest proved, and its
-    certificate is the proof. ``trials`` lists ``(centre index, h, verdict, boxes, seconds)``.
+    certificate is the proof. ``trials`` lists ``(centre index, h, verdict, boxes, seconds,
+    exhausted)``, ``exhausted`` the certificate's note of a budget that ended the proof (``""``
+    for none).
     """
     budget = SEARCH_BUDGET if budget is None else budget
     # the first box at a centre is small: a centre it does not prove within a tenth of the
@@ -65,7 +67,8 @@ def largest_proved_box(model, lo, hi, delta, centres, *, budget: ProofBudget | N
         def attempt(h, first=False):
             b_lo, b_hi = scaled_box(centre, lo, hi, h)
             cert = _prove(model, b_lo, b_hi, delta, probe if first else budget, seed)
-            trials.append((k, float(h), cert.verdict, len(cert.status), cert.wall_time))
+            trials.append((k, float(h), cert.verdict, len(cert.status), cert.wall_time,
+                           cert.exhausted))
             return (b_lo, b_hi, cert) if cert.proved else None
 
         best = attempt(min(h0, full), first=True)

@@ -57,7 +57,8 @@ class EoSRegion:
     failure rate), ``dataset`` (the whole sweep, the edge-of-stability set and the mask of U),
     ``proof`` (the :class:`~dynsys.eos.Certificate` of the region, or None), ``candidate``
     (the sampled box before the proof: ``{"U": bounds, "lr_interval": (lo, hi)}``) and
-    ``search`` (the trials of the largest-proved-box search)."""
+    ``search`` (the trials of the largest-proved-box search; ``time_limited``: whether a proof
+    of it ran out of time; ``skipped``: why no proof was tried, if none was)."""
 
     U: Box
     lr_interval: tuple[float, float] | None
@@ -94,7 +95,10 @@ class EoSRegion:
     def summary(self) -> str:
         """Return a one-paragraph description of the region, its proof and the evidence."""
         if self.empty:
-            text = f"no proved edge-of-stability region found at delta = {self.delta:g}"
+            text = (f"no proved edge-of-stability region found at delta = {self.delta:g}"
+                    f"{self._target_text()}")
+            if self.search is not None and self.search.get("skipped"):
+                text += f" ({self.search['skipped']})"
             if self.candidate is not None:
                 (lo, hi) = self.candidate["lr_interval"]
                 text += (f" (candidate {Box(self.candidate['U'], None)}, lr in "
@@ -102,12 +106,15 @@ class EoSRegion:
             return text
         lo, hi = self.lr_interval
         cert = self.certificate
-        text = (f"{self.U}, lr in [{lo:.6g}, {hi:.6g}]; limit lr x sharpness in "
-                f"[2 - {self.delta:g}, 2]")
+        text = (f"{self.U}, lr in [{lo:.6g}, {hi:.6g}]{self._target_text()}; limit lr x "
+                f"sharpness in [2 - {self.delta:g}, 2]")
         if self.proved:
             e = self.proof.enclosure
             text += (f"; proved for every start and step size ({len(self.proof.status)} "
                      f"boxes, {self.proof.wall_time:.1f} s), limit in [{e[0]:.9f}, {e[1]:.9f}]")
+            if self.search is not None and self.search.get("time_limited"):
+                text += ("; a proof of the search ran out of time, so the box found depends "
+                         "on the machine's speed")
             if self.candidate is not None:
                 c = self.candidate
                 text += (f"; {self.volume_fraction():.3g} of the volume of the candidate "
@@ -118,6 +125,10 @@ class EoSRegion:
         return text + (f"; random check of the candidate, plain iteration at "
                        f"{cert['n_checked']} points: {cert['n_failed']} failed (a failure rate, "
                        f"not a proof)")
+
+    def _target_text(self) -> str:
+        target = self.dataset.attrs.get("target", 0.0)
+        return f", target {float(target):g}" if target else ""
 
     def to_dataset(self) -> xr.Dataset:
         """Return the dataset (for :func:`dynsys.save`)."""
@@ -201,9 +212,31 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
     trials. If no box is proved the region is empty. ``prove=False`` returns the candidate,
     labelled as not proved.
 
+    *With a nonzero target* (``QuadraticRegression2D(eps, target=E)``). Supported: the sweep,
+    the candidate and its random check use the model with its target (its GD, sharpness and
+    gradient-flow sharpness); the proofs are :func:`dynsys.certify_region` with boxes in
+    ``(p, q, e = lr x E)`` (one enclosure no longer covers every step size, see docs/math.md
+    section 8), so a returned proved region is a proof as for target 0. The result carries
+    the target (``dataset.attrs["target"]``, the summary, ``proof_space``). Limits: each box
+    costs far more than at target 0 (hundreds of pieces where target 0 needs one: at eps =
+    0.05, E = 0.5 a box of relative half-width 4e-4 about ``(lr, theta_1, theta_2) = (0.6,
+    1.7, 8.73)`` took 14 s against 0.1 s), so the proved box is small and, with the default
+    ``proof_budget``, the larger trials end at its time budget (with every default at eps =
+    0.05, E = 0.5: h = 1e-4 proved, 19 boxes, the four later trials cut by time, 352 s in
+    all). Such trials count as not proved (never as proved), ``search["time_limited"]`` is then
+    true and the box found depends on the machine's speed (a ``proof_budget`` whose
+    ``max_boxes`` ends the proofs first makes the search deterministic again). A negative
+    target is never proved (the lower bound of the gradient-flow sharpness needs ``e >= 0``):
+    no proof is tried, the region is empty and ``search["skipped"]`` says why. The default
+    grid does not depend on the target, and ``budget.reuse`` has no effect with a target.
+    Not yet workable: the independent re-check :func:`dynsys.verify_certificate` of such a
+    proof (its ball-arithmetic re-proof of a proved box of the test region, 368 pieces in
+    the float proof, ran out of its piece budget after 300 s and rejected the box: rejected,
+    never wrongly accepted).
+
     Parameters
     ----------
-    model : 2-parameter Model (e.g. QuadraticRegression2D)
+    model : 2-parameter Model (e.g. QuadraticRegression2D, with or without a target)
     lr_range : array or dynsys.linspace
         Step sizes scanned (default ``dynsys.linspace(0.5, 2.0, 16)``).
     grid : ((lo1, hi1, n1), (lo2, hi2, n2)), optional
@@ -255,6 +288,7 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
             raise TypeError(f"proof_budget must be a dynsys.rigorous.ProofBudget, got "
                             f"{proof_budget!r}")
 
+    target = float(getattr(model, "target", 0.0))
     sweep = basins(model, lr_values, grid=grid, steps=steps, progress=progress)
     names = [d for d in sweep.outcome.dims if d != "lr"]
     t1 = sweep[names[0]].values
@@ -327,13 +361,22 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
         candidate = {"U": {names[0]: (float(lo[1]), float(hi[1])),
                            names[1]: (float(lo[2]), float(hi[2]))},
                      "lr_interval": (float(lo[0]), float(hi[0]))}
-        if prove:
+        if prove and getattr(getattr(model, "interval_kernel", None), "target", 0.0) < 0:
+            # the kernel's lower bound of lr x GFS sharpness is 0 where e = lr x target < 0,
+            # so no box could be proved: report that instead of running the search
+            search = {"trials": [], "h0": search_h0, "growth": 2.0,
+                      "bisections": search_steps, "time_limited": False,
+                      "skipped": "a negative target: certify_region cannot prove the "
+                                 "gradient-flow condition there, so no proof was tried"}
+            bounds, lr_interval = {}, None
+        elif prove:
             centres = _search_centres(lo, hi, eos, box, axes)
             p_lo, p_hi, proof, trials = largest_proved_box(
                 model, lo, hi, delta, centres, budget=proof_budget, h0=search_h0,
                 bisections=search_steps, seed=seed)
             search = {"trials": trials, "h0": search_h0, "growth": 2.0,
-                      "bisections": search_steps}
+                      "bisections": search_steps,
+                      "time_limited": any("time budget" in t[5] for t in trials)}
             if proof is None:
                 bounds, lr_interval = {}, None
             else:
@@ -356,6 +399,7 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
     ds["in_U"] = u_mask
     attrs = provenance(model, analysis="eos_region", delta=delta, grid_cells_in_box=cells,
                        **{f"certificate_{k}": v for k, v in certificate.items()})
+    attrs["target"] = target
     if bounds:
         attrs.update({f"U_{n}": np.asarray(b) for n, b in bounds.items()})
         attrs["lr_interval"] = np.asarray(lr_interval)
@@ -370,6 +414,13 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
         attrs["proof_method"] = ("certify_region on the largest box centre (1 +- h) proved by "
                                  "the search (h doubled from search_h0, then bisected)")
         attrs["search_h"] = max(t[1] for t in search["trials"] if t[2] == "proved")
+        attrs["proof_space"] = ("(p, q, e) = (lr theta_1^2, eps lr theta_2^2, lr x target)"
+                                if proof.boxes.shape[1] == 6
+                                else "(p, q) = (lr theta_1^2, eps lr theta_2^2)")
+    if search is not None:
+        attrs["search_time_limited"] = int(bool(search["time_limited"]))
+        if search.get("skipped"):
+            attrs["search_skipped"] = search["skipped"]
     ds.attrs.update(attrs)
     return EoSRegion(Box(bounds, u_mask), lr_interval, delta, certificate, ds, proof,
                      candidate, search)

@@ -96,7 +96,9 @@ def proof_cover(cert, *, lr=None, background=None, candidate=None, path=None, ax
     The cover lives in the rescaled plane (``p = lr theta_1^2``, ``q = eps lr theta_2^2``); at
     one step size ``lr`` (default: the middle of the certificate's interval) each plane box is
     the rectangle ``theta_1 in sqrt([p]/lr)``, ``theta_2 in sqrt([q]/(eps lr))`` of starts,
-    drawn in the theta plane. ``background`` (optional) is a :func:`dynsys.basins` Dataset
+    drawn in the theta plane. With a nonzero target (boxes in ``(p, q, e = lr x target)``) only
+    the boxes whose ``e`` range contains ``lr x target`` are drawn (the slice at ``lr``).
+    ``background`` (optional) is a :func:`dynsys.basins` Dataset
     (with an ``lr`` dimension, the value nearest ``lr`` is shown) drawn as ``lr x`` limiting
     sharpness of converged starts, other outcomes grey; ``candidate`` (optional,
     ``((lo1, hi1), (lo2, hi2))``) is outlined dashed, U of the certificate solid.
@@ -138,10 +140,16 @@ def proof_cover(cert, *, lr=None, background=None, candidate=None, path=None, ax
     names = ProofStatus.meanings()
     with np.errstate(invalid="ignore"):
         t1 = np.sqrt(np.maximum(cert.boxes[:, :2], 0) / lr)
-        t2 = np.sqrt(np.maximum(cert.boxes[:, 2:], 0) / (eps * lr))
-    for i in range(len(cert.status)):
+        t2 = np.sqrt(np.maximum(cert.boxes[:, 2:4], 0) / (eps * lr))
+    shown = np.ones(len(cert.status), dtype=bool)
+    if cert.boxes.shape[1] == 6:
+        # boxes in (p, q, e = lr x target): only those meeting e = lr x target at this lr
+        e = lr * float(cert.kernel.target)
+        shown = (cert.boxes[:, 4] <= e) & (e <= cert.boxes[:, 5])
+        t1, t2 = t1[shown], t2[shown]
+    for k, i in enumerate(np.flatnonzero(shown)):
         colour = STATUS_COLOURS[names.get(int(cert.status[i]), "undecided")]
-        axis.add_patch(Rectangle((t1[i, 0], t2[i, 0]), t1[i, 1] - t1[i, 0], t2[i, 1] - t2[i, 0],
+        axis.add_patch(Rectangle((t1[k, 0], t2[k, 0]), t1[k, 1] - t1[k, 0], t2[k, 1] - t2[k, 0],
                                  fc=colour, ec="black", lw=0.2, alpha=0.6))
     (a1, b1), (a2, b2) = cert.U
     axis.add_patch(Rectangle((a1, a2), b1 - a1, b2 - a2, fill=False, ec="black", lw=1.2))
