@@ -361,7 +361,7 @@ def eos_region(model, *, lr_range=linspace(0.5, 2.0, 16), grid=None, delta=None,
         candidate = {"U": {names[0]: (float(lo[1]), float(hi[1])),
                            names[1]: (float(lo[2]), float(hi[2]))},
                      "lr_interval": (float(lo[0]), float(hi[0]))}
-        if prove and getattr(getattr(model, "interval_kernel", None), "target", 0.0) < 0:
+        if prove and target < 0:
             # the kernel's lower bound of lr x GFS sharpness is 0 where e = lr x target < 0,
             # so no box could be proved: report that instead of running the search
             search = {"trials": [], "h0": search_h0, "growth": 2.0,
