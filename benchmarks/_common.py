@@ -19,14 +19,20 @@ EPS = 0.1
 
 def interleaved(funcs: dict, rounds: int) -> dict:
     """Return name -> list of ``rounds`` wall times: every function runs once per round, in
-    turn, after one untimed warm-up call each (compilation, caches)."""
+    turn, after one untimed warm-up call each (compilation, caches).
+
+    The order rotates from round to round (round ``k`` starts with function ``k mod n``), so
+    that no function always runs right after the same one: a call that follows a long one
+    (pynamical's 0.1 s in Python) finds the worker threads asleep and the caches cold, and in a
+    fixed order the same contender would pay for that in every round."""
     for func in funcs.values():
         func()
+    names = list(funcs)
     times = {name: [] for name in funcs}
-    for _ in range(rounds):
-        for name, func in funcs.items():
+    for k in range(rounds):
+        for name in names[k % len(names):] + names[:k % len(names)]:
             t0 = time.perf_counter()
-            func()
+            funcs[name]()
             times[name].append(time.perf_counter() - t0)
     return times
 

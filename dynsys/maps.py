@@ -55,6 +55,14 @@ def _logistic_jac_k(x, p, out):
     out[0, 0] = p[0] * (1.0 - 2.0 * x[0])
 
 
+@njit
+def _logistic_escapes_k(p, radius2):
+    # |x| > R >= 2 + 4 / |r| gives |r x (1 - x)| >= |r| |x| (|x| - 1) (1 - 2^-53)^3 > |x| > R
+    # as computed (three roundings); infinities stay infinite and NaN stays NaN (r finite, != 0)
+    r = abs(p[0])
+    return r > 0.0 and r < np.inf and radius2 >= (2.0 + 4.0 / r) ** 2
+
+
 def logistic(r: float = 3.5) -> Map:
     """Return the logistic map ``x' = r x (1 - x)`` on R^1 (parameter ``r``).
 
@@ -66,8 +74,9 @@ def logistic(r: float = 3.5) -> Map:
     array([0.6])
     """
     r = check.real("r", r)
+    kernel = MapKernel(_logistic_step_k, _logistic_jac_k, ("r",), escapes=_logistic_escapes_k)
     m = Map(_logistic_step, _logistic_jacobian, dim=1, params={"r": r}, name="logistic",
-            vectorized=True, kernel=MapKernel(_logistic_step_k, _logistic_jac_k, ("r",)))
+            vectorized=True, kernel=kernel)
     return _with_defaults(m, [(0.0, 1.0)], {"r": (2.8, 4.0)})
 
 

@@ -50,6 +50,33 @@ def test_map_kernel_matches_python(any_map, rng):
             np.testing.assert_allclose(jac, m.jacobian(x), rtol=1e-13, atol=1e-14)
 
 
+def test_map_escapes_hook_holds_where_claimed(any_map, rng):
+    # MapKernel.escapes: where it says True, every state beyond the radius (just beyond, far
+    # beyond, infinite, NaN) is mapped beyond it again by the compiled step
+    _, m, _ = any_map
+    escapes = getattr(m.kernel, "escapes", None)
+    if escapes is None:
+        pytest.skip("no escapes hook")
+    base = m.param_vector()
+    claimed = 0
+    for _ in range(300):
+        p = base * rng.choice([-1.0, 1.0], base.size) * 10.0 ** rng.uniform(-3, 3, base.size)
+        radius = 10.0 ** rng.uniform(-2, 30)
+        if not escapes(p, radius * radius):
+            continue
+        claimed += 1
+        for _ in range(20):
+            d = rng.standard_normal(m.dim)
+            d /= np.linalg.norm(d)
+            with np.errstate(all="ignore"):       # far beyond: infinite (still beyond)
+                beyond = radius * np.nextafter(1.0, 2.0) * 10.0 ** rng.choice([0, 1e-9, 2, 300])
+                for x in (d * beyond, d * np.inf, np.full(m.dim, np.nan)):
+                    out = np.empty(m.dim)
+                    m.kernel.step(np.ascontiguousarray(x), p, out)
+                    assert not np.dot(out, out) <= radius * radius, (p, radius, x, out)
+    assert claimed > 0, "the hook never claims escape: it unlocks nothing"
+
+
 def test_map_symmetries_commute(any_map, rng):
     _, m, sample = any_map
     x = sample(rng, 4)

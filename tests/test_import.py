@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("scipy.stats", "scipy.optimize", "scipy.integrate", "scipy.spatial", "matplotlib",
          "dask", "distributed", "networkx")
 
@@ -123,6 +125,11 @@ def test_datasets_built_without_the_dask_probe_equal_xarrays():
         ({"e": ((), np.float64(3.0))}, {}),                 # not plain: xarray's own path
         ({"f": (("x",), [1, 2])}, {"x": [0, 1]}),
         ({"t": (("x",), np.array(["2000-01-01"], "datetime64[ns]"))}, {"x": np.array([5])}),
+        # cases xr.Dataset settles itself: a data variable named like a dimension, a
+        # non-dimension coordinate named like one, a coordinate without the dimension's name
+        ({"x": (("x",), np.zeros(2)), "v": (("x",), np.ones(2))}, {}),
+        ({"v": (("x", "y"), np.zeros((2, 3)))}, {"y": ("x", np.arange(2.0))}),
+        ({"v": (("x",), np.zeros(2))}, {"w": ("x", np.arange(2.0)), "x": np.arange(2)}),
     ]
     for data_vars, coords in cases:
         ours = dataset(data_vars, coords, attrs={"title": "t"})
@@ -138,6 +145,15 @@ def test_datasets_built_without_the_dask_probe_equal_xarrays():
             assert ours.xindexes[name].equals(index), name
             assert ours.xindexes[name].index.dtype == index.index.dtype, name
             assert ours.xindexes[name].index.name == index.index.name, name
+    # what xr.Dataset refuses, dataset refuses with xarray's own error
+    for data_vars, coords in [({"a": (("x",), np.zeros(2)), "b": (("x",), np.zeros(3))}, {}),
+                              ({"a": (("x",), np.zeros(2))}, {"x": np.arange(3)}),
+                              ({"a": (("x",), np.zeros(2))}, {"a": ("x", np.arange(2))})]:
+        with pytest.raises(ValueError) as theirs:
+            xr.Dataset(data_vars, coords=coords)
+        with pytest.raises(ValueError) as ours:
+            dataset(data_vars, coords)
+        assert str(ours.value) == str(theirs.value)
     da = dataarray(np.arange(3.0), ("k",), {"k": ("k", np.arange(3), {"long_name": "k"})},
                    name="v", attrs={"units": "1"})
     xr.testing.assert_identical(da, xr.DataArray(np.arange(3.0), dims=("k",),

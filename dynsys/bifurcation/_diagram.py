@@ -44,9 +44,14 @@ from ..systems import compiled
 #: rule to every image: it finds the first iterate beyond the radius, and the lane is dropped
 #: (its later samples NaN); or it finds none (the sum of bounded terms exceeded ``radius2``,
 #: possible only for orbits within a factor ``sqrt(CHECK)`` of the radius), and the block
-#: tests the rule at every step for the rest of the call instead. The steps before the kept
-#: window run without writing; samples are written after each of the last ``keep`` steps (a
-#: dropped lane's samples from its exit on are written NaN, so ``out`` needs no filling). One
+#: tests the rule at every step for the rest of the call instead. Where the kernel's optional
+#: ``escapes`` hook (:class:`~dynsys.MapKernel`) says an exit is permanent for every lane of a
+#: block (as for the logistic map with a radius >= 2 + 4 / |r|), the block skips the sums: a
+#: lane whose window ends beyond the radius left it in the window (and is replayed the same
+#: way), one that ends within it never left: the map's arithmetic alone per step. The steps
+#: before the kept window run without writing; samples are written after each of the last
+#: ``keep`` steps (a dropped lane's samples from its exit on are written NaN, so ``out`` needs
+#: no filling). One
 #: call runs a slice of the steps for a range of blocks (see :func:`_run_sliced`), so that
 #: Ctrl-C lands between calls.
 _LOOP = """
@@ -89,6 +94,19 @@ def advance(xs, ps, acc, x, p, y):
                 xs[c * LANES + i] = y[c]
                 r2 += y[c] * y[c]
             acc[i] += r2
+
+
+@njit(inline="always", error_model="numpy")
+def advance_plain(xs, ps, x, p, y):
+    # one step of every lane, in place, nothing else (exits are permanent: see escapes)
+    for i in range(LANES):
+        for c in range(DIM):
+            x[c] = xs[c * LANES + i]
+        for j in range(NPAR):
+            p[j] = ps[j * LANES + i]
+        step(x, p, y)
+        for c in range(DIM):
+            xs[c * LANES + i] = y[c]
 
 
 @njit(inline="always", error_model="numpy")
@@ -135,6 +153,13 @@ def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, la
         for i in range(m):
             if dead[lo + i]:
                 n_dead += 1
+        # exits permanent for every lane (the kernel's escapes hook): the window's last state
+        # alone tells whether a lane left the radius in it
+        permanent = True
+        for i in range(LANES):
+            for j in range(NPAR):
+                p[j] = ps[j * LANES + i]
+            permanent = permanent and escapes(p, radius2)
         exact = False
         t = t0
         while t < t1 and n_dead < m:
@@ -147,18 +172,29 @@ def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, la
             if exact:
                 for s in range(pre):
                     advance_exact(xs, ps, acc, x, p, y, radius2)
+            elif permanent:
+                for s in range(pre):
+                    advance_plain(xs, ps, x, p, y)
             else:
                 for s in range(pre):
                     advance(xs, ps, acc, x, p, y)
             for s in range(pre, k):
                 if exact:
                     advance_exact(xs, ps, acc, x, p, y, radius2)
+                elif permanent:
+                    advance_plain(xs, ps, x, p, y)
                 else:
                     advance(xs, ps, acc, x, p, y)
                 for i in range(m):
                     if not dead[lo + i]:
                         for c in range(DIM):
                             out[lo + i, t + s - first, c] = xs[c * LANES + i]
+            if permanent and not exact:
+                for i in range(LANES):          # the rule's r2 of the window's last state
+                    r2 = 0.0
+                    for c in range(DIM):
+                        r2 += xs[c * LANES + i] * xs[c * LANES + i]
+                    acc[i] = r2
             # a lane with not acc <= radius2 may have diverged in the window (an image beyond
             # the radius makes its sum of squared norms exceed radius2, or NaN): replayed
             n_flagged = 0
@@ -187,6 +223,13 @@ def diagram(state, dead, pmat, t0, t1, blk0, blk1, steps, keep, radius2, out, la
 """
 
 
+#: The default of the kernel's optional ``escapes`` hook (:class:`~dynsys.MapKernel`).
+_NEVER_ESCAPES = """
+@njit(inline="always")
+def escapes(p, radius2):
+    return False
+"""
+
 #: Parameter values per block of the compiled loop, and the steps between its divergence checks.
 LANES = 64
 CHECK = 256
@@ -213,10 +256,14 @@ def _diagram_kernel(kernel, dim: int):
     head = (f"DIM = {dim}\nNPAR = {npar}\nLANES = {LANES}\nCHECK = {CHECK}\n"
             f"NX = {dim * LANES}\nNP = {npar * LANES}\n")
     source = _LOOP.replace("BUFFER", "stack_array" if on_stack else "np.empty")
-    return specialise(head + source, "diagram", inline=("step", "diverged"),
+    hooks = {"escapes": kernel.escapes}
+    if kernel.escapes is None:                  # exits may be undone: test every step
+        source = _NEVER_ESCAPES + source
+        hooks = {}
+    return specialise(head + source, "diagram", inline=("step", "diverged", *hooks),
                       step=kernel.step, diverged=("dynsys._stopping_nb", "diverged"),
                       stack_array=("dynsys._scratch", "stack_array"),
-                      fma=("dynsys._scratch", "fma"))
+                      fma=("dynsys._scratch", "fma"), **hooks)
 
 
 def _step_time(probe, x0, p, n, radius2):

@@ -20,6 +20,13 @@ class MapKernel:
 
     * ``step(x, p, out)``: write the image of one point ``x`` (float64[dim]) into ``out``;
     * ``jacobian(x, p, out)``: write the ``(dim, dim)`` Jacobian into ``out`` (optional);
+    * ``escapes(p, radius2) -> bool`` (optional): True only if, for the parameters ``p``, every
+      state beyond the divergence radius (squared norm not ``<= radius2``, NaN and infinities
+      included) is mapped by ``step``, as it computes in floating point, to a state beyond it
+      again: an exit from the radius is permanent. It unlocks the orbit-diagram loop's cheaper
+      divergence test (one test per window of steps instead of one per step; the exit step is
+      still found exactly, by replay). False is always safe; a True that is wrong gives wrong
+      exit steps. ``tests/test_conformance.py`` checks the property where a map claims it;
 
     where ``p`` is a float64 array of the map's parameter values in ``param_names`` order,
     followed by ``constants`` (fixed numbers the kernel needs that are not map parameters, such
@@ -30,6 +37,7 @@ class MapKernel:
     jacobian: Callable | None
     param_names: tuple[str, ...]
     constants: tuple[float, ...] = ()
+    escapes: Callable | None = None
 
 
 class Map:

@@ -3,6 +3,7 @@ divergence accumulated per block and the exact exit step found by replay, the di
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -125,6 +126,30 @@ def test_orbits_near_the_radius_take_the_exact_test_and_match_the_definition():
     bounded = at < 0
     window = (out[bounded, :_diagram.CHECK, 0] ** 2).sum(axis=1)
     assert 0 < bounded.sum() < values.size and (window > radius ** 2).any()
+
+
+@pytest.mark.parametrize("radius", [1e10, 1e30, 3.0, 1.0])
+def test_the_escapes_hook_gives_the_bits_of_the_step_by_step_test(radius):
+    # the logistic map's escapes hook (exits permanent where radius >= 2 + 4 / |r|) lets blocks
+    # test only each window's last state; without the hook every step is tested. Both give
+    # the same samples and exit steps, for r of both signs, r = 0 (no escape: a block holding
+    # it tests every step) and orbits that diverge in every window of the call
+    m = dynsys.maps.logistic()
+    assert m.kernel.escapes is not None
+    plain = dynsys.Map(m._step_fn, m._jac_fn, dim=1, params=m.params, vectorized=True,
+                       kernel=dataclasses.replace(m.kernel, escapes=None))
+    values = np.concatenate([np.linspace(-2.5, 4.6, 300), [0.0],
+                             4.0 + np.geomspace(1e-9, 1e-3, 90)])
+    kw = dict(x0=[0.3], steps=2 * _diagram.CHECK + 77, keep=300, radius=radius)
+    fast = dynsys.bifurcation_diagram(m, values, **kw)
+    slow = dynsys.bifurcation_diagram(plain, values, **kw)
+    assert fast.x.values.tobytes() == slow.x.values.tobytes()
+    np.testing.assert_array_equal(fast.diverged_at.values, slow.diverged_at.values)
+    out, at = _direct(_plain_logistic(), "r", values, [0.3], kw["steps"], kw["keep"], radius)
+    np.testing.assert_array_equal(fast.x.values, out)
+    np.testing.assert_array_equal(fast.diverged_at.values, at)
+    late = at > _diagram.CHECK
+    assert 0 < (at > 0).sum() and late.any()
 
 
 def test_heap_buffers_give_the_same_bits(monkeypatch):
