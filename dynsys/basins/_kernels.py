@@ -336,10 +336,12 @@ def tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save):
                 st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= KB[i])
                 inw = (T[i] >= t_lyap) & (not st)
                 h = 1e-7 * (1.0 + np.sqrt(r2))
+                hi = 1.0 / h                    # one division, then products (vectors
 {vload}
-                z = tstep(({xh},), pt)
+                z = tstep(({xh},), pt)          # divide at a fraction of the FMA rate)
 {diff}
                 nrm = np.sqrt(0.0{nrm2})
+                ni = 1.0 / nrm
 {vstore}
                 grow[i] = grow[i] * nrm if inw else grow[i]
 {store}
@@ -372,8 +374,10 @@ def _tuple_block(D: int, NP: int, block):
     same order, on registers instead of scratch arrays, so that the loop over the lanes
     vectorises). A block with no lane in the Lyapunov window takes no tangent. Otherwise every
     lane carries its tangent vector (branch-free; used only where the lane is in the window):
-    the same forward difference of the step, normalised each step, but the log of its growth is
-    taken once per block (of the product of the step norms), not every step. If a product
+    the same forward difference of the step, normalised each step (by products with ``1 / h``
+    and ``1 / norm``, one division each instead of one per component: the same to round-off),
+    but the log of its growth is taken once per block (of the product of the step norms), not
+    every step. If a product
     leaves ``[1e-280, 1e280]`` the block is run again by ``block`` (a log every step).
     """
     comp = range(D)
@@ -386,9 +390,9 @@ def _tuple_block(D: int, NP: int, block):
         "store": "\n".join(f"                X[i, {c}] = x{c} if st else y[{c}]" for c in comp),
         "vload": "\n".join(f"                v{c} = V[i, {c}]" for c in comp),
         "xh": ", ".join(f"x{c} + h * v{c}" for c in comp),
-        "diff": "\n".join(f"                a{c} = (z[{c}] - y[{c}]) / h" for c in comp),
+        "diff": "\n".join(f"                a{c} = (z[{c}] - y[{c}]) * hi" for c in comp),
         "nrm2": "".join(f" + a{c} * a{c}" for c in comp),
-        "vstore": "\n".join(f"                V[i, {c}] = a{c} / nrm if inw else v{c}"
+        "vstore": "\n".join(f"                V[i, {c}] = a{c} * ni if inw else v{c}"
                             for c in comp),
         "falloc": "\n".join(f"        f{c} = stack_array(LANES)" for c in comp),
         "fload": "\n".join(f"            f{c}[i] = X[i, {c}]" for c in comp),
