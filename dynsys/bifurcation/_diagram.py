@@ -76,14 +76,20 @@ def first_exit(x0, p, t0, t1, radius2):
 
 
 @njit(inline="always", error_model="numpy")
+def lane_step(xs, ps, x, p, y, i):
+    # the image y of lane i's state, its state and parameters gathered into x and p
+    for c in range(DIM):
+        x[c] = xs[c * LANES + i]
+    for j in range(NPAR):
+        p[j] = ps[j * LANES + i]
+    step(x, p, y)
+
+
+@njit(inline="always", error_model="numpy")
 def advance(xs, ps, acc, x, p, y):
     # one step of every lane, in place, adding each image's squared norm to the lane's acc
     for i in range(LANES):
-        for c in range(DIM):
-            x[c] = xs[c * LANES + i]
-        for j in range(NPAR):
-            p[j] = ps[j * LANES + i]
-        step(x, p, y)
+        lane_step(xs, ps, x, p, y, i)
         if DIM == 1:
             # one rounding: fma(y, y, acc) >= round(y * y), the rule's r2 (acc >= 0)
             xs[i] = y[0]
@@ -100,11 +106,7 @@ def advance(xs, ps, acc, x, p, y):
 def advance_plain(xs, ps, x, p, y):
     # one step of every lane, in place, nothing else (exits are permanent: see escapes)
     for i in range(LANES):
-        for c in range(DIM):
-            x[c] = xs[c * LANES + i]
-        for j in range(NPAR):
-            p[j] = ps[j * LANES + i]
-        step(x, p, y)
+        lane_step(xs, ps, x, p, y, i)
         for c in range(DIM):
             xs[c * LANES + i] = y[c]
 
@@ -113,11 +115,7 @@ def advance_plain(xs, ps, x, p, y):
 def advance_exact(xs, ps, acc, x, p, y, radius2):
     # the same step, setting acc to NaN exactly where the image is beyond the radius
     for i in range(LANES):
-        for c in range(DIM):
-            x[c] = xs[c * LANES + i]
-        for j in range(NPAR):
-            p[j] = ps[j * LANES + i]
-        step(x, p, y)
+        lane_step(xs, ps, x, p, y, i)
         r2 = 0.0
         for c in range(DIM):
             xs[c * LANES + i] = y[c]
