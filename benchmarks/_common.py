@@ -1,7 +1,8 @@
 """Pieces shared by the benchmark scripts (imported by them as ``_common``; the scripts run as
 ``python benchmarks/NAME.py``, which puts this folder on ``sys.path``).
 
-* :func:`interleaved`: every contender once per round, in turn, after one untimed warm-up;
+* :func:`interleaved`: every contender once (or a batch of back-to-back calls) per round, in
+  turn, after untimed warm-up calls;
 * the user's 2-D loss of ``bench_user_model.py`` and ``bench_user_analyses.py``: the 2-D
   model's loss (eps = :data:`EPS`, target 0) written by hand as a user would, with its
   gradient (as an array or a tuple) and Hessian.
@@ -17,23 +18,34 @@ import numpy as np
 EPS = 0.1
 
 
-def interleaved(funcs: dict, rounds: int) -> dict:
-    """Return name -> list of ``rounds`` wall times: every function runs once per round, in
-    turn, after one untimed warm-up call each (compilation, caches).
+def interleaved(funcs: dict, rounds: int, batch: float = 0.0) -> dict:
+    """Return name -> list of ``rounds`` wall times per call: every function runs once per
+    round (or, with ``batch`` > 0, back to back as many times as fill ``batch`` seconds, the
+    time per call then being the batch's over its count), in turn, after untimed warm-up calls.
 
     The order rotates from round to round (round ``k`` starts with function ``k mod n``), so
     that no function always runs right after the same one: a call that follows a long one
     (pynamical's 0.1 s in Python) finds the worker threads asleep and the caches cold, and in a
-    fixed order the same contender would pay for that in every round."""
-    for func in funcs.values():
+    fixed order the same contender would pay for that in every round. For calls of about a
+    millisecond that state still weighs on every single call (each finds what the other
+    contender left in the caches); a batch of back-to-back calls, as ``timeit`` times them,
+    measures the calls themselves, each contender's batch still interleaved with the others'."""
+    number = {}
+    for name, func in funcs.items():
+        func()                                   # compilation, caches
+        t0 = time.perf_counter()
         func()
+        took = time.perf_counter() - t0
+        number[name] = max(1, int(batch / took)) if batch > 0 and took > 0 else 1
     names = list(funcs)
     times = {name: [] for name in funcs}
     for k in range(rounds):
         for name in names[k % len(names):] + names[:k % len(names)]:
+            func, count = funcs[name], number[name]
             t0 = time.perf_counter()
-            funcs[name]()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(count):
+                func()
+            times[name].append((time.perf_counter() - t0) / count)
     return times
 
 

@@ -10,7 +10,8 @@ Orbit diagram of the logistic map (2000 r x 10000 steps, the last 100 kept), aga
 * pynamical's ``simulate`` (if ``pip install pynamical`` worked; it is not a dependency);
 
 first dynsys and the numba loop in rounds of their own, then all three in rounds together (the
-order rotating from round to round, see ``_common.interleaved``);
+order rotating from round to round, see ``_common.interleaved``), each twice: one call per
+contender per round, and batches of back-to-back calls (:data:`BATCH` seconds of each);
 
 and of the 2-D model (2000 step sizes x 10000 steps, with loss, sharpness and NTK eigenvalue at
 the kept samples) against the plain-numpy loop vectorised over step sizes. Every round runs each
@@ -69,9 +70,18 @@ def numpy_orbit_diagram(eps, lrs, theta0, steps, keep):
     return out
 
 
+#: seconds of back-to-back calls that a batched round times of each contender (timeit's idea:
+#: a call of about a millisecond, timed alone, measures the caches the previous one left)
+BATCH = 0.02
+
+
 def report(times: dict, base: str) -> None:
     for name, t in times.items():
-        print(f"  {name:58s} min {min(t):8.4f} s  median {statistics.median(t):8.4f} s")
+        lo, mid = min(t), statistics.median(t)
+        if mid < 0.1:
+            print(f"  {name:58s} min {lo * 1e3:8.3f} ms median {mid * 1e3:8.3f} ms")
+        else:
+            print(f"  {name:58s} min {lo:8.4f} s  median {mid:8.4f} s")
     for name, t in times.items():
         if name != base:
             b = times[base]
@@ -118,13 +128,21 @@ def main():
             num_gens=keep, rate_min=2.5, rate_max=4.0, num_rates=n, num_discard=steps - keep)
     pair = dict(list(contenders.items())[:2])
     times = interleaved(pair, rounds)
-    print("orbit diagram, logistic map, dynsys and the reference in rounds of their own "
-          "(target: reference / dynsys >= 0.5):")
+    print("orbit diagram, logistic map, dynsys and the reference in rounds of their own, "
+          "one call each per round (target: reference / dynsys >= 0.5):")
+    report(times, next(iter(contenders)))
+    times = interleaved(pair, rounds, batch=BATCH)
+    print(f"the same, each round timing back-to-back calls for {BATCH * 1e3:.0f} ms of each "
+          "(time per call):")
     report(times, next(iter(contenders)))
     if len(contenders) > 2:
         times = interleaved(contenders, rounds)
-        print("the same with pynamical in the rounds (target: pynamical / dynsys >= 5; its "
-              "0.1 s of pandas before a call leaves caches cold and threads asleep):")
+        print("the same with pynamical in the rounds, one call each (target: pynamical / "
+              "dynsys >= 5; its 0.1 s of pandas before a call leaves caches cold and threads "
+              "asleep):")
+        report(times, next(iter(contenders)))
+        times = interleaved(contenders, rounds, batch=BATCH)
+        print(f"and in batches of {BATCH * 1e3:.0f} ms:")
         report(times, next(iter(contenders)))
     ds = dynsys.bifurcation_diagram(logistic, dynsys.linspace(2.5, 4.0, n), x0=[0.3],
                                     steps=steps, keep=keep)

@@ -23,8 +23,17 @@ Examples
 from __future__ import annotations
 
 import enum
+import functools
 
 import numpy as np
+
+
+@functools.cache
+def _flags(table) -> tuple:
+    """Return ``(meanings, flag_values, flag_meanings)`` of a table (an enum class: its members
+    are fixed when it is defined, so this is computed once per table)."""
+    meanings = {int(m): m.name.lower() for m in sorted(table)}
+    return meanings, np.asarray(list(meanings), dtype=np.int8), " ".join(meanings.values())
 
 
 class FlagTable(enum.IntEnum):
@@ -37,18 +46,15 @@ class FlagTable(enum.IntEnum):
     @classmethod
     def meanings(cls) -> dict[int, str]:
         """Return ``{code: meaning}`` for every member, in code order."""
-        return {int(m): m.name.lower() for m in sorted(cls)}
+        return dict(_flags(cls)[0])
 
     @classmethod
     def cf_attrs(cls, long_name: str) -> dict:
         """Return CF attributes (``long_name``, ``flag_values``, ``flag_meanings``) of a
         variable labelled with this table; ``flag_values`` lists every code of the table."""
-        meanings = cls.meanings()
-        return {
-            "long_name": str(long_name),
-            "flag_values": np.asarray(list(meanings), dtype=np.int8),
-            "flag_meanings": " ".join(meanings.values()),
-        }
+        _, values, meanings = _flags(cls)
+        return {"long_name": str(long_name), "flag_values": values.copy(),
+                "flag_meanings": meanings}
 
     @classmethod
     def decode(cls, variable) -> dict[int, str]:

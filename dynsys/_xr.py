@@ -2,13 +2,15 @@
 
 For every array it wraps, xarray asks whether it is a dask array; when dask is installed that
 question imports ``dask.array`` (0.45-1.7 s in a fresh process, measured at load 1.7-4.7),
-although no dask array is in sight. For a plain numpy array of numbers, booleans or strings the answer is known, and
-:func:`dataset` builds the same Dataset as ``xr.Dataset(data_vars, coords, attrs)`` (the same
-variables, dtypes, attributes and pandas indexes: tests/test_import.py compares them) through
-xarray's constructors that skip the probe (``Variable(..., fastpath=True)``, then, where
-xarray has it, its private ``Dataset._construct_direct`` from the finished variables and
-indexes, else the public ``Coordinates(coords, indexes)``). Anything else (lists, scalars, object or datetime arrays,
-dask arrays, subclasses) takes xarray's ordinary path.
+although no dask array is in sight. For a plain numpy array of numbers, booleans or strings the
+answer is known, and :func:`dataset` builds the same Dataset as
+``xr.Dataset(data_vars, coords, attrs)`` (the same variables, dtypes, attributes and pandas
+indexes: tests/test_import.py compares them) through xarray's constructors that skip the probe
+(``Variable(..., fastpath=True)``, then, where xarray has it, its private
+``Dataset._construct_direct`` from the finished variables and indexes, else the public
+``Coordinates(coords, indexes)``). Anything else (lists, scalars, object or datetime arrays,
+dask arrays, subclasses) takes xarray's ordinary path. The pandas indexes of small dimension
+coordinates are cached by content (see :data:`INDEX_CACHE`).
 """
 
 from __future__ import annotations
@@ -84,13 +86,40 @@ def dataset(data_vars: dict, coords: dict | None = None, attrs=None) -> xr.Datas
     for name, var in crd.items():
         if var.dims == (name,):
             # what xarray's default index does, minus its probe: pandas.Index of the values
-            index = xr.indexes.PandasIndex(pd.Index(var.values), name, coord_dtype=var.dtype)
+            index = _index(name, var)
             crd.update(index.create_variables({name: var}))
             indexes[name] = index
     built = _direct(data, crd, indexes, attrs)
     if built is not None:
         return built
     return xr.Dataset(data, coords=xr.Coordinates(crd, indexes=indexes), attrs=attrs)
+
+
+#: the pandas indexes of small dimension coordinates, by name, dtype and bytes (at most
+#: :data:`INDEX_CACHE` of them, oldest dropped first): a researcher's repeated calls share
+#: ranges, samples and component labels, and a pandas index is the largest fixed cost of a small
+#: Dataset (0.1-0.2 ms each, just after a compiled loop has left the caches cold). Sharing one
+#: is safe: pandas copies the values into it, and it and its coordinate's values are read-only
+#: (tests/test_import.py).
+_INDEXES: dict = {}
+INDEX_CACHE = 64
+_INDEX_BYTES = 1 << 16
+
+
+def _index(name, var) -> xr.indexes.PandasIndex:
+    """Return the default index of the dimension coordinate ``var`` named ``name`` (what
+    xarray makes of it: a ``pandas.Index`` of its values), cached for small coordinates."""
+    values = var.values
+    if values.nbytes > _INDEX_BYTES:
+        return xr.indexes.PandasIndex(pd.Index(values), name, coord_dtype=var.dtype)
+    key = (name, values.dtype.str, values.tobytes())
+    index = _INDEXES.get(key)
+    if index is None:
+        index = xr.indexes.PandasIndex(pd.Index(values), name, coord_dtype=var.dtype)
+        if len(_INDEXES) >= INDEX_CACHE:
+            del _INDEXES[next(iter(_INDEXES))]
+        _INDEXES[key] = index
+    return index
 
 
 def _direct(data: dict, crd: dict, indexes: dict, attrs) -> xr.Dataset | None:

@@ -131,7 +131,7 @@ def test_datasets_built_without_the_dask_probe_equal_xarrays():
         ({"v": (("x", "y"), np.zeros((2, 3)))}, {"y": ("x", np.arange(2.0))}),
         ({"v": (("x",), np.zeros(2))}, {"w": ("x", np.arange(2.0)), "x": np.arange(2)}),
     ]
-    for data_vars, coords in cases:
+    for data_vars, coords in cases + cases:          # the second time with cached indexes
         ours = dataset(data_vars, coords, attrs={"title": "t"})
         theirs = xr.Dataset(data_vars, coords=coords, attrs={"title": "t"})
         xr.testing.assert_identical(ours, theirs)
@@ -160,3 +160,30 @@ def test_datasets_built_without_the_dask_probe_equal_xarrays():
                                                  coords={"k": ("k", np.arange(3),
                                                                {"long_name": "k"})},
                                                  name="v", attrs={"units": "1"}))
+
+
+def test_cached_indexes_are_never_changed_through_a_dataset_or_its_inputs():
+    import numpy as np
+
+    from dynsys import _xr
+
+    values = np.linspace(0.0, 1.0, 5)
+    first = _xr.dataset({"v": (("x",), np.zeros(5))}, {"x": values})
+    values[0] = -7.0                         # the caller's array, changed after the call
+    again = _xr.dataset({"v": (("x",), np.zeros(5))}, {"x": values})
+    assert first.x.values[0] == 0.0 and first.indexes["x"][0] == 0.0
+    assert again.x.values[0] == -7.0 and again.indexes["x"][0] == -7.0
+    copy = _xr.dataset({"v": (("x",), np.zeros(5))}, {"x": np.linspace(0.0, 1.0, 5)})
+    assert copy.xindexes["x"] is first.xindexes["x"]        # the shared one
+    with pytest.raises(ValueError, match="read-only"):
+        first.x.values[1] = 9.0
+    with pytest.raises(ValueError, match="read-only"):
+        first.indexes["x"].values[1] = 9.0
+    assert copy.x.values[1] == 0.25
+    # -0.0 and 0.0 (equal, different bits) keep their own indexes; the cache stays bounded
+    zero = _xr.dataset({}, {"z": np.array([0.0])})
+    assert np.signbit(_xr.dataset({}, {"z": np.array([-0.0])}).z.values[0])
+    assert not np.signbit(zero.z.values[0])
+    for k in range(2 * _xr.INDEX_CACHE):
+        _xr.dataset({}, {"n": np.arange(k + 1)})
+    assert len(_xr._INDEXES) <= _xr.INDEX_CACHE

@@ -106,3 +106,16 @@ def test_cf_xarray_reads_any_table_so_decode_keeps_its_own_check(tmp_path):
         == set(kinds.attrs["flag_meanings"].split())
     with pytest.raises(ValueError, match="not those of Outcome"):
         Outcome.decode(kinds)
+
+
+def test_cf_attrs_are_a_new_copy_every_time():
+    first = Outcome.cf_attrs("a")
+    first["flag_values"][0] = 99
+    first["flag_meanings"] += " extra"
+    again = Outcome.cf_attrs("b")
+    assert again["flag_values"].tolist() == sorted(int(m) for m in Outcome)
+    assert again["flag_meanings"].split() == [m.name.lower() for m in sorted(Outcome)]
+    assert again["long_name"] == "b"
+    meanings = Outcome.meanings()
+    meanings[0] = "changed"
+    assert Outcome.meanings()[0] == "converged"

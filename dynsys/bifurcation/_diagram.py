@@ -245,6 +245,7 @@ FIRST_WORK = 1 << 24
 CALL_SECONDS = 0.1
 CALL_GROWTH = 64.0
 
+
 def _diagram_kernel(kernel, dim: int):
     """Return the orbit-diagram loop specialised to ``kernel.step`` and ``dim`` (cached on disk
     when the step is importable)."""
@@ -314,6 +315,7 @@ def _run_sliced(loop, x0, pmat, steps, keep, radius2, out, last):
             cut = min(most, max(CHECK, int((t1 - t0) * grow) // CHECK * CHECK))
             t0 = t1
 
+
 def _at_samples(func, out, finite, n_out=None):
     """Return ``func`` evaluated at the finite samples of ``out`` (n, keep, dim), NaN elsewhere
     (the samples after an orbit left the radius are never evaluated); a list of ``n_out`` such
@@ -376,16 +378,17 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
         of their parameters (the default when the map has exactly one).
     radius : float
         An orbit with ``|x| > radius`` (or not finite) has diverged (default 1e30, as for every
-        loop that follows one orbit); its remaining samples are NaN and its ``outcome`` is ``diverged``. No warnings
-        are raised. ``divergence_bound`` is its deprecated name.
+        loop that follows one orbit); its remaining samples are NaN and its ``outcome`` is
+        ``diverged``. No warnings are raised. ``divergence_bound`` is its deprecated name.
 
     Returns
     -------
     xarray.Dataset
-        ``theta`` (models and GD maps) or ``x`` over (the swept parameter, ``sample``, ``param``, the state components);
-        for models also ``loss``, ``sharpness`` and (regression models) ``ntk_eigenvalue``
-        over (param, ``sample``); ``outcome`` (:class:`~dynsys.Outcome`: bounded or diverged)
-        and ``diverged_at`` (the first iterate beyond the radius, -1 if none) over param.
+        ``theta`` (models and GD maps) or ``x`` over (the swept parameter, ``sample``,
+        ``component``: the state components); for models also ``loss``, ``sharpness`` and
+        (regression models) ``ntk_eigenvalue`` over (param, ``sample``); ``outcome``
+        (:class:`~dynsys.Outcome`: bounded or diverged) and ``diverged_at`` (the first iterate
+        beyond the radius, -1 if none) over param.
 
     Notes
     -----
@@ -438,8 +441,9 @@ def bifurcation_diagram(system, values=None, *, x0, steps: int = 1000, keep: int
     data = {
         state: ((param, "sample", "component"), out,
                 {"long_name": "parameters" if is_model else "state"}),
-        "outcome": ((param,), np.where(diverged, Outcome.DIVERGED, Outcome.BOUNDED).astype(
-            np.int8), Outcome.cf_attrs("outcome of the orbit")),
+        "outcome": ((param,), np.where(diverged, np.int8(Outcome.DIVERGED),
+                                       np.int8(Outcome.BOUNDED)),
+                    Outcome.cf_attrs("outcome of the orbit")),
         "diverged_at": ((param,), np.where(diverged, last + 1, -1).astype(np.int64),
                         {"long_name": "first iterate beyond the divergence radius (-1: none)",
                          "units": "1", "missing_value": np.int64(-1)}),
