@@ -242,7 +242,15 @@ def _loops(D: int, tup: int = 0):
                     period[j] = 1 if oc == _CONVERGED else (since if oc == _PERIODIC else 0)
                     lam = np.nan
                 elif t >= steps:
-                    lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
+                    if tup:
+                        # the tuple block scales the tangent by its 1-norm (the array block
+                        # by its 2-norm): its log 2-norm completes the sum of log growths
+                        vn = 0.0
+                        for c in range(D):
+                            vn += V[i, c] * V[i, c]
+                        lam = (lsum[i] + 0.5 * np.log(vn)) / n_lyap if n_lyap > 0 else np.nan
+                    else:
+                        lam = lsum[i] / n_lyap if n_lyap > 0 else np.nan
                     code[j] = _CHAOTIC if lam > rule.chaos_threshold else _UNDECIDED
                     period[j] = 0
                 else:
@@ -321,31 +329,51 @@ def tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save):
             cnt[i] += int(cf[i])
         return
     SX, SV, SL, SC = save
+    # the same with the tangents: states and tangents in stack arrays, components apart;
+    # whether each lane's clock is in the window (fixed over the block), its growth since the
+    # last log
+{wfalloc}
+{galloc}
+    kb = stack_array(LANES)
+    cf = stack_array(LANES)
+    lw = stack_array(LANES)
+    gr = stack_array(LANES)
     for i in range(LANES):
         for c in range(D):
             SX[i, c] = X[i, c]
             SV[i, c] = V[i, c]
         SL[i] = lsum[i]
         SC[i] = cnt[i]
+{wfload}
+{gload}
+        kb[i] = KB[i]
+        cf[i] = 0.0
+        lw[i] = 1.0 if T[i] >= t_lyap else 0.0
+        gr[i] = grow[i]
     for s in range(COMPACT):
         for i in range(LANES):
-{load}
-                r2 = 0.0{r2}
-                y = tstep(({xs},), pt)
-                jump2 = 0.0{jump2}
-                st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= KB[i])
-                inw = (T[i] >= t_lyap) & (not st)
-                h = 1e-7 * (1.0 + np.sqrt(r2))
-                hi = 1.0 / h                    # one division, then products (vectors
-{vload}
-                z = tstep(({xh},), pt)          # divide at a fraction of the FMA rate)
+{wfget}
+            r2 = 0.0{r2}
+            y = tstep(({xs},), pt)
+            jump2 = 0.0{jump2}
+            st = diverged(r2, radius2) | converged(jump2, r2, tol2) | (s >= kb[i])
+            inw = (lw[i] > 0.0) & (not st)
+            h = 1e-7 * (1.0 + np.sqrt(r2))
+            hi = 1.0 / h                    # one division, then products
+{gget}
+            z = tstep(({xh},), pt)
 {diff}
-                nrm = np.sqrt(0.0{nrm2})
-                ni = 1.0 / nrm
-{vstore}
-                grow[i] = grow[i] * nrm if inw else grow[i]
-{store}
-                cnt[i] += not st
+            nrm = 0.0{nrm1}
+            ni = 1.0 / nrm
+{gstore}
+            gr[i] = gr[i] * nrm if inw else gr[i]
+{fstore2}
+            cf[i] += 0.0 if st else 1.0
+    for i in range(LANES):
+{fsave2}
+{gsave}
+        cnt[i] += int(cf[i])
+        grow[i] = gr[i]
     bad = False
     for i in range(LANES):
         g = grow[i]
@@ -367,38 +395,52 @@ def tblock(step, tstep, jac, has_jac, S, p, rule, t_lyap, scratch, save):
 
 def _tuple_block(D: int, NP: int, block):
     """Return the block of the lane set for a kernel with a tuple step ``tstep(x, p) -> y``
-    (``x``, ``y`` and ``p`` tuples of ``D``, ``D`` and ``NP`` floats: an :class:`~dynsys.systems.AutoKernel` of GD on a
-    user gradient that numba compiles for a tuple), written out for dimension ``D``.
+    (``x``, ``y`` and ``p`` tuples of ``D``, ``D`` and ``NP`` floats: an
+    :class:`~dynsys.systems.AutoKernel` of GD on a user gradient that numba compiles for a
+    tuple), written out for dimension ``D``.
 
     The state is the same as :func:`_loops`'s ``block`` computes (the same operations in the
-    same order, on registers instead of scratch arrays, so that the loop over the lanes
-    vectorises). A block with no lane in the Lyapunov window takes no tangent. Otherwise every
-    lane carries its tangent vector (branch-free; used only where the lane is in the window):
-    the same forward difference of the step, normalised each step (by products with ``1 / h``
-    and ``1 / norm``, one division each instead of one per component: the same to round-off),
-    but the log of its growth is taken once per block (of the product of the step norms), not
-    every step. If a product
-    leaves ``[1e-280, 1e280]`` the block is run again by ``block`` (a log every step).
+    same order, on stack arrays with the components apart instead of the lanes' rows, so that
+    the loop over the lanes vectorises). A block with no lane in the Lyapunov window takes no
+    tangent. Otherwise every lane carries its tangent vector, in stack arrays too (branch-free;
+    used only where the lane is in the window), stepped by the same forward difference of the
+    step (with products by ``1 / h``) and scaled each step by its 1-norm (``block``: its
+    2-norm, a second square root), a product by the reciprocal again; the log of the growth is taken once per block, of the product of the
+    scalings, and the log of the tangent's 2-norm is added when the window ends (the exponent is
+    the same in exact arithmetic whatever the scalings). If a product leaves
+    ``[1e-280, 1e280]`` the block is run again by ``block`` (a log every step).
     """
     comp = range(D)
+
+    def rows(indent: int, line: str) -> str:
+        """``line`` (with ``{c}`` for the component) written for every component."""
+        return "\n".join(" " * indent + line.format(c=c) for c in comp)
+
     sub = {
-        "load": "\n".join(f"                x{c} = X[i, {c}]" for c in comp),
         "xs": ", ".join(f"x{c}" for c in comp),
         "pt": ", ".join(f"p[{k}]" for k in range(NP)),
         "r2": "".join(f" + x{c} * x{c}" for c in comp),
         "jump2": "".join(f" + (y[{c}] - x{c}) * (y[{c}] - x{c})" for c in comp),
-        "store": "\n".join(f"                X[i, {c}] = x{c} if st else y[{c}]" for c in comp),
-        "vload": "\n".join(f"                v{c} = V[i, {c}]" for c in comp),
         "xh": ", ".join(f"x{c} + h * v{c}" for c in comp),
-        "diff": "\n".join(f"                a{c} = (z[{c}] - y[{c}]) * hi" for c in comp),
-        "nrm2": "".join(f" + a{c} * a{c}" for c in comp),
-        "vstore": "\n".join(f"                V[i, {c}] = a{c} * ni if inw else v{c}"
-                            for c in comp),
-        "falloc": "\n".join(f"        f{c} = stack_array(LANES)" for c in comp),
-        "fload": "\n".join(f"            f{c}[i] = X[i, {c}]" for c in comp),
-        "fget": "\n".join(f"                x{c} = f{c}[i]" for c in comp),
-        "fstore": "\n".join(f"                f{c}[i] = x{c} if st else y[{c}]" for c in comp),
-        "fsave": "\n".join(f"            X[i, {c}] = f{c}[i]" for c in comp),
+        "nrm1": "".join(f" + abs(a{c})" for c in comp),
+        # without tangents (inside ``if not window``)
+        "falloc": rows(8, "f{c} = stack_array(LANES)"),
+        "fload": rows(12, "f{c}[i] = X[i, {c}]"),
+        "fget": rows(16, "x{c} = f{c}[i]"),
+        "fstore": rows(16, "f{c}[i] = x{c} if st else y[{c}]"),
+        "fsave": rows(12, "X[i, {c}] = f{c}[i]"),
+        # with tangents
+        "wfalloc": rows(4, "f{c} = stack_array(LANES)"),
+        "galloc": rows(4, "g{c} = stack_array(LANES)"),
+        "wfload": rows(8, "f{c}[i] = X[i, {c}]"),
+        "gload": rows(8, "g{c}[i] = V[i, {c}]"),
+        "wfget": rows(12, "x{c} = f{c}[i]"),
+        "gget": rows(12, "v{c} = g{c}[i]"),
+        "diff": rows(12, "a{c} = (z[{c}] - y[{c}]) * hi"),
+        "gstore": rows(12, "g{c}[i] = a{c} * ni if inw else v{c}"),
+        "fstore2": rows(12, "f{c}[i] = x{c} if st else y[{c}]"),
+        "fsave2": rows(8, "X[i, {c}] = f{c}[i]"),
+        "gsave": rows(8, "V[i, {c}] = g{c}[i]"),
     }
     src = _TUPLE_BLOCK.format(**sub)
     namespace = {"np": np, "LANES": LANES, "COMPACT": COMPACT, "D": D, "block": block,
@@ -502,5 +544,3 @@ def reduce_cycles(step, x, p, detected, rtol, period, rep):
                 if orbit[k, c] > orbit[best, c]:
                     break
         rep[i, :] = orbit[best]
-
-

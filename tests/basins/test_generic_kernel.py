@@ -1,7 +1,7 @@
 """The generic compiled basin loop (lanes refilled from per-thread pools) against the loop it
 replaced (blocks of 2048 points drained with a compaction every 16 steps, copied below): the same
 outcome, period, steps, final state and Lyapunov exponent, bit for bit, for every start (the
-exponent to 1e-12 where the loop runs a user gradient on tuples, which logs once per block), over
+exponent to the forward difference's error where the loop runs a user gradient on tuples), over
 maps and user models, step sizes and budgets that exercise divergence, convergence, cycles, the
 Lyapunov window and the end of the budget."""
 
@@ -171,8 +171,6 @@ def _map_sweep(step, jac, has_jac, x0, p, rule, ends):
                    (code[lo:hi], period[lo:hi], used[lo:hi], final[lo:hi], ftle[lo:hi]))
 
 
-
-
 def old_sweep(kernel, x0, p, rule, ends, step_scale=1.0):
     has_jac = kernel.jacobian is not None
     _map_sweep(kernel.step, kernel.jacobian if has_jac else kernel.step, has_jac,
@@ -267,10 +265,17 @@ def test_generic_kernel_bit_for_bit_against_previous_loop(rule):
         for field in OrbitEnds._fields:
             a, b = getattr(new, field), getattr(ref, field)
             if field == "ftle" and getattr(m.kernel, "tstep", None) is not None:
-                # the tuple-step loop takes one log per block of the product of the step
-                # norms (the reference: one log per step): the same to round-off
+                # the tuple-step loop takes its difference step once per block and scales the
+                # tangent by its 1-norm, one log per block (the reference: per step, 2-norm,
+                # a log every step): two forward-difference estimates of the same exponent,
+                # for a compiled gradient each within 4e-6 of the exact one over a window of 3
+                # steps and 2e-7 over 100 (measured against the exact Hessian on these starts;
+                # see test_tuple_step_lyapunov_against_the_exact_hessian); where the gradient
+                # is itself a difference of the loss, its round-off over h (about 1e-4 of the
+                # Jacobian) dominates both
                 assert np.array_equal(np.isnan(a), np.isnan(b)), name
-                np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, err_msg=name)
+                atol = 1e-3 if name.startswith("from_loss 3-D") else 1e-5
+                np.testing.assert_allclose(a, b, rtol=0, atol=atol, err_msg=name)
                 continue
             assert a.tobytes() == b.tobytes(), f"{name}: {field} differs"
         seen.update(np.unique(new.code).tolist())
