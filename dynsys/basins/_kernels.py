@@ -405,9 +405,10 @@ def _tuple_block(D: int, NP: int, block):
     tangent. Otherwise every lane carries its tangent vector, in stack arrays too (branch-free;
     used only where the lane is in the window), stepped by the same forward difference of the
     step (with products by ``1 / h``) and scaled each step by its 1-norm (``block``: its
-    2-norm, a second square root), a product by the reciprocal again; the log of the growth is taken once per block, of the product of the
-    scalings, and the log of the tangent's 2-norm is added when the window ends (the exponent is
-    the same in exact arithmetic whatever the scalings). If a product leaves
+    2-norm, a second square root), a product by the reciprocal again; the log of the growth is
+    taken once per block, of the product of the scalings, and the log of the tangent's 2-norm
+    is added when the window ends (the exponent is the same in exact arithmetic whatever the
+    scalings). If a product leaves
     ``[1e-280, 1e280]`` the block is run again by ``block`` (a log every step).
     """
     comp = range(D)
