@@ -16,6 +16,7 @@ coordinates are cached by content (see :data:`INDEX_CACHE`).
 from __future__ import annotations
 
 import inspect
+import threading
 
 import numpy as np
 import pandas as pd
@@ -104,21 +105,22 @@ def dataset(data_vars: dict, coords: dict | None = None, attrs=None) -> xr.Datas
 _INDEXES: dict = {}
 INDEX_CACHE = 64
 _INDEX_BYTES = 1 << 16
+_INDEX_LOCK = threading.Lock()
 
 
 def _index(name, var) -> xr.indexes.PandasIndex:
     """Return the default index of the dimension coordinate ``var`` named ``name`` (what
     xarray makes of it: a ``pandas.Index`` of its values), cached for small coordinates."""
     values = var.values
-    if values.nbytes > _INDEX_BYTES:
-        return xr.indexes.PandasIndex(pd.Index(values), name, coord_dtype=var.dtype)
-    key = (name, values.dtype.str, values.tobytes())
-    index = _INDEXES.get(key)
+    key = (name, values.dtype.str, values.tobytes()) if values.nbytes <= _INDEX_BYTES else None
+    index = None if key is None else _INDEXES.get(key)
     if index is None:
         index = xr.indexes.PandasIndex(pd.Index(values), name, coord_dtype=var.dtype)
-        if len(_INDEXES) >= INDEX_CACHE:
-            del _INDEXES[next(iter(_INDEXES))]
-        _INDEXES[key] = index
+        if key is not None:
+            with _INDEX_LOCK:               # threads may build Datasets at once
+                while len(_INDEXES) >= INDEX_CACHE:
+                    del _INDEXES[next(iter(_INDEXES))]
+                _INDEXES[key] = index
     return index
 
 
